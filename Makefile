@@ -1,0 +1,81 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# nfs_cachefs: kernel module (kmod/) and fill daemon (helper/).
+#
+#   make                  module for KVER (default: running kernel if its
+#                         headers exist, else Debian's 6.1) and the helper
+#   make KVER=6.12        module against the installed 6.12 headers
+#   make check            deps, builds, lint, dkms, host and VM tests on
+#                         every kernel in KERNELS; ends "N passed, N failed"
+#   make demo             the main job in the test VM
+#   make lint             checkpatch --strict and sparse on both kernels
+#   make install          module into /lib/modules/KVER/updates, helper
+#                         into $(DESTDIR)$(SBINDIR); make uninstall
+#   make deps             install build and test dependencies (Debian)
+
+KERNELS ?= 6.1 6.12
+KVER_FULL := $(shell scripts/kver $(KVER) 2>/dev/null)
+KDIR ?= /lib/modules/$(KVER_FULL)/build
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MODDIR = $(DESTDIR)/lib/modules/$(KVER_FULL)/updates
+# What `make install` installs; the VM tests point MODULE at a per-kernel build.
+MODULE ?= kmod/nfs_cachefs.ko
+HELPER ?= helper/nfscache-helper
+
+KSFT := build/tools/kselftest
+TEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
+	-Iuapi -isystem $(KSFT) -DNFSC_VERSION='"$(shell cat VERSION)"'
+HOST_TESTS := $(patsubst tests/host/%.c,build/tests/host/%,$(wildcard tests/host/*_test.c))
+VM_TESTS := $(patsubst tests/vm/%.c,build/tests/vm/%,$(wildcard tests/vm/*_test.c))
+
+all: module helper
+
+module:
+	@test -n "$(KVER_FULL)" || { scripts/kver $(KVER); exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+
+helper:
+	$(MAKE) -C helper
+
+tests: $(HOST_TESTS) $(VM_TESTS)
+
+$(KSFT)/kselftest_harness.h:
+	scripts/deps
+
+build/tests/%: tests/%.c tests/lib/*.h $(KSFT)/kselftest_harness.h uapi/linux/nfs_cachefs.h
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ $<
+
+deps:
+	scripts/deps
+
+check:
+	scripts/check
+
+demo:
+	scripts/demo
+
+lint:
+	scripts/lint
+
+install:
+	@test -f $(MODULE) || { echo "install: $(MODULE) not built (run make)"; exit 1; }
+	@test -f $(HELPER) || { echo "install: $(HELPER) not built (run make)"; exit 1; }
+	@vm=$$(modinfo -F vermagic $(MODULE) | head -n 1 | cut -d" " -f1); \
+	 test "$$vm" = "$(KVER_FULL)" || \
+	 { echo "install: $(MODULE) is built for '$$vm', not KVER=$(KVER_FULL)"; exit 1; }
+	install -D -m 0644 $(MODULE) $(MODDIR)/nfs_cachefs.ko
+	install -D -m 0755 $(HELPER) $(DESTDIR)$(SBINDIR)/nfscache-helper
+	$(if $(DESTDIR),depmod -b $(DESTDIR) $(KVER_FULL),depmod -a $(KVER_FULL))
+
+uninstall:
+	rm -f $(MODDIR)/nfs_cachefs.ko $(DESTDIR)$(SBINDIR)/nfscache-helper
+	$(if $(DESTDIR),-depmod -b $(DESTDIR) $(KVER_FULL),depmod -a $(KVER_FULL))
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	$(MAKE) -C helper clean
+	rm -rf build/tests build/vm build/check build/6.*
+
+.PHONY: all module helper tests deps check demo lint install uninstall clean

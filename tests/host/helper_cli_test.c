@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host test: nfscache-helper's command line. Runs on the build machine, where
+ * the module is never loaded, so the helper must report it absent. The
+ * netlink path runs under valgrind when it is installed.
+ */
+#include <linux/nfs_cachefs.h>
+
+#include "../lib/nfsc_test.h"
+#include "kselftest_harness.h"
+
+#define HELPER "helper/nfscache-helper"
+#define VALGRIND "valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 "
+
+TEST(help_exits_zero)
+{
+	char out[4096];
+
+	ASSERT_EQ(0, nfsc_sh_out(out, sizeof(out), HELPER " --help"));
+	EXPECT_NE(NULL, strstr(out, "Usage: nfscache-helper"));
+	EXPECT_NE(NULL, strstr(out, "--version"));
+	ASSERT_EQ(0, nfsc_sh_out(out, sizeof(out), HELPER " -h"));
+}
+
+TEST(bad_usage_exits_two)
+{
+	char out[4096];
+
+	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER));
+	EXPECT_NE(NULL, strstr(out, "no command given"));
+	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " --bogus"));
+	EXPECT_NE(NULL, strstr(out, "Usage:"));
+	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " frobnicate"));
+	EXPECT_NE(NULL, strstr(out, "unknown command \"frobnicate\""));
+}
+
+TEST(version_without_module)
+{
+	char out[4096], want[64];
+	const char *vg = nfsc_sh("command -v valgrind >/dev/null") ? "" : VALGRIND;
+
+	ASSERT_EQ(0, nfsc_sh_out(out, sizeof(out), "%s" HELPER " --version", vg))
+		TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "nfscache-helper " NFSC_VERSION "\n"));
+	snprintf(want, sizeof(want), "netlink protocol: %d\n",
+		 NFS_CACHEFS_GENL_VERSION);
+	EXPECT_NE(NULL, strstr(out, want));
+	EXPECT_NE(NULL, strstr(out, "kernel module: not loaded"));
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VM test: the module loads and unloads, registers its filesystem type and
+ * generic netlink family, installs with `make install` and loads through
+ * modprobe. Needs NFSC_KO and NFSC_KVER from scripts/vm-guest.
+ */
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <linux/nfs_cachefs.h>
+
+#include "../lib/nfsc_test.h"
+#include "kselftest_harness.h"
+
+#define MODNAME "nfs_cachefs"
+
+static int module_loaded(void)
+{
+	return access("/sys/module/" MODNAME, F_OK) == 0;
+}
+
+static int load_module(void)
+{
+	const char *ko = getenv("NFSC_KO");
+	int fd, ret;
+
+	if (!ko)
+		return -EINVAL;
+	fd = open(ko, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+static int unload_module(void)
+{
+	return syscall(SYS_delete_module, MODNAME, O_NONBLOCK) ? -errno : 0;
+}
+
+FIXTURE(mod) {
+	int dummy;
+};
+
+FIXTURE_SETUP(mod)
+{
+	ASSERT_NE(NULL, getenv("NFSC_KO"));
+	if (module_loaded())
+		ASSERT_EQ(0, unload_module());
+}
+
+FIXTURE_TEARDOWN(mod)
+{
+	if (module_loaded())
+		unload_module();
+}
+
+TEST_F(mod, load_unload)
+{
+	int version = -1;
+
+	ASSERT_FALSE(nfsc_fs_registered(NFS_CACHEFS_FS_NAME));
+	ASSERT_EQ(-ENOENT, nfsc_genl_family_version(NFS_CACHEFS_GENL_NAME,
+						    &version));
+
+	ASSERT_EQ(0, load_module());
+	ASSERT_TRUE(module_loaded());
+	EXPECT_TRUE(nfsc_fs_registered(NFS_CACHEFS_FS_NAME));
+	EXPECT_EQ(0, nfsc_genl_family_version(NFS_CACHEFS_GENL_NAME, &version));
+	EXPECT_EQ(NFS_CACHEFS_GENL_VERSION, version);
+
+	ASSERT_EQ(0, unload_module());
+	EXPECT_FALSE(module_loaded());
+	EXPECT_FALSE(nfsc_fs_registered(NFS_CACHEFS_FS_NAME));
+	EXPECT_EQ(-ENOENT, nfsc_genl_family_version(NFS_CACHEFS_GENL_NAME,
+						    &version));
+}
+
+TEST_F(mod, load_twice_is_eexist)
+{
+	ASSERT_EQ(0, load_module());
+	EXPECT_EQ(-EEXIST, load_module());
+	EXPECT_EQ(0, unload_module());
+}
+
+TEST_F(mod, reload_cycles)
+{
+	int i, version;
+
+	for (i = 0; i < 20; i++) {
+		ASSERT_EQ(0, load_module());
+		ASSERT_EQ(0, nfsc_genl_family_version(NFS_CACHEFS_GENL_NAME,
+						      &version));
+		ASSERT_EQ(0, unload_module());
+	}
+}
+
+/* Options are checked before anything is mounted; nothing is ignored. */
+TEST_F(mod, mount_options_refused)
+{
+	const char *tgt = "/mnt";
+
+	ASSERT_EQ(0, load_module());
+
+	EXPECT_EQ(-1, mount("none", tgt, MODNAME, 0, "cachedir=/mnt/cache"));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, mount("none", tgt, MODNAME, 0, "lowerdir=/mnt/nfs"));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, mount("none", tgt, MODNAME, 0,
+			    "lowerdir=/mnt/nfs,cachedir=/mnt/cache,bogus=1"));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, mount("none", tgt, MODNAME, 0,
+			    "lowerdir=/a,lowerdir=/b,cachedir=/mnt/cache"));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, mount("none", tgt, MODNAME, 0,
+			    "lowerdir=,cachedir=/mnt/cache"));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, mount("none", tgt, MODNAME, 0,
+			    "lowerdir=/mnt/nfs,cachedir"));
+	EXPECT_EQ(EINVAL, errno);
+	/* Well-formed: refused until the stacking filesystem exists. */
+	EXPECT_EQ(-1, mount("none", tgt, MODNAME, 0,
+			    "lowerdir=/mnt/nfs,cachedir=/mnt/cache"));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+
+	EXPECT_EQ(0, unload_module());
+}
+
+TEST_F(mod, helper_reports_module)
+{
+	char out[4096];
+
+	ASSERT_EQ(0, nfsc_sh_out(out, sizeof(out),
+				 "helper/nfscache-helper --version"));
+	EXPECT_NE(NULL, strstr(out, "kernel module: not loaded"));
+
+	ASSERT_EQ(0, load_module());
+	ASSERT_EQ(0, nfsc_sh_out(out, sizeof(out),
+				 "helper/nfscache-helper --version"));
+	EXPECT_NE(NULL, strstr(out, "kernel module: loaded"));
+	EXPECT_NE(NULL, strstr(out, "protocol 1")) TH_LOG("%s", out);
+	EXPECT_EQ(0, unload_module());
+}
+
+/* make install into the guest's (tmpfs-backed) module tree, then modprobe. */
+TEST_F_TIMEOUT(mod, install_modprobe_uninstall, 280)
+{
+	const char *kver = getenv("NFSC_KVER");
+	const char *ko = getenv("NFSC_KO");
+	char out[8192];
+	int version;
+
+	ASSERT_NE(NULL, kver);
+	ASSERT_EQ(0, nfsc_sh_out(out, sizeof(out),
+				 "make -s install KVER=%s MODULE=%s", kver, ko))
+		TH_LOG("%s", out);
+	ASSERT_EQ(0, access("/usr/local/sbin/nfscache-helper", X_OK));
+
+	ASSERT_EQ(0, nfsc_sh_out(out, sizeof(out), "modprobe " MODNAME))
+		TH_LOG("%s", out);
+	EXPECT_TRUE(module_loaded());
+	EXPECT_EQ(0, nfsc_genl_family_version(NFS_CACHEFS_GENL_NAME, &version));
+	EXPECT_EQ(0, nfsc_sh_out(out, sizeof(out),
+				 "nfscache-helper --version | grep -q 'kernel module: loaded'"));
+
+	ASSERT_EQ(0, nfsc_sh_out(out, sizeof(out), "modprobe -r " MODNAME))
+		TH_LOG("%s", out);
+	EXPECT_FALSE(module_loaded());
+	EXPECT_EQ(-ENOENT, nfsc_genl_family_version(NFS_CACHEFS_GENL_NAME,
+						    &version));
+
+	ASSERT_EQ(0, nfsc_sh_out(out, sizeof(out),
+				 "make -s uninstall KVER=%s", kver))
+		TH_LOG("%s", out);
+	EXPECT_NE(0, nfsc_sh_out(out, sizeof(out), "modprobe " MODNAME));
+	EXPECT_NE(0, access("/usr/local/sbin/nfscache-helper", F_OK));
+}
+
+TEST_HARNESS_MAIN
