@@ -3,15 +3,123 @@
  * nfs_cachefs: private declarations shared by the module's files.
  *
  * Include this first in every .c file: it sets pr_fmt.
+ *
+ * Objects: every stacked dentry holds a reference to its lower (NFS) dentry
+ * in d_fsdata; every stacked inode holds a reference to its lower inode and
+ * is found by it (iget5_locked), so hard links share one stacked inode.
+ * All lower dentries live on the lower mount, sbi->lower_root.mnt.
+ *
+ * Credentials: lower (NFS) operations run with the caller's credentials, so
+ * the NFS server decides access exactly as it would without the stack.
+ *
+ * Lock order: a stacked inode's i_rwsem before its lower inode's i_rwsem
+ * (the VFS locks ours, we lock the lower one); lock_rename() of the lower
+ * directories nests inside the VFS's lock_rename() of ours.
  */
 #ifndef _NFS_CACHEFS_INTERNAL_H
 #define _NFS_CACHEFS_INTERNAL_H
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/fs.h>
+#include <linux/dcache.h>
+#include <linux/path.h>
+#include <linux/mount.h>
 #include <linux/nfs_cachefs.h>
 
 #include "compat.h"
+
+struct nfsc_sb_info {
+	struct path lower_root;		/* the NFS directory stacked over */
+	struct path cache_root;		/* the local cache directory */
+	const struct cred *mounter_cred; /* for all access to the cache */
+	char *lowerdir;			/* options as given, for /proc/mounts */
+	char *cachedir;
+};
+
+struct nfsc_inode_info {
+	struct inode *lower;		/* referenced */
+	struct inode vfs_inode;
+};
+
+/* The private data of an open regular file. */
+struct nfsc_file {
+	struct file *real;		/* NFS file, or (later) the cache object */
+};
+
+static inline struct nfsc_sb_info *NFSC_SB(const struct super_block *sb)
+{
+	return sb->s_fs_info;
+}
+
+static inline struct nfsc_inode_info *NFSC_I(const struct inode *inode)
+{
+	return container_of(inode, struct nfsc_inode_info, vfs_inode);
+}
+
+static inline struct inode *nfsc_lower_inode(const struct inode *inode)
+{
+	return NFSC_I(inode)->lower;
+}
+
+static inline struct dentry *nfsc_lower_dentry(const struct dentry *dentry)
+{
+	return dentry->d_fsdata;
+}
+
+static inline struct vfsmount *nfsc_lower_mnt(const struct super_block *sb)
+{
+	return NFSC_SB(sb)->lower_root.mnt;
+}
+
+static inline void nfsc_lower_path(const struct dentry *dentry,
+				   struct path *path)
+{
+	path->mnt = nfsc_lower_mnt(dentry->d_sb);
+	path->dentry = nfsc_lower_dentry(dentry);
+}
+
+static inline struct nfsc_idmap *nfsc_lower_idmap(const struct super_block *sb)
+{
+	return nfsc_mnt_idmap(nfsc_lower_mnt(sb));
+}
+
+static inline struct file *nfsc_real_file(const struct file *file)
+{
+	return ((struct nfsc_file *)file->private_data)->real;
+}
+
+/* super.c */
+extern struct file_system_type nfsc_fs_type;
+
+/* inode.c */
+int nfsc_inode_cache_init(void);
+void nfsc_inode_cache_exit(void);
+struct inode *nfsc_alloc_inode(struct super_block *sb);
+void nfsc_free_inode(struct inode *inode);
+void nfsc_evict_inode(struct inode *inode);
+struct inode *nfsc_get_inode(struct super_block *sb, struct inode *lower);
+void nfsc_copy_attr(struct inode *inode);
+int nfsc_getattr(struct nfsc_idmap *idmap, const struct path *path,
+		 struct kstat *stat, u32 request_mask, unsigned int flags);
+int nfsc_setattr(struct nfsc_idmap *idmap, struct dentry *dentry,
+		 struct iattr *ia);
+int nfsc_permission(struct nfsc_idmap *idmap, struct inode *inode, int mask);
+ssize_t nfsc_listxattr(struct dentry *dentry, char *list, size_t size);
+extern const struct inode_operations nfsc_file_iops;
+extern const struct inode_operations nfsc_symlink_iops;
+extern const struct inode_operations nfsc_special_iops;
+extern const struct xattr_handler *nfsc_xattr_handlers[];
+
+/* namei.c */
+extern const struct inode_operations nfsc_dir_iops;
+extern const struct dentry_operations nfsc_dentry_ops;
+
+/* dir.c */
+extern const struct file_operations nfsc_dir_fops;
+
+/* file.c */
+extern const struct file_operations nfsc_file_fops;
 
 /* genl.c */
 int nfsc_genl_init(void);

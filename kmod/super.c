@@ -1,9 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * nfs_cachefs: mount API and module init/exit.
- *
- * The stacking filesystem itself is not there yet: the type is registered
- * and its options are parsed and checked, then mounting is refused.
+ * nfs_cachefs: mount API, superblock and module init/exit.
  */
 #include "internal.h"
 
@@ -11,6 +8,11 @@
 #include <linux/slab.h>
 #include <linux/fs_context.h>
 #include <linux/fs_parser.h>
+#include <linux/magic.h>
+#include <linux/namei.h>
+#include <linux/seq_file.h>
+#include <linux/statfs.h>
+#include <linux/xattr.h>
 
 enum nfsc_param {
 	NFSC_OPT_LOWERDIR,
@@ -60,6 +62,146 @@ static int nfsc_parse_param(struct fs_context *fc, struct fs_parameter *param)
 	return 0;
 }
 
+static int nfsc_show_options(struct seq_file *m, struct dentry *root)
+{
+	struct nfsc_sb_info *sbi = NFSC_SB(root->d_sb);
+
+	seq_show_option(m, "lowerdir", sbi->lowerdir);
+	seq_show_option(m, "cachedir", sbi->cachedir);
+	return 0;
+}
+
+static int nfsc_statfs(struct dentry *dentry, struct kstatfs *buf)
+{
+	int err;
+
+	err = vfs_statfs(&NFSC_SB(dentry->d_sb)->lower_root, buf);
+	if (!err)
+		buf->f_type = NFS_CACHEFS_SUPER_MAGIC;
+	return err;
+}
+
+static const struct super_operations nfsc_super_ops = {
+	.alloc_inode	= nfsc_alloc_inode,
+	.free_inode	= nfsc_free_inode,
+	.evict_inode	= nfsc_evict_inode,
+	.statfs		= nfsc_statfs,
+	.show_options	= nfsc_show_options,
+};
+
+static int nfsc_lookup_dir(struct fs_context *fc, const char *opt,
+			   const char *name, struct path *path)
+{
+	int err;
+
+	err = kern_path(name, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, path);
+	if (err)
+		return invalfc(fc, "%s=%s: cannot open directory (%d)", opt,
+			       name, err);
+	return 0;
+}
+
+static int nfsc_check_lower(struct fs_context *fc, struct nfsc_sb_info *sbi)
+{
+	struct super_block *lower_sb = sbi->lower_root.mnt->mnt_sb;
+
+	if (lower_sb->s_type == &nfsc_fs_type)
+		return invalfc(fc, "lowerdir=%s is itself nfs_cachefs",
+			       sbi->lowerdir);
+	if (lower_sb->s_magic != NFS_SUPER_MAGIC)
+		return invalfc(fc, "lowerdir=%s is not on NFS (%s)",
+			       sbi->lowerdir, lower_sb->s_type->name);
+	if (lower_sb->s_stack_depth + 1 > FILESYSTEM_MAX_STACK_DEPTH)
+		return invalfc(fc, "lowerdir=%s: maximum stacking depth exceeded",
+			       sbi->lowerdir);
+	return 0;
+}
+
+/*
+ * The cache must be a local filesystem, apart from the lower one, that can
+ * hold O_TMPFILE objects and trusted.* keys, and that we can write to.
+ */
+static int nfsc_check_cache(struct fs_context *fc, struct nfsc_sb_info *sbi)
+{
+	struct dentry *root = sbi->cache_root.dentry;
+	struct super_block *sb = root->d_sb;
+	ssize_t ret;
+
+	if (sb->s_magic == NFS_SUPER_MAGIC || sb->s_type == &nfsc_fs_type)
+		return invalfc(fc, "cachedir=%s must be on a local filesystem, not %s",
+			       sbi->cachedir, sb->s_type->name);
+	if (path_is_under(&sbi->cache_root, &sbi->lower_root))
+		return invalfc(fc, "cachedir=%s is inside lowerdir=%s",
+			       sbi->cachedir, sbi->lowerdir);
+	if (!d_inode(root)->i_op->tmpfile)
+		return invalfc(fc, "cachedir=%s: %s has no O_TMPFILE support",
+			       sbi->cachedir, sb->s_type->name);
+	if (sb_rdonly(sb) || __mnt_is_readonly(sbi->cache_root.mnt))
+		return invalfc(fc, "cachedir=%s is read-only", sbi->cachedir);
+
+	ret = vfs_getxattr(nfsc_mnt_idmap(sbi->cache_root.mnt), root,
+			   NFS_CACHEFS_XATTR_PROBE, NULL, 0);
+	if (ret == -EOPNOTSUPP)
+		return invalfc(fc, "cachedir=%s: %s has no trusted.* xattrs",
+			       sbi->cachedir, sb->s_type->name);
+	return 0;
+}
+
+static int nfsc_fill_super(struct super_block *sb, struct fs_context *fc)
+{
+	struct nfsc_fs_context *ctx = fc->fs_private;
+	struct nfsc_sb_info *sbi;
+	struct super_block *lower_sb;
+	struct inode *inode;
+	int err;
+
+	sbi = kzalloc(sizeof(*sbi), GFP_KERNEL);
+	if (!sbi)
+		return -ENOMEM;
+	/* From here nfsc_kill_sb() frees sbi, whatever happens. */
+	sb->s_fs_info = sbi;
+	swap(sbi->lowerdir, ctx->lowerdir);
+	swap(sbi->cachedir, ctx->cachedir);
+
+	err = nfsc_lookup_dir(fc, "lowerdir", sbi->lowerdir, &sbi->lower_root);
+	if (err)
+		return err;
+	err = nfsc_check_lower(fc, sbi);
+	if (err)
+		return err;
+	err = nfsc_lookup_dir(fc, "cachedir", sbi->cachedir, &sbi->cache_root);
+	if (err)
+		return err;
+	err = nfsc_check_cache(fc, sbi);
+	if (err)
+		return err;
+	sbi->mounter_cred = prepare_creds();
+	if (!sbi->mounter_cred)
+		return -ENOMEM;
+
+	lower_sb = sbi->lower_root.mnt->mnt_sb;
+	sb->s_stack_depth = lower_sb->s_stack_depth + 1;
+	sb->s_magic = NFS_CACHEFS_SUPER_MAGIC;
+	sb->s_op = &nfsc_super_ops;
+	sb->s_d_op = &nfsc_dentry_ops;
+	sb->s_xattr = nfsc_xattr_handlers;
+	sb->s_maxbytes = lower_sb->s_maxbytes;
+	sb->s_time_gran = lower_sb->s_time_gran;
+	sb->s_blocksize = lower_sb->s_blocksize;
+	sb->s_blocksize_bits = lower_sb->s_blocksize_bits;
+	/* Same umask rules as the lower filesystem. */
+	sb->s_flags |= lower_sb->s_flags & SB_POSIXACL;
+
+	inode = nfsc_get_inode(sb, d_inode(sbi->lower_root.dentry));
+	if (IS_ERR(inode))
+		return PTR_ERR(inode);
+	sb->s_root = d_make_root(inode);
+	if (!sb->s_root)
+		return -ENOMEM;
+	sb->s_root->d_fsdata = dget(sbi->lower_root.dentry);
+	return 0;
+}
+
 static int nfsc_get_tree(struct fs_context *fc)
 {
 	struct nfsc_fs_context *ctx = fc->fs_private;
@@ -68,9 +210,23 @@ static int nfsc_get_tree(struct fs_context *fc)
 		return invalfc(fc, "lowerdir= is required");
 	if (!ctx->cachedir)
 		return invalfc(fc, "cachedir= is required");
+	return get_tree_nodev(fc, nfsc_fill_super);
+}
 
-	errorfc(fc, "mounting is not implemented in this version");
-	return -EOPNOTSUPP;
+static void nfsc_kill_sb(struct super_block *sb)
+{
+	struct nfsc_sb_info *sbi = NFSC_SB(sb);
+
+	kill_anon_super(sb);
+	if (!sbi)
+		return;
+	path_put(&sbi->lower_root);
+	path_put(&sbi->cache_root);
+	if (sbi->mounter_cred)
+		put_cred(sbi->mounter_cred);
+	kfree(sbi->lowerdir);
+	kfree(sbi->cachedir);
+	kfree(sbi);
 }
 
 static void nfsc_free_fc(struct fs_context *fc)
@@ -104,12 +260,12 @@ static int nfsc_init_fs_context(struct fs_context *fc)
 }
 
 /* No FS_USERNS_MOUNT: mounting redirects reads to a root-owned cache. */
-static struct file_system_type nfsc_fs_type = {
+struct file_system_type nfsc_fs_type = {
 	.owner			= THIS_MODULE,
 	.name			= NFS_CACHEFS_FS_NAME,
 	.init_fs_context	= nfsc_init_fs_context,
 	.parameters		= nfsc_fs_parameters,
-	.kill_sb		= kill_anon_super,
+	.kill_sb		= nfsc_kill_sb,
 };
 MODULE_ALIAS_FS(NFS_CACHEFS_FS_NAME);
 
@@ -117,9 +273,13 @@ static int __init nfsc_init(void)
 {
 	int err;
 
-	err = nfsc_genl_init();
+	err = nfsc_inode_cache_init();
 	if (err)
 		goto out;
+
+	err = nfsc_genl_init();
+	if (err)
+		goto out_inode_cache;
 
 	err = register_filesystem(&nfsc_fs_type);
 	if (err)
@@ -131,6 +291,8 @@ static int __init nfsc_init(void)
 
 out_genl:
 	nfsc_genl_exit();
+out_inode_cache:
+	nfsc_inode_cache_exit();
 out:
 	return err;
 }
@@ -139,6 +301,7 @@ static void __exit nfsc_exit(void)
 {
 	unregister_filesystem(&nfsc_fs_type);
 	nfsc_genl_exit();
+	nfsc_inode_cache_exit();
 	pr_info("unloaded\n");
 }
 

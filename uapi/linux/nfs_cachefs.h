@@ -14,9 +14,17 @@
 #define _UAPI_LINUX_NFS_CACHEFS_H
 
 #define NFS_CACHEFS_FS_NAME		"nfs_cachefs"
+#define NFS_CACHEFS_SUPER_MAGIC		0x6e667363	/* "nfsc", statfs f_type */
 
 #define NFS_CACHEFS_GENL_NAME		"nfs_cachefs"
 #define NFS_CACHEFS_GENL_VERSION	1
+
+/*
+ * Extended attribute holding the validity record of a cache object. Its
+ * name is also used at mount to check the cache filesystem has trusted.*.
+ */
+#define NFS_CACHEFS_XATTR		"trusted.nfs_cachefs"
+#define NFS_CACHEFS_XATTR_PROBE		NFS_CACHEFS_XATTR
 
 /* Multicast group for live events (miss, claim, done, fail, stale, cull). */
 #define NFS_CACHEFS_GENL_MCGRP_MONITOR	"monitor"

@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nfs_cachefs: regular files. Every open has one real file, chosen in
+ * nfsc_open_real_file(); all I/O, mmap, locks and syncs go to it.
+ */
+#include "internal.h"
+
+#include <linux/file.h>
+#include <linux/fs_stack.h>
+#include <linux/slab.h>
+
+/* Flags fcntl(F_SETFL) may change after open: mirrored onto the real file. */
+#define NFSC_SETFL_MASK (O_APPEND | O_NONBLOCK | O_NDELAY | O_DIRECT)
+
+/*
+ * The one place where the real file of an open is chosen. For now it is
+ * always the NFS file.
+ */
+static struct file *nfsc_open_real_file(struct file *file)
+{
+	struct path lower;
+
+	nfsc_lower_path(file->f_path.dentry, &lower);
+	return nfsc_open_real(file, file->f_flags, &lower, current_cred());
+}
+
+static int nfsc_open(struct inode *inode, struct file *file)
+{
+	struct nfsc_file *nf;
+	struct file *real;
+
+	nf = kzalloc(sizeof(*nf), GFP_KERNEL);
+	if (!nf)
+		return -ENOMEM;
+
+	real = nfsc_open_real_file(file);
+	if (IS_ERR(real)) {
+		kfree(nf);
+		return PTR_ERR(real);
+	}
+	nf->real = real;
+	file->private_data = nf;
+	/* O_DIRECT is allowed when the real file takes it. */
+	file->f_mode |= real->f_mode & FMODE_CAN_ODIRECT;
+	return 0;
+}
+
+static int nfsc_release(struct inode *inode, struct file *file)
+{
+	struct nfsc_file *nf = file->private_data;
+
+	fput(nf->real);
+	kfree(nf);
+	return 0;
+}
+
+/*
+ * The real file of @file with the F_SETFL flags brought up to date, as
+ * overlayfs does: fcntl() only ever sees the stacked file.
+ */
+static struct file *nfsc_real(struct file *file, int *err)
+{
+	struct file *real = nfsc_real_file(file);
+	unsigned int flags = file->f_flags & NFSC_SETFL_MASK;
+
+	*err = 0;
+	if (likely(!((flags ^ real->f_flags) & NFSC_SETFL_MASK)))
+		return real;
+
+	if ((flags & O_DIRECT) && !(real->f_mode & FMODE_CAN_ODIRECT)) {
+		*err = -EINVAL;
+		return real;
+	}
+	if (real->f_op->check_flags) {
+		*err = real->f_op->check_flags(flags);
+		if (*err)
+			return real;
+	}
+	spin_lock(&real->f_lock);
+	real->f_flags = (real->f_flags & ~NFSC_SETFL_MASK) | flags;
+	real->f_iocb_flags = iocb_flags(real);
+	spin_unlock(&real->f_lock);
+	return real;
+}
+
+static void nfsc_file_accessed(struct file *file)
+{
+	fsstack_copy_attr_atime(file_inode(file),
+				file_inode(nfsc_real_file(file)));
+}
+
+static void nfsc_file_end_write(struct file *file, loff_t pos, ssize_t ret)
+{
+	nfsc_copy_attr(file_inode(file));
+}
+
+#define NFSC_IO_CTX(f) {				\
+	.user_file	= (f),				\
+	.accessed	= nfsc_file_accessed,		\
+	.end_write	= nfsc_file_end_write,		\
+}
+
+static ssize_t nfsc_read_iter(struct kiocb *iocb, struct iov_iter *iter)
+{
+	struct nfsc_io_ctx ctx = NFSC_IO_CTX(iocb->ki_filp);
+	struct file *real;
+	int err;
+
+	if (!iov_iter_count(iter))
+		return 0;
+	real = nfsc_real(iocb->ki_filp, &err);
+	if (err)
+		return err;
+	return nfsc_real_read_iter(real, iocb, iter, &ctx);
+}
+
+static ssize_t nfsc_write_iter(struct kiocb *iocb, struct iov_iter *iter)
+{
+	struct nfsc_io_ctx ctx = NFSC_IO_CTX(iocb->ki_filp);
+	struct file *real;
+	int err;
+
+	if (!iov_iter_count(iter))
+		return 0;
+	real = nfsc_real(iocb->ki_filp, &err);
+	if (err)
+		return err;
+	return nfsc_real_write_iter(real, iocb, iter, &ctx);
+}
+
+static ssize_t nfsc_splice_read(struct file *in, loff_t *ppos,
+				struct pipe_inode_info *pipe, size_t len,
+				unsigned int flags)
+{
+	struct nfsc_io_ctx ctx = NFSC_IO_CTX(in);
+	struct file *real;
+	int err;
+
+	real = nfsc_real(in, &err);
+	if (err)
+		return err;
+	return nfsc_real_splice_read(real, ppos, pipe, len, flags, &ctx);
+}
+
+static ssize_t nfsc_splice_write(struct pipe_inode_info *pipe,
+				 struct file *out, loff_t *ppos, size_t len,
+				 unsigned int flags)
+{
+	struct nfsc_io_ctx ctx = NFSC_IO_CTX(out);
+	struct file *real;
+	int err;
+
+	real = nfsc_real(out, &err);
+	if (err)
+		return err;
+	return nfsc_real_splice_write(pipe, real, ppos, len, flags, &ctx);
+}
+
+static int nfsc_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct nfsc_io_ctx ctx = NFSC_IO_CTX(file);
+
+	return nfsc_real_mmap(nfsc_real_file(file), vma, &ctx);
+}
+
+static loff_t nfsc_llseek(struct file *file, loff_t offset, int whence)
+{
+	struct inode *inode = file_inode(file);
+	struct file *real = nfsc_real_file(file);
+	loff_t ret;
+
+	/* The common "where am I" costs nothing, as on any filesystem. */
+	if (offset == 0 && whence == SEEK_CUR)
+		return file->f_pos;
+
+	/* SEEK_END, SEEK_DATA and SEEK_HOLE need NFS's view of the file. */
+	inode_lock(inode);
+	real->f_pos = file->f_pos;
+	ret = vfs_llseek(real, offset, whence);
+	file->f_pos = real->f_pos;
+	inode_unlock(inode);
+	return ret;
+}
+
+static int nfsc_fsync(struct file *file, loff_t start, loff_t end,
+		      int datasync)
+{
+	int err;
+
+	err = vfs_fsync_range(nfsc_real_file(file), start, end, datasync);
+	nfsc_copy_attr(file_inode(file));
+	return err;
+}
+
+static long nfsc_fallocate(struct file *file, int mode, loff_t offset,
+			   loff_t len)
+{
+	long err;
+
+	err = vfs_fallocate(nfsc_real_file(file), mode, offset, len);
+	nfsc_copy_attr(file_inode(file));
+	return err;
+}
+
+static int nfsc_fadvise(struct file *file, loff_t offset, loff_t len,
+			int advice)
+{
+	return vfs_fadvise(nfsc_real_file(file), offset, len, advice);
+}
+
+/*
+ * close(): what filp_close() would do for the real file, which is only
+ * ever fput(). NFS flushes dirty data here and reports write errors, and
+ * the caller's POSIX locks, which NFS keeps on the real file, go now.
+ */
+static int nfsc_flush(struct file *file, fl_owner_t id)
+{
+	struct file *real = nfsc_real_file(file);
+	int err = 0;
+
+	if (real->f_op->flush)
+		err = real->f_op->flush(real, id);
+	locks_remove_posix(real, id);
+	return err;
+}
+
+/*
+ * Locks go to NFS on the real file. Locks owned by the open file itself
+ * (flock, OFD) are handed to the real file so that they die with it.
+ */
+static void nfsc_lock_to_real(struct file_lock *fl, struct file *file,
+			      struct file *real)
+{
+	nfsc_fl_file(fl) = real;
+	if (nfsc_fl_owner(fl) == (fl_owner_t)file)
+		nfsc_fl_owner(fl) = real;
+}
+
+static void nfsc_lock_from_real(struct file_lock *fl, struct file *file,
+				struct file *real)
+{
+	nfsc_fl_file(fl) = file;
+	if (nfsc_fl_owner(fl) == (fl_owner_t)real)
+		nfsc_fl_owner(fl) = file;
+}
+
+static int nfsc_lock(struct file *file, int cmd, struct file_lock *fl)
+{
+	struct file *real = nfsc_real_file(file);
+	int err;
+
+	nfsc_lock_to_real(fl, file, real);
+	if (IS_GETLK(cmd))
+		err = vfs_test_lock(real, fl);
+	else
+		err = vfs_lock_file(real, cmd, fl, NULL);
+	nfsc_lock_from_real(fl, file, real);
+	return err;
+}
+
+static int nfsc_flock(struct file *file, int cmd, struct file_lock *fl)
+{
+	struct file *real = nfsc_real_file(file);
+	int err;
+
+	nfsc_lock_to_real(fl, file, real);
+	if (real->f_op->flock)
+		err = real->f_op->flock(real, cmd, fl);
+	else
+		err = locks_lock_file_wait(real, fl);
+	nfsc_lock_from_real(fl, file, real);
+	return err;
+}
+
+const struct file_operations nfsc_file_fops = {
+	.open		= nfsc_open,
+	.release	= nfsc_release,
+	.flush		= nfsc_flush,
+	.read_iter	= nfsc_read_iter,
+	.write_iter	= nfsc_write_iter,
+	.splice_read	= nfsc_splice_read,
+	.splice_write	= nfsc_splice_write,
+	.mmap		= nfsc_mmap,
+	.llseek		= nfsc_llseek,
+	.fsync		= nfsc_fsync,
+	.fallocate	= nfsc_fallocate,
+	.fadvise	= nfsc_fadvise,
+	.lock		= nfsc_lock,
+	.flock		= nfsc_flock,
+};
