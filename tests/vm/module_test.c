@@ -5,7 +5,6 @@
  * modprobe. Needs NFSC_KO and NFSC_KVER from scripts/vm-guest.
  */
 #include <fcntl.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -96,37 +95,6 @@ TEST_F(mod, reload_cycles)
 						      &version));
 		ASSERT_EQ(0, unload_module());
 	}
-}
-
-/* Options are checked before anything is mounted; nothing is ignored. */
-TEST_F(mod, mount_options_refused)
-{
-	const char *tgt = "/mnt";
-
-	ASSERT_EQ(0, load_module());
-
-	EXPECT_EQ(-1, mount("none", tgt, MODNAME, 0, "cachedir=/mnt/cache"));
-	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(-1, mount("none", tgt, MODNAME, 0, "lowerdir=/mnt/nfs"));
-	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(-1, mount("none", tgt, MODNAME, 0,
-			    "lowerdir=/mnt/nfs,cachedir=/mnt/cache,bogus=1"));
-	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(-1, mount("none", tgt, MODNAME, 0,
-			    "lowerdir=/a,lowerdir=/b,cachedir=/mnt/cache"));
-	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(-1, mount("none", tgt, MODNAME, 0,
-			    "lowerdir=,cachedir=/mnt/cache"));
-	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(-1, mount("none", tgt, MODNAME, 0,
-			    "lowerdir=/mnt/nfs,cachedir"));
-	EXPECT_EQ(EINVAL, errno);
-	/* Well-formed: refused until the stacking filesystem exists. */
-	EXPECT_EQ(-1, mount("none", tgt, MODNAME, 0,
-			    "lowerdir=/mnt/nfs,cachedir=/mnt/cache"));
-	EXPECT_EQ(EOPNOTSUPP, errno);
-
-	EXPECT_EQ(0, unload_module());
 }
 
 TEST_F(mod, helper_reports_module)

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VM test: mounting. Options are checked and nothing is ignored; the lower
+ * must be NFS and the cache a separate local filesystem; the stack can sit
+ * on the NFS mount point itself; umount and rmmod respect users.
+ */
+#include <sys/wait.h>
+
+#include "../lib/nfsc_vm.h"
+#include "kselftest_harness.h"
+
+FIXTURE(mnt) {
+	char opts[2 * PATH_MAX];
+	const char *nfs;
+	const char *cache;
+};
+
+FIXTURE_SETUP(mnt)
+{
+	while (umount2(NFSC_STACK, MNT_DETACH) == 0)
+		;
+	ASSERT_EQ(0, nfsc_module_load());
+	self->nfs = nfsc_env("NFSC_NFS");
+	self->cache = nfsc_env("NFSC_CACHEDIR");
+	snprintf(self->opts, sizeof(self->opts), "lowerdir=%s,cachedir=%s",
+		 self->nfs, self->cache);
+	mkdir(NFSC_STACK, 0755);
+}
+
+FIXTURE_TEARDOWN(mnt)
+{
+	while (umount2(NFSC_STACK, MNT_DETACH) == 0)
+		;
+}
+
+static int mount_with(const char *fmt, const char *a, const char *b)
+{
+	char opts[2 * PATH_MAX];
+
+	snprintf(opts, sizeof(opts), fmt, a, b);
+	return nfsc_mount_opts(NFSC_STACK, opts);
+}
+
+TEST_F(mnt, options_checked)
+{
+	EXPECT_EQ(-EINVAL, mount_with("cachedir=%s%s", self->cache, ""));
+	EXPECT_EQ(-EINVAL, mount_with("lowerdir=%s%s", self->nfs, ""));
+	EXPECT_EQ(-EINVAL, mount_with("lowerdir=%s,cachedir=%s,bogus=1",
+				      self->nfs, self->cache));
+	EXPECT_EQ(-EINVAL, mount_with("lowerdir=%s,lowerdir=%s,cachedir=/mnt/cache",
+				      self->nfs, self->nfs));
+	EXPECT_EQ(-EINVAL, mount_with("lowerdir=%s,cachedir=%s,cachedir=/mnt/cache",
+				      self->nfs, self->cache));
+	EXPECT_EQ(-EINVAL, mount_with("lowerdir=,cachedir=%s%s", self->cache, ""));
+	EXPECT_EQ(-EINVAL, mount_with("lowerdir=%s,cachedir%s", self->nfs, ""));
+	EXPECT_EQ(-EINVAL, mount_with("lowerdir=%s/no-such-dir,cachedir=%s",
+				      self->nfs, self->cache));
+	/* Nothing was mounted by any of these. */
+	EXPECT_NE(0, nfsc_sh("grep -q ' %s nfs_cachefs ' /proc/mounts", NFSC_STACK));
+}
+
+TEST_F(mnt, proc_mounts_shows_options)
+{
+	char want[3 * PATH_MAX];
+
+	ASSERT_EQ(0, nfsc_mount_opts(NFSC_STACK, self->opts));
+	snprintf(want, sizeof(want),
+		 "grep -q '^none %s nfs_cachefs rw,relatime,lowerdir=%s,cachedir=%s ' /proc/mounts",
+		 NFSC_STACK, self->nfs, self->cache);
+	EXPECT_EQ(0, nfsc_sh("%s", want)) nfsc_sh("cat /proc/mounts >&2");
+	EXPECT_EQ(0, nfsc_umount(NFSC_STACK));
+}
+
+TEST_F(mnt, lower_must_be_nfs)
+{
+	/* /tmp is tmpfs in the guest. */
+	EXPECT_EQ(-EINVAL, mount_with("lowerdir=/tmp,cachedir=%s%s",
+				      self->cache, ""));
+}
+
+TEST_F(mnt, stacking_on_itself_refused)
+{
+	ASSERT_EQ(0, nfsc_mount_opts(NFSC_STACK, self->opts));
+	mkdir("/mnt/data2", 0755);
+	EXPECT_EQ(-EINVAL, nfsc_mount_opts("/mnt/data2",
+					   "lowerdir=" NFSC_STACK ",cachedir=/mnt/cache"));
+	EXPECT_EQ(0, nfsc_umount(NFSC_STACK));
+}
+
+TEST_F(mnt, cache_must_be_local_writable_and_apart)
+{
+	char sub[PATH_MAX];
+
+	/* On NFS itself. */
+	EXPECT_EQ(-EINVAL, mount_with("lowerdir=%s,cachedir=%s",
+				      self->nfs, self->nfs));
+	/* A local filesystem, but mounted inside the lower tree. */
+	snprintf(sub, sizeof(sub), "%s/cache-inside", self->nfs);
+	mkdir(sub, 0755);
+	ASSERT_EQ(0, mount("tmpfs", sub, "tmpfs", 0, NULL));
+	EXPECT_EQ(-EINVAL, mount_with("lowerdir=%s,cachedir=%s", self->nfs, sub));
+	EXPECT_EQ(0, umount(sub));
+	/* Read-only. */
+	mkdir("/run/ro-cache", 0755);
+	ASSERT_EQ(0, mount("tmpfs", "/run/ro-cache", "tmpfs", MS_RDONLY, NULL));
+	EXPECT_EQ(-EINVAL, mount_with("lowerdir=%s,cachedir=%s", self->nfs,
+				      "/run/ro-cache"));
+	EXPECT_EQ(0, umount("/run/ro-cache"));
+	/* tmpfs is a valid cache: O_TMPFILE and trusted.* xattrs. */
+	mkdir("/run/tmp-cache", 0700);
+	ASSERT_EQ(0, mount("tmpfs", "/run/tmp-cache", "tmpfs", 0, NULL));
+	EXPECT_EQ(0, mount_with("lowerdir=%s,cachedir=%s", self->nfs,
+				"/run/tmp-cache"));
+	EXPECT_EQ(0, nfsc_umount(NFSC_STACK));
+	EXPECT_EQ(0, umount("/run/tmp-cache"));
+}
+
+TEST_F(mnt, mount_over_lowerdir)
+{
+	char path[PATH_MAX], exp[PATH_MAX], buf[64] = "";
+	struct stat st;
+	int fd;
+
+	snprintf(exp, sizeof(exp), "%s/over-lower", nfsc_env("NFSC_EXPORT"));
+	ASSERT_EQ(0, nfsc_sh("echo same-path > %s", exp));
+	ASSERT_EQ(0, nfsc_mount_opts(self->nfs, self->opts));
+
+	ASSERT_EQ(0, statfs_type_is(self->nfs, NFS_CACHEFS_SUPER_MAGIC));
+	snprintf(path, sizeof(path), "%s/over-lower", self->nfs);
+	fd = open(path, O_RDONLY);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(10, read(fd, buf, sizeof(buf) - 1));
+	EXPECT_STREQ("same-path\n", buf);
+	ASSERT_EQ(0, fstat(fd, &st));
+	close(fd);
+
+	EXPECT_EQ(0, nfsc_umount(self->nfs));
+	/* NFS is back at its own mount point. */
+	EXPECT_EQ(0, statfs_type_is(self->nfs, 0x6969));
+}
+
+TEST_F(mnt, umount_busy_and_lazy)
+{
+	char path[PATH_MAX], buf[16];
+	int fd;
+
+	ASSERT_EQ(0, nfsc_sh("echo busy > %s/busy", nfsc_env("NFSC_EXPORT")));
+	ASSERT_EQ(0, nfsc_mount_opts(NFSC_STACK, self->opts));
+	snprintf(path, sizeof(path), "%s/busy", NFSC_STACK);
+	fd = open(path, O_RDONLY);
+	ASSERT_LE(0, fd);
+
+	EXPECT_EQ(-EBUSY, nfsc_umount(NFSC_STACK));
+	/* The module is pinned while mounted. */
+	EXPECT_EQ(-EWOULDBLOCK, nfsc_module_unload());
+	EXPECT_TRUE(nfsc_module_loaded());
+
+	/* Lazy: gone from the namespace, the open file still works. */
+	EXPECT_EQ(0, umount2(NFSC_STACK, MNT_DETACH));
+	EXPECT_EQ(5, pread(fd, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, memcmp(buf, "busy\n", 5));
+	EXPECT_EQ(-EWOULDBLOCK, nfsc_module_unload());
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
