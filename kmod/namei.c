@@ -159,76 +159,84 @@ static int nfsc_instantiate(struct dentry *dentry)
 	return 0;
 }
 
-static int nfsc_create(struct nfsc_idmap *idmap, struct inode *dir,
-		       struct dentry *dentry, umode_t mode, bool excl)
+/* What to create: the type is in mode. */
+struct nfsc_cattr {
+	umode_t mode;
+	dev_t rdev;
+	const char *link;
+	bool excl;
+};
+
+static int nfsc_create_object(struct dentry *dentry,
+			      const struct nfsc_cattr *attr)
 {
+	struct nfsc_idmap *idmap = nfsc_lower_idmap(dentry->d_sb);
+	struct dentry *lower = nfsc_lower_dentry(dentry);
 	struct dentry *lower_dir;
+	struct inode *ldir;
 	int err;
 
 	err = nfsc_lock_parent(dentry, &lower_dir);
 	if (err)
 		return err;
-	err = vfs_create(nfsc_lower_idmap(dir->i_sb), d_inode(lower_dir),
-			 nfsc_lower_dentry(dentry), mode, excl);
-	if (!err) {
-		err = nfsc_instantiate(dentry);
-		/* open() needs the file it just created. */
-		if (!err && d_really_is_negative(dentry))
-			err = -ESTALE;
+	ldir = d_inode(lower_dir);
+
+	switch (attr->mode & S_IFMT) {
+	case S_IFREG:
+		err = vfs_create(idmap, ldir, lower, attr->mode, attr->excl);
+		break;
+	case S_IFDIR:
+		err = vfs_mkdir(idmap, ldir, lower, attr->mode);
+		break;
+	case S_IFLNK:
+		err = vfs_symlink(idmap, ldir, lower, attr->link);
+		break;
+	default:
+		err = vfs_mknod(idmap, ldir, lower, attr->mode, attr->rdev);
+		break;
 	}
+	if (!err)
+		err = nfsc_instantiate(dentry);
+	/* open() needs the file it just created; a directory can wait. */
+	if (!err && d_really_is_negative(dentry) && S_ISREG(attr->mode))
+		err = -ESTALE;
 	nfsc_unlock_parent(dentry, lower_dir);
 	return err;
+}
+
+static int nfsc_create(struct nfsc_idmap *idmap, struct inode *dir,
+		       struct dentry *dentry, umode_t mode, bool excl)
+{
+	struct nfsc_cattr attr = {
+		.mode = (mode & 07777) | S_IFREG,
+		.excl = excl,
+	};
+
+	return nfsc_create_object(dentry, &attr);
 }
 
 static int nfsc_mkdir(struct nfsc_idmap *idmap, struct inode *dir,
 		      struct dentry *dentry, umode_t mode)
 {
-	struct dentry *lower_dir;
-	int err;
+	struct nfsc_cattr attr = { .mode = (mode & 07777) | S_IFDIR };
 
-	err = nfsc_lock_parent(dentry, &lower_dir);
-	if (err)
-		return err;
-	err = vfs_mkdir(nfsc_lower_idmap(dir->i_sb), d_inode(lower_dir),
-			nfsc_lower_dentry(dentry), mode);
-	if (!err)
-		err = nfsc_instantiate(dentry);
-	nfsc_unlock_parent(dentry, lower_dir);
-	return err;
+	return nfsc_create_object(dentry, &attr);
 }
 
 static int nfsc_mknod(struct nfsc_idmap *idmap, struct inode *dir,
 		      struct dentry *dentry, umode_t mode, dev_t rdev)
 {
-	struct dentry *lower_dir;
-	int err;
+	struct nfsc_cattr attr = { .mode = mode, .rdev = rdev };
 
-	err = nfsc_lock_parent(dentry, &lower_dir);
-	if (err)
-		return err;
-	err = vfs_mknod(nfsc_lower_idmap(dir->i_sb), d_inode(lower_dir),
-			nfsc_lower_dentry(dentry), mode, rdev);
-	if (!err)
-		err = nfsc_instantiate(dentry);
-	nfsc_unlock_parent(dentry, lower_dir);
-	return err;
+	return nfsc_create_object(dentry, &attr);
 }
 
 static int nfsc_symlink(struct nfsc_idmap *idmap, struct inode *dir,
 			struct dentry *dentry, const char *target)
 {
-	struct dentry *lower_dir;
-	int err;
+	struct nfsc_cattr attr = { .mode = S_IFLNK | 0777, .link = target };
 
-	err = nfsc_lock_parent(dentry, &lower_dir);
-	if (err)
-		return err;
-	err = vfs_symlink(nfsc_lower_idmap(dir->i_sb), d_inode(lower_dir),
-			  nfsc_lower_dentry(dentry), target);
-	if (!err)
-		err = nfsc_instantiate(dentry);
-	nfsc_unlock_parent(dentry, lower_dir);
-	return err;
+	return nfsc_create_object(dentry, &attr);
 }
 
 static int nfsc_link(struct dentry *old_dentry, struct inode *dir,

@@ -31,7 +31,7 @@ static int fio_verify(const char *engine, const char *extra)
 {
 	return nfsc_sh("fio --name=%s --directory=%s --ioengine=%s %s "
 		       "--rw=randwrite --bs=4k,64k --size=16M --numjobs=3 "
-		       "--verify=crc32c --verify_fatal=1 --do_verify=1 "
+		       "--verify=crc32c --verify_fatal=1 --do_verify=1 --verify_state_save=0 "
 		       "--runtime=120 --group_reporting --output=/tmp/fio-%s.log "
 		       "|| { cat /tmp/fio-%s.log >&2; exit 1; }",
 		       engine, LOAD_DIR, engine, extra, engine, engine);
@@ -73,12 +73,13 @@ TEST_F_TIMEOUT(load, stress_ng_filesystem, 300)
 TEST_F_TIMEOUT(load, parallel_writers_readers, 300)
 {
 	EXPECT_EQ(0, nfsc_sh(
-		"cd %s && head -c 8M /dev/urandom > /tmp/src && "
-		"for i in 1 2 3 4; do ( for r in 1 2 3; do "
-		"cp /tmp/src w$i && cmp /tmp/src w$i || exit 1; done ) & done; "
-		"cp /tmp/src shared; for i in 1 2 3 4; do ( for r in 1 2 3 4 5; do "
-		"cmp /tmp/src shared || exit 1; done ) & done; "
-		"fail=0; for j in $(jobs -p); do wait $j || fail=1; done; exit $fail",
+		"cd %s && head -c 8M /dev/urandom > /tmp/src && cp /tmp/src shared && "
+		"pids= && for i in 1 2 3 4; do "
+		"( for r in 1 2 3; do cp /tmp/src w$i && cmp /tmp/src w$i || exit 1; done ) & "
+		"pids=\"$pids $!\"; "
+		"( for r in 1 2 3 4 5; do cmp /tmp/src shared || exit 1; done ) & "
+		"pids=\"$pids $!\"; done; "
+		"fail=0; for p in $pids; do wait $p || fail=1; done; exit $fail",
 		LOAD_DIR));
 }
 

@@ -106,6 +106,12 @@ TEST_F(mnt, cache_must_be_local_writable_and_apart)
 	EXPECT_EQ(-EINVAL, mount_with("lowerdir=%s,cachedir=%s", self->nfs,
 				      "/run/ro-cache"));
 	EXPECT_EQ(0, umount("/run/ro-cache"));
+	/* ramfs has O_TMPFILE but no xattrs at all. */
+	mkdir("/run/ramfs-cache", 0700);
+	ASSERT_EQ(0, mount("ramfs", "/run/ramfs-cache", "ramfs", 0, NULL));
+	EXPECT_EQ(-EINVAL, mount_with("lowerdir=%s,cachedir=%s", self->nfs,
+				      "/run/ramfs-cache"));
+	EXPECT_EQ(0, umount("/run/ramfs-cache"));
 	/* tmpfs is a valid cache: O_TMPFILE and trusted.* xattrs. */
 	mkdir("/run/tmp-cache", 0700);
 	ASSERT_EQ(0, mount("tmpfs", "/run/tmp-cache", "tmpfs", 0, NULL));
