@@ -45,7 +45,14 @@ $(KSFT)/kselftest_harness.h:
 
 build/tests/%: tests/%.c tests/lib/*.h $(KSFT)/kselftest_harness.h uapi/linux/nfs_cachefs.h
 	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) -o $@ $<
+	$(CC) $(TEST_CFLAGS) $(EXTRA_CFLAGS) -o $@ $< $(EXTRA_SRCS) $(EXTRA_LDLIBS)
+
+# The copy engine's test links the engine, under ASan and UBSan.
+build/tests/host/copy_test: helper/copy.c helper/copy.h
+build/tests/host/copy_test: EXTRA_SRCS = helper/copy.c
+build/tests/host/copy_test: EXTRA_CFLAGS = -fsanitize=address,undefined \
+	-fno-omit-frame-pointer -fno-sanitize-recover=all
+build/tests/host/copy_test: EXTRA_LDLIBS = -luring
 
 deps:
 	scripts/deps

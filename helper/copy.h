@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * nfscache-helper: the copy engine. Copies many files at once through one
+ * io_uring ring, each as linked splice pairs source -> pipe -> destination;
+ * small files and files whose splice fails take plain pread/pwrite.
+ */
+#ifndef NFSC_HELPER_COPY_H
+#define NFSC_HELPER_COPY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum nfsc_engine {
+	NFSC_ENGINE_SPLICE,	/* io_uring linked splice pairs */
+	NFSC_ENGINE_PLAIN,	/* pread/pwrite */
+};
+
+const char *nfsc_engine_name(enum nfsc_engine engine);
+
+struct nfsc_copy_opts {
+	unsigned int max_inflight;	/* copies in the ring at once */
+	unsigned int pipe_size;		/* F_SETPIPE_SZ for each copy's pipe */
+	unsigned int chunk;		/* bytes asked of one splice pair */
+	uint64_t splice_threshold;	/* smaller files take plain I/O */
+	bool no_splice;			/* plain I/O for everything */
+};
+
+#define NFSC_COPY_DEFAULT_INFLIGHT	8
+#define NFSC_COPY_DEFAULT_PIPE_SIZE	(1U << 20)
+#define NFSC_COPY_DEFAULT_THRESHOLD	(10ULL << 20)
+
+void nfsc_copy_opts_default(struct nfsc_copy_opts *opts);
+
+struct nfsc_copy;
+typedef void (*nfsc_copy_done_fn)(struct nfsc_copy *copy);
+
+/* One file to copy: the caller fills the first block and keeps it alive. */
+struct nfsc_copy {
+	int src;			/* read from offset 0 */
+	int dst;			/* written from offset 0 */
+	uint64_t size;			/* exactly this many bytes */
+	nfsc_copy_done_fn done;		/* called once, when it has ended */
+	void *priv;
+
+	/* Results, valid in done(). */
+	int error;			/* 0, or a negative errno */
+	uint64_t copied;
+	enum nfsc_engine engine;	/* the engine that finished it */
+	char fallback[128];		/* why splice was not used, if so */
+	unsigned int resubmits;		/* pipe drains after a short splice */
+
+	/* Engine state. */
+	int pipe[2];
+	uint64_t off_in;		/* bytes moved into the pipe */
+	uint64_t in_pipe;		/* bytes sitting in the pipe */
+	int round_want, round_got;	/* CQEs expected / seen this round */
+	int res_in, res_out;
+	bool round_in;			/* this round has a source splice */
+	bool eof;
+};
+
+struct nfsc_copier;
+
+/*
+ * A copier; io_uring is optional: without it (old kernel, disabled by
+ * sysctl) every copy takes plain I/O and *why says so. NULL and -errno in
+ * *err only when memory runs out or the options are invalid.
+ */
+struct nfsc_copier *nfsc_copier_new(const struct nfsc_copy_opts *opts,
+				    const char **why, int *err);
+void nfsc_copier_free(struct nfsc_copier *cp);
+
+/* Start a copy. Plain copies run to the end here; done() is called. */
+void nfsc_copier_start(struct nfsc_copier *cp, struct nfsc_copy *copy);
+
+/* Copies in the ring, and room for more. */
+unsigned int nfsc_copier_inflight(const struct nfsc_copier *cp);
+bool nfsc_copier_has_room(const struct nfsc_copier *cp);
+
+/*
+ * Reap completions and move copies on; blocks for at least one completion
+ * when @wait and anything is in flight. Returns 0 or a negative errno for
+ * a failure of the ring itself.
+ */
+int nfsc_copier_run(struct nfsc_copier *cp, bool wait);
+
+#endif

@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host test: nfscache-helper's copy engine on ordinary files. Exact copies
+ * at the sizes that matter (0, 1, pipe size +-1, the splice threshold +-1,
+ * odd large sizes), short splices forced by asking more of a splice than
+ * the pipe holds, many copies in one ring, the plain path, the fallback
+ * when splice is refused, and errors. Built with ASan/UBSan; every test
+ * ends with a leak check and a check that no fd was left open.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <sanitizer/lsan_interface.h>
+#include <sys/stat.h>
+
+#include "../lib/nfsc_test.h"
+#include "../../helper/copy.h"
+#include "kselftest_harness.h"
+
+#define MiB (1ULL << 20)
+
+static int count_fds(void)
+{
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	d = opendir("/proc/self/fd");
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n - 1;	/* the directory's own fd */
+}
+
+FIXTURE(copy) {
+	char dir[64];
+	int fds_before;
+	int completed;
+};
+
+FIXTURE_SETUP(copy)
+{
+	strcpy(self->dir, "/tmp/nfsc-copy-XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->dir));
+	self->fds_before = count_fds();
+	self->completed = 0;
+}
+
+FIXTURE_TEARDOWN(copy)
+{
+	nfsc_sh("rm -rf %s", self->dir);
+}
+
+/* A source file of @size bytes of a position-dependent pattern. */
+static int make_src(const char *path, uint64_t size)
+{
+	static unsigned char buf[1 << 16];
+	uint64_t off = 0;
+	int fd, i;
+
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0)
+		return -1;
+	while (off < size) {
+		size_t n = size - off < sizeof(buf) ? size - off : sizeof(buf);
+
+		for (i = 0; i < (int)n; i++)
+			buf[i] = (unsigned char)((off + i) * 2654435761u >> 13);
+		if (pwrite(fd, buf, n, off) != (ssize_t)n) {
+			close(fd);
+			return -1;
+		}
+		off += n;
+	}
+	return fd;
+}
+
+static int same_content(int a, int b, uint64_t size)
+{
+	static char ba[1 << 16], bb[1 << 16];
+	uint64_t off = 0;
+	struct stat st;
+
+	if (fstat(b, &st) || (uint64_t)st.st_size != size)
+		return 0;
+	while (off < size) {
+		size_t n = size - off < sizeof(ba) ? size - off : sizeof(ba);
+
+		if (pread(a, ba, n, off) != (ssize_t)n ||
+		    pread(b, bb, n, off) != (ssize_t)n || memcmp(ba, bb, n))
+			return 0;
+		off += n;
+	}
+	return 1;
+}
+
+static int *completed_counter;
+
+static void on_done(struct nfsc_copy *c)
+{
+	(void)c;
+	(*completed_counter)++;
+}
+
+struct job {
+	struct nfsc_copy c;
+	char src[128], dst[128];
+};
+
+static void job_init(struct __test_metadata *_metadata, FIXTURE_DATA(copy) *self,
+		     struct job *j, int i, uint64_t size, int dst_flags)
+{
+	memset(j, 0, sizeof(*j));
+	snprintf(j->src, sizeof(j->src), "%s/src%d", self->dir, i);
+	snprintf(j->dst, sizeof(j->dst), "%s/dst%d", self->dir, i);
+	j->c.src = make_src(j->src, size);
+	ASSERT_LE(0, j->c.src);
+	j->c.dst = open(j->dst, O_RDWR | O_CREAT | O_TRUNC | dst_flags, 0600);
+	ASSERT_LE(0, j->c.dst);
+	j->c.size = size;
+	j->c.done = on_done;
+	completed_counter = &self->completed;
+}
+
+/* Start every job as room permits and run the ring until all have ended. */
+static void run_all(struct __test_metadata *_metadata, struct nfsc_copier *cp,
+		    FIXTURE_DATA(copy) *self, struct job *jobs, int n)
+{
+	int started = 0;
+
+	while (self->completed < n) {
+		while (started < n && nfsc_copier_has_room(cp))
+			nfsc_copier_start(cp, &jobs[started++].c);
+		ASSERT_EQ(0, nfsc_copier_run(cp, true));
+	}
+	ASSERT_EQ(n, started);
+	ASSERT_EQ(0u, nfsc_copier_inflight(cp));
+}
+
+static void check_jobs(struct __test_metadata *_metadata, struct job *jobs,
+		       int n, enum nfsc_engine engine)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		struct nfsc_copy *c = &jobs[i].c;
+
+		EXPECT_EQ(0, c->error) TH_LOG("copy %d (%llu bytes): %s", i,
+			(unsigned long long)c->size, strerror(-c->error));
+		EXPECT_EQ(c->size, c->copied);
+		if (c->size)
+			EXPECT_EQ(engine, c->engine) TH_LOG("copy %d: %s, %s", i,
+				nfsc_engine_name(c->engine), c->fallback);
+		EXPECT_TRUE(same_content(c->src, c->dst, c->size))
+			TH_LOG("copy %d of %llu bytes differs", i,
+			       (unsigned long long)c->size);
+		close(c->src);
+		close(c->dst);
+	}
+}
+
+static struct nfsc_copier *copier(struct __test_metadata *_metadata,
+				  unsigned int pipe_size, unsigned int chunk,
+				  uint64_t threshold, unsigned int inflight)
+{
+	struct nfsc_copy_opts o;
+	struct nfsc_copier *cp;
+	const char *why;
+	int err;
+
+	nfsc_copy_opts_default(&o);
+	o.pipe_size = pipe_size;
+	o.chunk = chunk;
+	o.splice_threshold = threshold;
+	o.max_inflight = inflight;
+	cp = nfsc_copier_new(&o, &why, &err);
+	if (!cp)
+		TH_LOG("copier: %s", strerror(-err));
+	else if (why)
+		TH_LOG("copier: %s", why);
+	return cp;
+}
+
+static void end_checks(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(copy) *self)
+{
+	EXPECT_EQ(self->fds_before, count_fds());
+	EXPECT_EQ(0, __lsan_do_recoverable_leak_check());
+}
+
+static const uint64_t sizes[] = {
+	0, 1, 4095, 65536, 65537, MiB - 1, MiB, MiB + 1,
+	10 * MiB - 1, 10 * MiB, 10 * MiB + 1, 33 * MiB + 123,
+};
+#define NSIZES (int)(sizeof(sizes) / sizeof(sizes[0]))
+
+TEST_F_TIMEOUT(copy, splice_exact_sizes, 120)
+{
+	struct job jobs[NSIZES];
+	struct nfsc_copier *cp;
+	int i;
+
+	cp = copier(_metadata, 1 << 20, 1 << 20, 1, 4);
+	ASSERT_NE(NULL, cp);
+	for (i = 0; i < NSIZES; i++)
+		job_init(_metadata, self, &jobs[i], i, sizes[i], 0);
+	run_all(_metadata, cp, self, jobs, NSIZES);
+	check_jobs(_metadata, jobs, NSIZES, NFSC_ENGINE_SPLICE);
+	nfsc_copier_free(cp);
+	end_checks(_metadata, self);
+}
+
+/* Asking 4 pipes' worth of one splice makes every first splice short. */
+TEST_F_TIMEOUT(copy, short_splices_resubmitted, 120)
+{
+	struct job jobs[NSIZES];
+	struct nfsc_copier *cp;
+	int i;
+
+	cp = copier(_metadata, 65536, 4 * 65536, 1, 3);
+	ASSERT_NE(NULL, cp);
+	for (i = 0; i < NSIZES; i++)
+		job_init(_metadata, self, &jobs[i], i, sizes[i], 0);
+	run_all(_metadata, cp, self, jobs, NSIZES);
+	/* Every copy larger than one pipe went through short splices. */
+	for (i = 0; i < NSIZES; i++)
+		if (sizes[i] > 65536)
+			EXPECT_LT(0u, jobs[i].c.resubmits) TH_LOG("size %llu",
+				(unsigned long long)sizes[i]);
+	check_jobs(_metadata, jobs, NSIZES, NFSC_ENGINE_SPLICE);
+	nfsc_copier_free(cp);
+	end_checks(_metadata, self);
+}
+
+TEST_F_TIMEOUT(copy, many_in_one_ring, 120)
+{
+	struct job jobs[40];
+	struct nfsc_copier *cp;
+	int i;
+
+	cp = copier(_metadata, 65536, 65536, 1, 8);
+	ASSERT_NE(NULL, cp);
+	for (i = 0; i < 40; i++)
+		job_init(_metadata, self, &jobs[i], i, 100000 + i * 37777, 0);
+	run_all(_metadata, cp, self, jobs, 40);
+	check_jobs(_metadata, jobs, 40, NFSC_ENGINE_SPLICE);
+	nfsc_copier_free(cp);
+	end_checks(_metadata, self);
+}
+
+TEST_F(copy, small_files_take_plain_io)
+{
+	struct job jobs[4];
+	struct nfsc_copier *cp;
+	int i;
+
+	cp = copier(_metadata, 65536, 65536, 10 * MiB, 4);
+	ASSERT_NE(NULL, cp);
+	for (i = 0; i < 4; i++)
+		job_init(_metadata, self, &jobs[i], i, sizes[i + 1], 0);
+	run_all(_metadata, cp, self, jobs, 4);
+	for (i = 0; i < 4; i++)
+		EXPECT_STREQ("", jobs[i].c.fallback);
+	check_jobs(_metadata, jobs, 4, NFSC_ENGINE_PLAIN);
+	nfsc_copier_free(cp);
+	end_checks(_metadata, self);
+}
+
+/* splice() refuses an O_APPEND destination: the copy falls back, intact. */
+TEST_F(copy, refused_splice_falls_back)
+{
+	struct job jobs[2];
+	struct nfsc_copier *cp;
+	int i;
+
+	cp = copier(_metadata, 65536, 65536, 1, 2);
+	ASSERT_NE(NULL, cp);
+	for (i = 0; i < 2; i++)
+		job_init(_metadata, self, &jobs[i], i, 3 * MiB + 5, O_APPEND);
+	run_all(_metadata, cp, self, jobs, 2);
+	for (i = 0; i < 2; i++)
+		EXPECT_NE(NULL, strstr(jobs[i].c.fallback, "splice to destination"))
+			TH_LOG("fallback: '%s'", jobs[i].c.fallback);
+	check_jobs(_metadata, jobs, 2, NFSC_ENGINE_PLAIN);
+	nfsc_copier_free(cp);
+	end_checks(_metadata, self);
+}
+
+TEST_F(copy, no_splice_option)
+{
+	struct nfsc_copy_opts o;
+	struct nfsc_copier *cp;
+	struct job job;
+	const char *why;
+	int err;
+
+	nfsc_copy_opts_default(&o);
+	o.no_splice = true;
+	cp = nfsc_copier_new(&o, &why, &err);
+	ASSERT_NE(NULL, cp);
+	EXPECT_STREQ("splice disabled by option", why);
+	job_init(_metadata, self, &job, 0, 12 * MiB, 0);
+	nfsc_copier_start(cp, &job.c);
+	EXPECT_EQ(1, self->completed);
+	EXPECT_STREQ("splice disabled by option", job.c.fallback);
+	check_jobs(_metadata, &job, 1, NFSC_ENGINE_PLAIN);
+	nfsc_copier_free(cp);
+	end_checks(_metadata, self);
+}
+
+/* A source shorter than announced, and a bad destination, are errors. */
+TEST_F(copy, errors_reported)
+{
+	struct job jobs[3];
+	struct nfsc_copier *cp;
+	int i;
+
+	cp = copier(_metadata, 65536, 65536, 1, 3);
+	ASSERT_NE(NULL, cp);
+	for (i = 0; i < 3; i++)
+		job_init(_metadata, self, &jobs[i], i, 2 * MiB, 0);
+	jobs[0].c.size = 2 * MiB + 1;			/* spliced, short source */
+	close(jobs[1].c.dst);
+	jobs[1].c.dst = open("/dev/null", O_RDONLY);	/* not writable */
+	ASSERT_LE(0, jobs[1].c.dst);
+	jobs[2].c.size = 10;				/* plain path: fine */
+	run_all(_metadata, cp, self, jobs, 3);
+	EXPECT_EQ(-ENODATA, jobs[0].c.error);
+	EXPECT_EQ(2 * MiB, jobs[0].c.copied);
+	EXPECT_EQ(-EBADF, jobs[1].c.error) TH_LOG("%s", strerror(-jobs[1].c.error));
+	EXPECT_EQ(0, jobs[2].c.error);
+	for (i = 0; i < 3; i++) {
+		close(jobs[i].c.src);
+		close(jobs[i].c.dst);
+	}
+	nfsc_copier_free(cp);
+	end_checks(_metadata, self);
+}
+
+TEST_HARNESS_MAIN
