@@ -12,6 +12,18 @@
 /* Flags fcntl(F_SETFL) may change after open: mirrored onto the real file. */
 #define NFSC_SETFL_MASK (O_APPEND | O_NONBLOCK | O_NDELAY | O_DIRECT)
 
+/* Only opens that cannot change the file may ever be served by the cache. */
+static bool nfsc_open_is_read_only(const struct file *file)
+{
+	return (file->f_mode & (FMODE_READ | FMODE_WRITE)) == FMODE_READ;
+}
+
+static void nfsc_account_read(struct file *file, ssize_t ret)
+{
+	if (ret > 0)
+		atomic64_add(ret, &NFSC_SB(file_inode(file)->i_sb)->stats.bytes_lower);
+}
+
 /*
  * The one place where the real file of an open is chosen. For now it is
  * always the NFS file.
@@ -40,6 +52,8 @@ static int nfsc_open(struct inode *inode, struct file *file)
 	}
 	nf->real = real;
 	file->private_data = nf;
+	if (nfsc_open_is_read_only(file))
+		atomic64_inc(&NFSC_SB(inode->i_sb)->stats.misses);
 	/* O_DIRECT is allowed when the real file takes it. */
 	file->f_mode |= real->f_mode & FMODE_CAN_ODIRECT;
 	return 0;
@@ -108,10 +122,14 @@ static ssize_t nfsc_read_iter(struct kiocb *iocb, struct iov_iter *iter)
 
 	if (!iov_iter_count(iter))
 		return 0;
+	ssize_t ret;
+
 	real = nfsc_real(iocb->ki_filp, &err);
 	if (err)
 		return err;
-	return nfsc_real_read_iter(real, iocb, iter, &ctx);
+	ret = nfsc_real_read_iter(real, iocb, iter, &ctx);
+	nfsc_account_read(iocb->ki_filp, ret);
+	return ret;
 }
 
 static ssize_t nfsc_write_iter(struct kiocb *iocb, struct iov_iter *iter)
@@ -134,12 +152,15 @@ static ssize_t nfsc_splice_read(struct file *in, loff_t *ppos,
 {
 	struct nfsc_io_ctx ctx = NFSC_IO_CTX(in);
 	struct file *real;
+	ssize_t ret;
 	int err;
 
 	real = nfsc_real(in, &err);
 	if (err)
 		return err;
-	return nfsc_real_splice_read(real, ppos, pipe, len, flags, &ctx);
+	ret = nfsc_real_splice_read(real, ppos, pipe, len, flags, &ctx);
+	nfsc_account_read(in, ret);
+	return ret;
 }
 
 static ssize_t nfsc_splice_write(struct pipe_inode_info *pipe,

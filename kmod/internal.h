@@ -21,20 +21,62 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/atomic.h>
+#include <linux/completion.h>
 #include <linux/fs.h>
 #include <linux/dcache.h>
+#include <linux/kobject.h>
 #include <linux/path.h>
 #include <linux/mount.h>
 #include <linux/nfs_cachefs.h>
 
 #include "compat.h"
 
+/* How an open checks that NFS's view of a file is current. */
+enum nfsc_revalidate {
+	NFSC_REVAL_CTO,		/* GETATTR on every open (close-to-open) */
+	NFSC_REVAL_TTL,		/* trust NFS's attribute cache for ttl ms */
+	NFSC_REVAL_NEVER,	/* immutable data sets */
+};
+
+/*
+ * Per-mount tunables (sysfs). Each is one word, read with READ_ONCE and
+ * written whole, so readers need no lock. revalidate packs the policy in
+ * the high 32 bits and the ttl in ms in the low 32.
+ */
+struct nfsc_tunables {
+	u64 enabled;
+	u64 min_size;
+	u64 max_size;
+	u64 revalidate;
+	u64 fill_timeout_ms;
+	u64 max_pending;
+};
+
+struct nfsc_stats {
+	atomic64_t hits;		/* opens served by a cache object */
+	atomic64_t misses;		/* read opens served by NFS */
+	atomic64_t fills_ok;
+	atomic64_t fills_failed;
+	atomic64_t stale;		/* objects found out of date */
+	atomic64_t bytes_cache;		/* read from cache objects */
+	atomic64_t bytes_lower;		/* read from NFS */
+	atomic64_t pending;		/* requests waiting for the daemon */
+	atomic64_t filling;		/* requests claimed by the daemon */
+};
+
 struct nfsc_sb_info {
+	struct super_block *sb;
 	struct path lower_root;		/* the NFS directory stacked over */
 	struct path cache_root;		/* the local cache directory */
 	const struct cred *mounter_cred; /* for all access to the cache */
 	char *lowerdir;			/* options as given, for /proc/mounts */
 	char *cachedir;
+	struct nfsc_tunables tun;
+	struct nfsc_stats stats;
+	int id;				/* /sys/fs/nfs_cachefs/<id>, 0 if none */
+	struct kobject kobj;
+	struct completion kobj_gone;
 };
 
 struct nfsc_inode_info {
@@ -120,6 +162,16 @@ extern const struct file_operations nfsc_dir_fops;
 
 /* file.c */
 extern const struct file_operations nfsc_file_fops;
+
+/* sysfs.c */
+int nfsc_sysfs_init(void);
+void nfsc_sysfs_exit(void);
+int nfsc_sysfs_add(struct nfsc_sb_info *sbi);
+void nfsc_sysfs_del(struct nfsc_sb_info *sbi);
+void nfsc_tunables_default(struct nfsc_tunables *tun);
+int nfsc_revalidate_parse(struct nfsc_sb_info *sbi, const char *buf);
+ssize_t nfsc_revalidate_format(struct nfsc_sb_info *sbi, char *buf,
+			       size_t len);
 
 /* genl.c */
 int nfsc_genl_init(void);

@@ -160,6 +160,8 @@ static int nfsc_fill_super(struct super_block *sb, struct fs_context *fc)
 		return -ENOMEM;
 	/* From here nfsc_kill_sb() frees sbi, whatever happens. */
 	sb->s_fs_info = sbi;
+	sbi->sb = sb;
+	nfsc_tunables_default(&sbi->tun);
 	swap(sbi->lowerdir, ctx->lowerdir);
 	swap(sbi->cachedir, ctx->cachedir);
 
@@ -199,6 +201,10 @@ static int nfsc_fill_super(struct super_block *sb, struct fs_context *fc)
 	if (!sb->s_root)
 		return -ENOMEM;
 	sb->s_root->d_fsdata = dget(sbi->lower_root.dentry);
+
+	err = nfsc_sysfs_add(sbi);
+	if (err)
+		return invalfc(fc, "cannot add the sysfs directory (%d)", err);
 	return 0;
 }
 
@@ -217,6 +223,8 @@ static void nfsc_kill_sb(struct super_block *sb)
 {
 	struct nfsc_sb_info *sbi = NFSC_SB(sb);
 
+	if (sbi)
+		nfsc_sysfs_del(sbi);
 	kill_anon_super(sb);
 	if (!sbi)
 		return;
@@ -277,9 +285,13 @@ static int __init nfsc_init(void)
 	if (err)
 		goto out;
 
-	err = nfsc_genl_init();
+	err = nfsc_sysfs_init();
 	if (err)
 		goto out_inode_cache;
+
+	err = nfsc_genl_init();
+	if (err)
+		goto out_sysfs;
 
 	err = register_filesystem(&nfsc_fs_type);
 	if (err)
@@ -291,6 +303,8 @@ static int __init nfsc_init(void)
 
 out_genl:
 	nfsc_genl_exit();
+out_sysfs:
+	nfsc_sysfs_exit();
 out_inode_cache:
 	nfsc_inode_cache_exit();
 out:
@@ -301,6 +315,7 @@ static void __exit nfsc_exit(void)
 {
 	unregister_filesystem(&nfsc_fs_type);
 	nfsc_genl_exit();
+	nfsc_sysfs_exit();
 	nfsc_inode_cache_exit();
 	pr_info("unloaded\n");
 }
