@@ -2,6 +2,8 @@
 /* nfscache-helper: command line entry point. */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,11 +17,15 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: nfscache-helper [OPTION]\n"
+		"       nfscache-helper stats [--json]\n"
 		"Fill daemon and control tool for the nfs_cachefs module.\n"
 		"\n"
 		"  -V, --version  print the helper's version and netlink protocol,\n"
 		"                 and the loaded module's protocol if it is loaded\n"
 		"  -h, --help     print this help\n"
+		"\n"
+		"Commands:\n"
+		"  stats [--json] every counter of every nfs_cachefs mount\n"
 		"\n"
 		"Exit status: 0 on success, 1 on failure, 2 on bad usage.\n");
 }
@@ -51,6 +57,84 @@ static int print_version(void)
 	return 0;
 }
 
+/* A JSON string: quotes, backslashes and control characters escaped. */
+static void json_string(const char *str)
+{
+	const unsigned char *p;
+
+	putchar('"');
+	for (p = (const unsigned char *)str; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			printf("\\%c", *p);
+		else if (*p < 0x20)
+			printf("\\u%04x", *p);
+		else
+			putchar(*p);
+	}
+	putchar('"');
+}
+
+struct stats_out {
+	bool json;
+	unsigned int count;
+};
+
+static void print_mount_stats(const struct nfsc_mount_stats *m, void *arg)
+{
+	struct stats_out *out = arg;
+	int i;
+
+	if (!out->json) {
+		printf("mount %u: %s (cache %s)\n", m->id, m->lowerdir,
+		       m->cachedir);
+		for (i = NFS_CACHEFS_STAT_HITS; i <= NFS_CACHEFS_STAT_MAX; i++)
+			printf("  %-13s %" PRIu64 "\n", nfsc_stat_name(i),
+			       m->stat[i]);
+		out->count++;
+		return;
+	}
+	/* Opened with the first mount, so that errors print no half object. */
+	printf("%s\n    {\"id\": %u, \"lowerdir\": ",
+	       out->count ? "," : "{\"mounts\": [", m->id);
+	json_string(m->lowerdir);
+	printf(", \"cachedir\": ");
+	json_string(m->cachedir);
+	printf(", \"stats\": {");
+	for (i = NFS_CACHEFS_STAT_HITS; i <= NFS_CACHEFS_STAT_MAX; i++)
+		printf("%s\"%s\": %" PRIu64, i == NFS_CACHEFS_STAT_HITS ? "" : ", ",
+		       nfsc_stat_name(i), m->stat[i]);
+	printf("}}");
+	out->count++;
+}
+
+static int cmd_stats(int argc, char **argv)
+{
+	struct stats_out out = { 0 };
+	int ret;
+
+	if (argc == 2 && !strcmp(argv[1], "--json")) {
+		out.json = true;
+	} else if (argc != 1) {
+		fprintf(stderr, "nfscache-helper: stats: unexpected argument \"%s\"\n",
+			argv[1]);
+		return EXIT_USAGE;
+	}
+	ret = nfsc_nl_dump_stats(print_mount_stats, &out);
+	if (ret == -ENOENT) {
+		fprintf(stderr, "nfscache-helper: stats: the nfs_cachefs module is not loaded\n");
+		return 1;
+	}
+	if (ret < 0) {
+		fprintf(stderr, "nfscache-helper: stats: %s\n", strerror(-ret));
+		return 1;
+	}
+	if (out.json)
+		printf("%s]}\n", out.count ? "\n  " : "{\"mounts\": [");
+	else if (!out.count)
+		printf("no nfs_cachefs mounts\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -73,6 +157,8 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (optind < argc && !strcmp(argv[optind], "stats"))
+		return cmd_stats(argc - optind, argv + optind);
 	if (optind < argc)
 		fprintf(stderr, "nfscache-helper: unknown command \"%s\"\n",
 			argv[optind]);

@@ -12,6 +12,9 @@
  * Credentials: lower (NFS) operations run with the caller's credentials, so
  * the NFS server decides access exactly as it would without the stack.
  *
+ * Mounts with an id are on nfsc_mounts under nfsc_mounts_lock, taken only
+ * by sysfs.c (add/remove) and genl.c (listing); nothing nests inside it.
+ *
  * Lock order: a stacked inode's i_rwsem before its lower inode's i_rwsem
  * (the VFS locks ours, we lock the lower one); lock_rename() of the lower
  * directories nests inside the VFS's lock_rename() of ours.
@@ -26,6 +29,8 @@
 #include <linux/fs.h>
 #include <linux/dcache.h>
 #include <linux/kobject.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/path.h>
 #include <linux/mount.h>
 #include <linux/nfs_cachefs.h>
@@ -75,6 +80,7 @@ struct nfsc_sb_info {
 	struct nfsc_tunables tun;
 	struct nfsc_stats stats;
 	int id;				/* /sys/fs/nfs_cachefs/<id>, 0 if none */
+	struct list_head mount_node;	/* on nfsc_mounts */
 	struct kobject kobj;
 	struct completion kobj_gone;
 };
@@ -164,6 +170,8 @@ extern const struct file_operations nfsc_dir_fops;
 extern const struct file_operations nfsc_file_fops;
 
 /* sysfs.c */
+extern struct mutex nfsc_mounts_lock;
+extern struct list_head nfsc_mounts;
 int nfsc_sysfs_init(void);
 void nfsc_sysfs_exit(void);
 int nfsc_sysfs_add(struct nfsc_sb_info *sbi);

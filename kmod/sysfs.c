@@ -17,6 +17,10 @@
 static struct kset *nfsc_kset;
 static DEFINE_IDA(nfsc_mount_ida);
 
+/* Every mount with an id, for listings over netlink. */
+DEFINE_MUTEX(nfsc_mounts_lock);
+LIST_HEAD(nfsc_mounts);
+
 /*
  * One attribute: a u64 tunable or an atomic64_t counter at @offset in
  * struct nfsc_sb_info, or a value with its own show/store.
@@ -298,14 +302,21 @@ int nfsc_sysfs_add(struct nfsc_sb_info *sbi)
 		wait_for_completion(&sbi->kobj_gone);
 		ida_free(&nfsc_mount_ida, id);
 		sbi->id = 0;
+		return err;
 	}
-	return err;
+	mutex_lock(&nfsc_mounts_lock);
+	list_add_tail(&sbi->mount_node, &nfsc_mounts);
+	mutex_unlock(&nfsc_mounts_lock);
+	return 0;
 }
 
 void nfsc_sysfs_del(struct nfsc_sb_info *sbi)
 {
 	if (!sbi->id)
 		return;
+	mutex_lock(&nfsc_mounts_lock);
+	list_del(&sbi->mount_node);
+	mutex_unlock(&nfsc_mounts_lock);
 	kobject_del(&sbi->kobj);
 	kobject_put(&sbi->kobj);
 	/* sbi is freed next: wait for the last sysfs reader. */

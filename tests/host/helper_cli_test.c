@@ -48,4 +48,17 @@ TEST(version_without_module)
 	EXPECT_NE(NULL, strstr(out, "kernel module: not loaded"));
 }
 
+TEST(stats_without_module)
+{
+	char out[4096];
+
+	EXPECT_EQ(1, nfsc_sh_out(out, sizeof(out), HELPER " stats"));
+	EXPECT_NE(NULL, strstr(out, "module is not loaded"));
+	EXPECT_EQ(1, nfsc_sh_out(out, sizeof(out), HELPER " stats --json"));
+	/* No half-written JSON on stdout when it fails. */
+	EXPECT_EQ(NULL, strstr(out, "{"));
+	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " stats --bogus"));
+	EXPECT_NE(NULL, strstr(out, "unexpected argument"));
+}
+
 TEST_HARNESS_MAIN

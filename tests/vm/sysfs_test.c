@@ -187,6 +187,43 @@ TEST_F(sysfs, stats_count_misses_and_lower_bytes)
 	EXPECT_EQ(0, read_num(self->dir, "stats/pending"));
 }
 
+/* nfscache-helper stats reads the same counters over netlink. */
+TEST_F(sysfs, helper_stats_match_sysfs)
+{
+	char out[8192], want[256], id[16];
+	const char *slash;
+	int st;
+	pid_t pid;
+
+	ASSERT_EQ(0, nfsc_sh_out(out, sizeof(out),
+				 "helper/nfscache-helper stats --json"));
+	slash = strrchr(self->dir, '/');
+	snprintf(id, sizeof(id), "%s", slash + 1);
+	snprintf(want, sizeof(want), "{\"id\": %s, \"lowerdir\": \"%s\"", id,
+		 nfsc_env("NFSC_NFS"));
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
+	snprintf(want, sizeof(want), "\"misses\": %lld,",
+		 read_num(self->dir, "stats/misses"));
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("want %s in %s", want, out);
+	EXPECT_EQ(0, nfsc_sh("helper/nfscache-helper stats --json | python3 -m json.tool > /dev/null"));
+
+	ASSERT_EQ(0, nfsc_sh_out(out, sizeof(out), "helper/nfscache-helper stats"));
+	snprintf(want, sizeof(want), "mount %s: %s (cache %s)", id,
+		 nfsc_env("NFSC_NFS"), nfsc_env("NFSC_CACHEDIR"));
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
+
+	/* Counters are open to unprivileged users, as in sysfs. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+			_exit(100);
+		_exit(nfsc_sh("helper/nfscache-helper stats | grep -q 'mount %s:'", id));
+	}
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 TEST_F(sysfs, directory_per_mount_goes_with_it)
 {
 	char second[PATH_MAX];

@@ -6,7 +6,9 @@
  *
  * Protocol changelog (NFS_CACHEFS_GENL_VERSION):
  *   1 - initial family: command and attribute numbering reserved for the
- *       fill protocol described below; no command implemented yet.
+ *       fill protocol described below. Implemented: GET_STATS, a dump of
+ *       every mount (MOUNT_ID, LOWERDIR, CACHEDIR, nested STATS); open to
+ *       unprivileged callers, as the sysfs counters are.
  *
  * Numbers in this file are ABI: never renumber, only append.
  */
@@ -111,6 +113,28 @@ enum nfs_cachefs_attr {
 };
 
 #define NFS_CACHEFS_A_MAX (__NFS_CACHEFS_A_MAX - 1)
+
+/**
+ * enum nfs_cachefs_stat - counters nested in NFS_CACHEFS_A_STATS, all u64;
+ * the same as /sys/fs/nfs_cachefs/<id>/stats/
+ */
+enum nfs_cachefs_stat {
+	NFS_CACHEFS_STAT_UNSPEC,
+	NFS_CACHEFS_STAT_PAD,
+	NFS_CACHEFS_STAT_HITS,
+	NFS_CACHEFS_STAT_MISSES,
+	NFS_CACHEFS_STAT_FILLS_OK,
+	NFS_CACHEFS_STAT_FILLS_FAILED,
+	NFS_CACHEFS_STAT_STALE,
+	NFS_CACHEFS_STAT_BYTES_CACHE,
+	NFS_CACHEFS_STAT_BYTES_LOWER,
+	NFS_CACHEFS_STAT_PENDING,
+	NFS_CACHEFS_STAT_FILLING,
+
+	__NFS_CACHEFS_STAT_MAX,
+};
+
+#define NFS_CACHEFS_STAT_MAX (__NFS_CACHEFS_STAT_MAX - 1)
 
 /* Limits, enforced by the kernel's attribute policies. */
 #define NFS_CACHEFS_PATH_MAX		4096
