@@ -56,22 +56,37 @@ const char *nfsc_stat_name(int type)
 	return stat_names[type];
 }
 
-/* A connected generic netlink socket and the family's id. */
-static int open_family(struct nl_sock **skp, int *family)
+/* A connected generic netlink socket, or NULL and -errno in *err. */
+static struct nl_sock *genl_socket(int *err)
 {
 	struct nl_sock *sk;
 	int ret;
 
 	sk = nl_socket_alloc();
-	if (!sk)
-		return -ENOMEM;
+	if (!sk) {
+		*err = -ENOMEM;
+		return NULL;
+	}
 	ret = genl_connect(sk);
 	if (ret < 0) {
 		fprintf(stderr, "nfscache-helper: generic netlink connect: %s\n",
 			nl_geterror(ret));
 		nl_socket_free(sk);
-		return nlerr_to_errno(ret);
+		*err = nlerr_to_errno(ret);
+		return NULL;
 	}
+	return sk;
+}
+
+/* A connected socket and the family's id; -ENOENT if not registered. */
+static int open_family(struct nl_sock **skp, int *family)
+{
+	struct nl_sock *sk;
+	int ret;
+
+	sk = genl_socket(&ret);
+	if (!sk)
+		return ret;
 	ret = genl_ctrl_resolve(sk, NFS_CACHEFS_GENL_NAME);
 	if (ret < 0) {
 		nl_socket_free(sk);
@@ -150,17 +165,9 @@ int nfsc_nl_family_info(struct nfsc_family_info *info)
 	struct nl_sock *sk;
 	int ret;
 
-	sk = nl_socket_alloc();
+	sk = genl_socket(&ret);
 	if (!sk)
-		return -ENOMEM;
-
-	ret = genl_connect(sk);
-	if (ret < 0) {
-		fprintf(stderr, "nfscache-helper: generic netlink connect: %s\n",
-			nl_geterror(ret));
-		ret = nlerr_to_errno(ret);
-		goto out;
-	}
+		return ret;
 
 	ret = genl_ctrl_alloc_cache(sk, &cache);
 	if (ret < 0) {

@@ -177,9 +177,6 @@ void nfsc_sysfs_exit(void);
 int nfsc_sysfs_add(struct nfsc_sb_info *sbi);
 void nfsc_sysfs_del(struct nfsc_sb_info *sbi);
 void nfsc_tunables_default(struct nfsc_tunables *tun);
-int nfsc_revalidate_parse(struct nfsc_sb_info *sbi, const char *buf);
-ssize_t nfsc_revalidate_format(struct nfsc_sb_info *sbi, char *buf,
-			       size_t len);
 
 /* genl.c */
 int nfsc_genl_init(void);

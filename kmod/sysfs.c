@@ -126,8 +126,24 @@ void nfsc_tunables_default(struct nfsc_tunables *tun)
 	};
 }
 
+static ssize_t revalidate_show(struct nfsc_sb_info *sbi,
+			       const struct nfsc_attr *a, char *buf)
+{
+	u64 v = READ_ONCE(sbi->tun.revalidate);
+
+	switch (v >> 32) {
+	case NFSC_REVAL_TTL:
+		return sysfs_emit(buf, "ttl:%u\n", (u32)v);
+	case NFSC_REVAL_NEVER:
+		return sysfs_emit(buf, "never\n");
+	default:
+		return sysfs_emit(buf, "cto\n");
+	}
+}
+
 /* "cto", "never" or "ttl:<ms>" (1 ms to about 49 days). */
-int nfsc_revalidate_parse(struct nfsc_sb_info *sbi, const char *buf)
+static ssize_t revalidate_store(struct nfsc_sb_info *sbi,
+				const struct nfsc_attr *a, const char *buf)
 {
 	u32 ms = 0;
 	u64 mode;
@@ -145,33 +161,6 @@ int nfsc_revalidate_parse(struct nfsc_sb_info *sbi, const char *buf)
 	}
 	WRITE_ONCE(sbi->tun.revalidate, mode << 32 | ms);
 	return 0;
-}
-
-ssize_t nfsc_revalidate_format(struct nfsc_sb_info *sbi, char *buf,
-			       size_t len)
-{
-	u64 v = READ_ONCE(sbi->tun.revalidate);
-
-	switch (v >> 32) {
-	case NFSC_REVAL_TTL:
-		return scnprintf(buf, len, "ttl:%u\n", (u32)v);
-	case NFSC_REVAL_NEVER:
-		return scnprintf(buf, len, "never\n");
-	default:
-		return scnprintf(buf, len, "cto\n");
-	}
-}
-
-static ssize_t revalidate_show(struct nfsc_sb_info *sbi,
-			       const struct nfsc_attr *a, char *buf)
-{
-	return nfsc_revalidate_format(sbi, buf, PAGE_SIZE);
-}
-
-static ssize_t revalidate_store(struct nfsc_sb_info *sbi,
-				const struct nfsc_attr *a, const char *buf)
-{
-	return nfsc_revalidate_parse(sbi, buf);
 }
 
 /* --- read-only information ------------------------------------------------ */
