@@ -96,6 +96,11 @@ void nfsc_copier_free(struct nfsc_copier *cp)
 	free(cp);
 }
 
+int nfsc_copier_fd(const struct nfsc_copier *cp)
+{
+	return cp->have_ring ? cp->ring.ring_fd : -1;
+}
+
 unsigned int nfsc_copier_inflight(const struct nfsc_copier *cp)
 {
 	return cp->inflight;

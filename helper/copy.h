@@ -73,6 +73,9 @@ void nfsc_copier_free(struct nfsc_copier *cp);
 /* Start a copy. Plain copies run to the end here; done() is called. */
 void nfsc_copier_start(struct nfsc_copier *cp, struct nfsc_copy *copy);
 
+/* The ring's fd, readable when completions wait; -1 without a ring. */
+int nfsc_copier_fd(const struct nfsc_copier *cp);
+
 /* Copies in the ring, and room for more. */
 unsigned int nfsc_copier_inflight(const struct nfsc_copier *cp);
 bool nfsc_copier_has_room(const struct nfsc_copier *cp);

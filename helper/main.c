@@ -9,14 +9,14 @@
 
 #include <linux/nfs_cachefs.h>
 
+#include "daemon.h"
 #include "nl.h"
-
-#define EXIT_USAGE 2
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: nfscache-helper [OPTION]\n"
+		"       nfscache-helper run [OPTION]...\n"
 		"       nfscache-helper stats [--json]\n"
 		"Fill daemon and control tool for the nfs_cachefs module.\n"
 		"\n"
@@ -25,6 +25,7 @@ static void usage(FILE *out)
 		"  -h, --help     print this help\n"
 		"\n"
 		"Commands:\n"
+		"  run            the fill daemon (see run --help)\n"
 		"  stats [--json] every counter of every nfs_cachefs mount\n"
 		"\n"
 		"Exit status: 0 on success, 1 on failure, 2 on bad usage.\n");
@@ -157,6 +158,8 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (optind < argc && !strcmp(argv[optind], "run"))
+		return cmd_run(argc - optind, argv + optind);
 	if (optind < argc && !strcmp(argv[optind], "stats"))
 		return cmd_stats(argc - optind, argv + optind);
 	if (optind < argc)

@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /* nfscache-helper: generic netlink client (libnl-genl-3). */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+
+#include <linux/netlink.h>
 
 #include <netlink/errno.h>
 #include <netlink/genl/ctrl.h>
@@ -190,4 +195,282 @@ out:
 	nl_cache_free(cache);
 	nl_socket_free(sk);
 	return ret;
+}
+
+/* The fill daemon's channel. */
+struct nfsc_chan {
+	struct nl_sock *sk;
+	int family;
+	nfsc_fill_request_fn fn;
+	void *arg;
+	/* The one command in flight: its sequence number and outcome. */
+	unsigned int seq;
+	bool done;
+	int error;
+	char why[256];
+	struct nfsc_fill_claim *claim;
+	int proto_error;
+};
+
+/* Attributes by type; false if the message is not ours or malformed. */
+static bool parse_genl(struct nl_msg *msg, struct nlattr **tb, uint8_t *cmd)
+{
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	struct genlmsghdr *ghdr;
+
+	if (!genlmsg_valid_hdr(nlh, 0))
+		return false;
+	ghdr = nlmsg_data(nlh);
+	*cmd = ghdr->cmd;
+	return genlmsg_parse(nlh, 0, tb, NFS_CACHEFS_A_MAX, NULL) == 0;
+}
+
+static int chan_valid(struct nl_msg *msg, void *data)
+{
+	struct nlattr *tb[NFS_CACHEFS_A_MAX + 1];
+	struct nfsc_chan *ch = data;
+	struct nfsc_fill_request req;
+	uint8_t cmd;
+
+	if (!parse_genl(msg, tb, &cmd)) {
+		ch->proto_error = -EPROTO;
+		return NL_SKIP;
+	}
+	if (cmd == NFS_CACHEFS_CMD_FILL_REQUEST) {
+		if (!tb[NFS_CACHEFS_A_REQUEST_ID] || !tb[NFS_CACHEFS_A_SIZE] ||
+		    !tb[NFS_CACHEFS_A_MOUNT_ID]) {
+			ch->proto_error = -EPROTO;
+			return NL_SKIP;
+		}
+		memset(&req, 0, sizeof(req));
+		req.id = nla_get_u64(tb[NFS_CACHEFS_A_REQUEST_ID]);
+		req.size = nla_get_u64(tb[NFS_CACHEFS_A_SIZE]);
+		req.mount_id = nla_get_u32(tb[NFS_CACHEFS_A_MOUNT_ID]);
+		if (tb[NFS_CACHEFS_A_PATH])
+			nla_strlcpy(req.path, tb[NFS_CACHEFS_A_PATH],
+				    sizeof(req.path));
+		ch->fn(&req, ch->arg);
+		return NL_OK;
+	}
+	if (cmd == NFS_CACHEFS_CMD_FILL_CLAIM && ch->claim &&
+	    nlmsg_hdr(msg)->nlmsg_seq == ch->seq) {
+		struct nfsc_fill_claim *c = ch->claim;
+
+		if (!tb[NFS_CACHEFS_A_SRC_FD] || !tb[NFS_CACHEFS_A_DST_FD] ||
+		    !tb[NFS_CACHEFS_A_SIZE]) {
+			ch->proto_error = -EPROTO;
+			return NL_SKIP;
+		}
+		c->src_fd = nla_get_u32(tb[NFS_CACHEFS_A_SRC_FD]);
+		c->dst_fd = nla_get_u32(tb[NFS_CACHEFS_A_DST_FD]);
+		c->size = nla_get_u64(tb[NFS_CACHEFS_A_SIZE]);
+		if (tb[NFS_CACHEFS_A_MOUNT_ID])
+			c->mount_id = nla_get_u32(tb[NFS_CACHEFS_A_MOUNT_ID]);
+		if (tb[NFS_CACHEFS_A_PATH])
+			nla_strlcpy(c->path, tb[NFS_CACHEFS_A_PATH],
+				    sizeof(c->path));
+		ch->claim = NULL;	/* filled */
+	}
+	return NL_OK;
+}
+
+static int chan_ack(struct nl_msg *msg, void *data)
+{
+	struct nfsc_chan *ch = data;
+
+	if (nlmsg_hdr(msg)->nlmsg_seq == ch->seq) {
+		ch->done = true;
+		ch->error = 0;
+	}
+	return NL_OK;
+}
+
+/* The extended ack's message, when the kernel sent one. */
+static void extack_msg(const struct nlmsgerr *e, char *buf, size_t len)
+{
+	const struct nlmsghdr *nlh = (const void *)((const char *)e - NLMSG_HDRLEN);
+	const struct nlattr *a;
+	size_t off;
+	int rem;
+
+	buf[0] = '\0';
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return;
+	off = NLMSG_HDRLEN + sizeof(*e);
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		off += NLMSG_ALIGN(e->msg.nlmsg_len - NLMSG_HDRLEN);
+	if (off >= nlh->nlmsg_len)
+		return;
+	rem = nlh->nlmsg_len - off;
+	for (a = (const void *)((const char *)nlh + off); nla_ok(a, rem);
+	     a = nla_next(a, &rem)) {
+		if (nla_type(a) == NLMSGERR_ATTR_MSG) {
+			snprintf(buf, len, "%.*s", nla_len(a),
+				 (const char *)nla_data(a));
+			return;
+		}
+	}
+}
+
+static int chan_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *data)
+{
+	struct nfsc_chan *ch = data;
+
+	(void)nla;
+	if (e->msg.nlmsg_seq == ch->seq) {
+		ch->done = true;
+		ch->error = e->error;
+		extack_msg(e, ch->why, sizeof(ch->why));
+	}
+	return NL_SKIP;
+}
+
+struct nfsc_chan *nfsc_chan_open(nfsc_fill_request_fn fn, void *arg, int *err)
+{
+	int one = 1, rcvbuf = 8 << 20, fd;
+	struct nfsc_chan *ch;
+
+	ch = calloc(1, sizeof(*ch));
+	if (!ch) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	ch->fn = fn;
+	ch->arg = arg;
+	*err = open_family(&ch->sk, &ch->family);
+	if (*err) {
+		free(ch);
+		return NULL;
+	}
+	fd = nl_socket_get_fd(ch->sk);
+	/* Errors carry the kernel's message; requests need room to queue. */
+	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	nl_socket_disable_seq_check(ch->sk);
+	nl_socket_modify_cb(ch->sk, NL_CB_VALID, NL_CB_CUSTOM, chan_valid, ch);
+	nl_socket_modify_cb(ch->sk, NL_CB_ACK, NL_CB_CUSTOM, chan_ack, ch);
+	nl_socket_modify_err_cb(ch->sk, NL_CB_CUSTOM, chan_error, ch);
+	nl_socket_set_nonblocking(ch->sk);
+	return ch;
+}
+
+void nfsc_chan_close(struct nfsc_chan *ch)
+{
+	if (!ch)
+		return;
+	nl_socket_free(ch->sk);
+	free(ch);
+}
+
+int nfsc_chan_fd(const struct nfsc_chan *ch)
+{
+	return nl_socket_get_fd(ch->sk);
+}
+
+const char *nfsc_chan_why(const struct nfsc_chan *ch)
+{
+	return ch->why;
+}
+
+int nfsc_chan_receive(struct nfsc_chan *ch)
+{
+	int ret;
+
+	for (;;) {
+		ret = nl_recvmsgs_default(ch->sk);
+		if (ret == -NLE_AGAIN)
+			break;
+		if (ret < 0)
+			return nlerr_to_errno(ret);
+	}
+	ret = ch->proto_error;
+	ch->proto_error = 0;
+	return ret;
+}
+
+/* Send @msg and wait for its ack or error, taking requests meanwhile. */
+static int chan_transact(struct nfsc_chan *ch, struct nl_msg *msg)
+{
+	struct pollfd pfd = { .fd = nfsc_chan_fd(ch), .events = POLLIN };
+	int ret;
+
+	ch->done = false;
+	ch->error = 0;
+	ch->why[0] = '\0';
+	ret = nl_send_auto(ch->sk, msg);
+	ch->seq = nlmsg_hdr(msg)->nlmsg_seq;
+	nlmsg_free(msg);
+	if (ret < 0)
+		return nlerr_to_errno(ret);
+	while (!ch->done) {
+		ret = poll(&pfd, 1, 30000);
+		if (ret < 0 && errno == EINTR)
+			continue;
+		if (ret <= 0)
+			return ret ? -errno : -ETIMEDOUT;
+		ret = nfsc_chan_receive(ch);
+		if (ret < 0)
+			return ret;
+	}
+	return ch->error;
+}
+
+static struct nl_msg *chan_msg(struct nfsc_chan *ch, uint8_t cmd)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+
+	if (msg && !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, ch->family, 0,
+				NLM_F_ACK, cmd, NFS_CACHEFS_GENL_VERSION)) {
+		nlmsg_free(msg);
+		msg = NULL;
+	}
+	return msg;
+}
+
+int nfsc_chan_register(struct nfsc_chan *ch)
+{
+	struct nl_msg *msg = chan_msg(ch, NFS_CACHEFS_CMD_DAEMON_REGISTER);
+
+	return msg ? chan_transact(ch, msg) : -ENOMEM;
+}
+
+int nfsc_chan_claim(struct nfsc_chan *ch, uint64_t id,
+		    struct nfsc_fill_claim *claim)
+{
+	struct nl_msg *msg = chan_msg(ch, NFS_CACHEFS_CMD_FILL_CLAIM);
+	int ret;
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u64(msg, NFS_CACHEFS_A_REQUEST_ID, id) < 0) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	memset(claim, 0, sizeof(*claim));
+	claim->src_fd = -1;
+	claim->dst_fd = -1;
+	ch->claim = claim;
+	ret = chan_transact(ch, msg);
+	if (!ret && ch->claim)
+		ret = -EPROTO;	/* acked without a reply */
+	ch->claim = NULL;
+	return ret;
+}
+
+int nfsc_chan_done(struct nfsc_chan *ch, uint64_t id, int status,
+		   uint64_t bytes)
+{
+	struct nl_msg *msg = chan_msg(ch, NFS_CACHEFS_CMD_FILL_DONE);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u64(msg, NFS_CACHEFS_A_REQUEST_ID, id) < 0 ||
+	    nla_put_u32(msg, NFS_CACHEFS_A_STATUS, (uint32_t)status) < 0 ||
+	    nla_put_u64(msg, NFS_CACHEFS_A_BYTES, bytes) < 0) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	return chan_transact(ch, msg);
 }

@@ -29,4 +29,49 @@ int nfsc_nl_dump_stats(nfsc_mount_stats_fn fn, void *arg);
 /* The name of a counter, as in sysfs stats/. */
 const char *nfsc_stat_name(int type);
 
+
+/*
+ * The fill daemon's channel: one socket that registers as the daemon,
+ * receives FILL_REQUESTs and claims and completes them.
+ */
+#include <stdbool.h>
+
+struct nfsc_fill_request {
+	uint64_t id;
+	uint32_t mount_id;
+	uint64_t size;
+	char path[NFS_CACHEFS_PATH_MAX];
+};
+
+struct nfsc_fill_claim {
+	int src_fd;
+	int dst_fd;
+	uint64_t size;
+	uint32_t mount_id;
+	char path[NFS_CACHEFS_PATH_MAX];
+};
+
+typedef void (*nfsc_fill_request_fn)(const struct nfsc_fill_request *req,
+				     void *arg);
+
+struct nfsc_chan;
+
+/* NULL and -errno in *err (-ENOENT: the module is not loaded). */
+struct nfsc_chan *nfsc_chan_open(nfsc_fill_request_fn fn, void *arg, int *err);
+void nfsc_chan_close(struct nfsc_chan *ch);
+int nfsc_chan_fd(const struct nfsc_chan *ch);
+
+/* The kernel's message for the last refused command, or "". */
+const char *nfsc_chan_why(const struct nfsc_chan *ch);
+
+/* Process what the socket holds, without blocking. 0 or -errno. */
+int nfsc_chan_receive(struct nfsc_chan *ch);
+
+/* Each returns 0 or the kernel's -errno (see nfsc_chan_why()). */
+int nfsc_chan_register(struct nfsc_chan *ch);
+int nfsc_chan_claim(struct nfsc_chan *ch, uint64_t id,
+		    struct nfsc_fill_claim *claim);
+int nfsc_chan_done(struct nfsc_chan *ch, uint64_t id, int status,
+		   uint64_t bytes);
+
 #endif

@@ -110,6 +110,42 @@ static inline struct file *nfsc_open_real(const struct file *user_file,
 #endif
 }
 
+/**
+ * nfsc_open_cache_file - open a cache object as the real file of an open
+ * @user_file: the nfs_cachefs file being opened
+ * @flags: open flags for the object
+ * @path: the object
+ * @cred: credentials to open with (the mounter's)
+ *
+ * With backing files the object hides behind the stacked path as the NFS
+ * file does. On 6.1 it is a plain file: open_with_fake_path() would need
+ * d_real to map our dentry to the object's, whose lifetime we do not hold.
+ */
+static inline struct file *nfsc_open_cache_file(const struct file *user_file,
+						int flags,
+						const struct path *path,
+						const struct cred *cred)
+{
+#ifdef NFSC_HAVE_BACKING_FILE
+	return nfsc_open_real(user_file, flags, path, cred);
+#else
+	return dentry_open(path, flags, cred);
+#endif
+}
+
+/* An unnamed file in @parent, linkable later (renamed in 6.10). */
+static inline struct file *nfsc_tmpfile_open(struct nfsc_idmap *idmap,
+					     const struct path *parent,
+					     umode_t mode, int flags,
+					     const struct cred *cred)
+{
+#ifdef NFSC_HAVE_KERNEL_TMPFILE_OPEN
+	return kernel_tmpfile_open(idmap, parent, mode, flags, cred);
+#else
+	return vfs_tmpfile_open(idmap, parent, mode, flags, cred);
+#endif
+}
+
 /*
  * I/O on the real file. On 6.12 the backing_file_* helpers do it (async
  * I/O included); on 6.1 the stack does what they do, synchronously, which
@@ -123,10 +159,10 @@ struct nfsc_io_ctx {
 
 #ifdef NFSC_HAVE_BACKING_FILE
 static inline struct backing_file_ctx
-nfsc_backing_ctx(const struct nfsc_io_ctx *c)
+nfsc_backing_ctx(const struct file *real, const struct nfsc_io_ctx *c)
 {
 	return (struct backing_file_ctx) {
-		.cred		= current_cred(),
+		.cred		= real->f_cred,
 		.user_file	= c->user_file,
 		.accessed	= c->accessed,
 		.end_write	= c->end_write,
@@ -138,7 +174,7 @@ static inline ssize_t nfsc_real_read_iter(struct file *real,
 					  struct iov_iter *iter,
 					  const struct nfsc_io_ctx *c)
 {
-	struct backing_file_ctx ctx = nfsc_backing_ctx(c);
+	struct backing_file_ctx ctx = nfsc_backing_ctx(real, c);
 
 	return backing_file_read_iter(real, iter, iocb, iocb->ki_flags, &ctx);
 }
@@ -148,7 +184,7 @@ static inline ssize_t nfsc_real_write_iter(struct file *real,
 					   struct iov_iter *iter,
 					   const struct nfsc_io_ctx *c)
 {
-	struct backing_file_ctx ctx = nfsc_backing_ctx(c);
+	struct backing_file_ctx ctx = nfsc_backing_ctx(real, c);
 
 	/* The stack cannot complete on the caller's behalf. */
 	return backing_file_write_iter(real, iter, iocb,
@@ -161,7 +197,7 @@ static inline ssize_t nfsc_real_splice_read(struct file *real, loff_t *ppos,
 					    size_t len, unsigned int flags,
 					    const struct nfsc_io_ctx *c)
 {
-	struct backing_file_ctx ctx = nfsc_backing_ctx(c);
+	struct backing_file_ctx ctx = nfsc_backing_ctx(real, c);
 
 	return backing_file_splice_read(real, ppos, pipe, len, flags, &ctx);
 }
@@ -171,7 +207,7 @@ static inline ssize_t nfsc_real_splice_write(struct pipe_inode_info *pipe,
 					     size_t len, unsigned int flags,
 					     const struct nfsc_io_ctx *c)
 {
-	struct backing_file_ctx ctx = nfsc_backing_ctx(c);
+	struct backing_file_ctx ctx = nfsc_backing_ctx(real, c);
 
 	return backing_file_splice_write(pipe, real, ppos, len, flags, &ctx);
 }
@@ -179,7 +215,7 @@ static inline ssize_t nfsc_real_splice_write(struct pipe_inode_info *pipe,
 static inline int nfsc_real_mmap(struct file *real, struct vm_area_struct *vma,
 				 const struct nfsc_io_ctx *c)
 {
-	struct backing_file_ctx ctx = nfsc_backing_ctx(c);
+	struct backing_file_ctx ctx = nfsc_backing_ctx(real, c);
 
 	return backing_file_mmap(real, vma, &ctx);
 }

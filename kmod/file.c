@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * nfs_cachefs: regular files. Every open has one real file, chosen in
- * nfsc_open_real_file(); all I/O, mmap, locks and syncs go to it.
+ * nfsc_open_real_file(): the cache object on a hit, the NFS file
+ * otherwise. A read-only open that missed switches to the object at its
+ * next read once a fill has committed it (nfsc_read_file()); mmaps made
+ * before keep their NFS pages. Locks always go to NFS.
  */
 #include "internal.h"
 
@@ -18,42 +21,83 @@ static bool nfsc_open_is_read_only(const struct file *file)
 	return (file->f_mode & (FMODE_READ | FMODE_WRITE)) == FMODE_READ;
 }
 
-static void nfsc_account_read(struct file *file, ssize_t ret)
+static void nfsc_account_read(struct file *file, struct file *real,
+			      ssize_t ret)
 {
+	struct nfsc_stats *stats = &NFSC_SB(file_inode(file)->i_sb)->stats;
+
 	if (ret > 0)
-		atomic64_add(ret, &NFSC_SB(file_inode(file)->i_sb)->stats.bytes_lower);
+		atomic64_add(ret, nfsc_is_cache_file(real) ? &stats->bytes_cache :
+			     &stats->bytes_lower);
+}
+
+static bool nfsc_cache_enabled(struct inode *inode)
+{
+	return READ_ONCE(NFSC_SB(inode->i_sb)->tun.enabled);
 }
 
 /*
- * The one place where the real file of an open is chosen. For now it is
- * always the NFS file.
+ * The one place where the real file of an open is chosen. A read-only
+ * open revalidates the NFS file per the revalidate policy and takes the
+ * object if its record matches; otherwise it reads NFS and asks for a
+ * fill. Any other open invalidates the object first.
  */
-static struct file *nfsc_open_real_file(struct file *file)
+static struct file *nfsc_open_real_file(struct file *file, bool *hit)
 {
+	struct inode *inode = file_inode(file);
+	struct nfsc_sb_info *sbi = NFSC_SB(inode->i_sb);
+	struct nfsc_attrs attrs = {};
+	struct nfsc_key key;
+	struct file *real;
 	struct path lower;
+	bool fill = false;
+	u32 gen = 0;
 
+	*hit = false;
 	nfsc_lower_path(file->f_path.dentry, &lower);
-	return nfsc_open_real(file, file->f_flags, &lower, current_cred());
+	if (!nfsc_open_is_read_only(file) || (file->f_flags & O_TRUNC)) {
+		nfsc_invalidate(file->f_path.dentry);
+	} else if (nfsc_cache_enabled(inode) &&
+		   !nfsc_object_key(lower.dentry, &key) &&
+		   !nfsc_revalidate_attrs(inode, &lower, &attrs)) {
+		gen = READ_ONCE(NFSC_I(inode)->commit_gen);
+		real = nfsc_cache_open(file, &key, &attrs);
+		if (real && !IS_ERR(real)) {
+			*hit = true;
+			atomic64_inc(&sbi->stats.hits);
+			return real;
+		}
+		fill = true;
+	}
+
+	real = nfsc_open_real(file, file->f_flags, &lower, current_cred());
+	if (!IS_ERR(real) && fill)
+		nfsc_fill_miss(file, &key, gen, attrs.size);
+	return real;
 }
 
 static int nfsc_open(struct inode *inode, struct file *file)
 {
 	struct nfsc_file *nf;
 	struct file *real;
+	bool hit;
 
 	nf = kzalloc(sizeof(*nf), GFP_KERNEL);
 	if (!nf)
 		return -ENOMEM;
 
-	real = nfsc_open_real_file(file);
+	real = nfsc_open_real_file(file, &hit);
 	if (IS_ERR(real)) {
 		kfree(nf);
 		return PTR_ERR(real);
 	}
 	nf->real = real;
 	file->private_data = nf;
-	if (nfsc_open_is_read_only(file))
+	if (nfsc_open_is_read_only(file) && !hit) {
 		atomic64_inc(&NFSC_SB(inode->i_sb)->stats.misses);
+		nf->may_switch = true;
+		nf->seen_gen = READ_ONCE(NFSC_I(inode)->commit_gen);
+	}
 	/* O_DIRECT is allowed when the real file takes it. */
 	file->f_mode |= real->f_mode & FMODE_CAN_ODIRECT;
 	return 0;
@@ -63,18 +107,88 @@ static int nfsc_release(struct inode *inode, struct file *file)
 {
 	struct nfsc_file *nf = file->private_data;
 
+	if (nf->cached)
+		fput(nf->cached);
+	if (nf->lock_file)
+		fput(nf->lock_file);
 	fput(nf->real);
 	kfree(nf);
 	return 0;
 }
 
 /*
- * The real file of @file with the F_SETFL flags brought up to date, as
- * overlayfs does: fcntl() only ever sees the stacked file.
+ * The file reads go to: the object this open switched to, once a fill of
+ * its file committed after it missed; else its real file. The switch
+ * trusts NFS's cached attributes: the commit has just checked them.
  */
-static struct file *nfsc_real(struct file *file, int *err)
+static struct file *nfsc_read_file(struct file *file)
 {
-	struct file *real = nfsc_real_file(file);
+	struct nfsc_file *nf = file->private_data;
+	struct inode *inode = file_inode(file);
+	struct nfsc_attrs attrs;
+	struct file *cached;
+	struct nfsc_key key;
+	struct path lower;
+	u32 gen;
+
+	cached = READ_ONCE(nf->cached);
+	if (cached)
+		return cached;
+	gen = READ_ONCE(NFSC_I(inode)->commit_gen);
+	if (!nf->may_switch || gen == READ_ONCE(nf->seen_gen) ||
+	    !nfsc_cache_enabled(inode))
+		return nf->real;
+	WRITE_ONCE(nf->seen_gen, gen);
+
+	nfsc_lower_path(file->f_path.dentry, &lower);
+	if (nfsc_object_key(lower.dentry, &key) ||
+	    nfsc_lower_attrs(inode, &lower, false, &attrs))
+		return nf->real;
+	cached = nfsc_cache_open(file, &key, &attrs);
+	if (IS_ERR_OR_NULL(cached))
+		return nf->real;
+	if (cmpxchg(&nf->cached, NULL, cached)) {
+		fput(cached);	/* another reader switched first */
+		return nf->cached;
+	}
+	atomic64_inc(&NFSC_SB(inode->i_sb)->stats.hits);
+	return cached;
+}
+
+/*
+ * Locks belong to NFS, where other clients see them. An open served by
+ * the cache opens the NFS file for them on first use.
+ */
+static struct file *nfsc_lock_file(struct file *file)
+{
+	struct nfsc_file *nf = file->private_data;
+	struct file *real = nf->real, *lock_file;
+	struct path lower;
+
+	if (!nfsc_is_cache_file(real))
+		return real;
+	lock_file = READ_ONCE(nf->lock_file);
+	if (lock_file)
+		return lock_file;
+	nfsc_lower_path(file->f_path.dentry, &lower);
+	lock_file = nfsc_open_real(file, O_RDONLY | O_LARGEFILE, &lower,
+				   file->f_cred);
+	if (IS_ERR(lock_file))
+		return lock_file;
+	if (cmpxchg(&nf->lock_file, NULL, lock_file)) {
+		fput(lock_file);
+		return nf->lock_file;
+	}
+	return lock_file;
+}
+
+/*
+ * @real (the real or switched file of @file) with the F_SETFL flags
+ * brought up to date, as overlayfs does: fcntl() only sees our file.
+ */
+static struct file *nfsc_sync_flags(struct file *file, struct file *real,
+				    int *err)
+{
 	unsigned int flags = file->f_flags & NFSC_SETFL_MASK;
 
 	*err = 0;
@@ -120,15 +234,16 @@ static ssize_t nfsc_read_iter(struct kiocb *iocb, struct iov_iter *iter)
 	struct file *real;
 	int err;
 
-	if (!iov_iter_count(iter))
-		return 0;
 	ssize_t ret;
 
-	real = nfsc_real(iocb->ki_filp, &err);
+	if (!iov_iter_count(iter))
+		return 0;
+	real = nfsc_sync_flags(iocb->ki_filp, nfsc_read_file(iocb->ki_filp),
+			       &err);
 	if (err)
 		return err;
 	ret = nfsc_real_read_iter(real, iocb, iter, &ctx);
-	nfsc_account_read(iocb->ki_filp, ret);
+	nfsc_account_read(iocb->ki_filp, real, ret);
 	return ret;
 }
 
@@ -140,7 +255,8 @@ static ssize_t nfsc_write_iter(struct kiocb *iocb, struct iov_iter *iter)
 
 	if (!iov_iter_count(iter))
 		return 0;
-	real = nfsc_real(iocb->ki_filp, &err);
+	real = nfsc_sync_flags(iocb->ki_filp, nfsc_real_file(iocb->ki_filp),
+			       &err);
 	if (err)
 		return err;
 	return nfsc_real_write_iter(real, iocb, iter, &ctx);
@@ -155,11 +271,11 @@ static ssize_t nfsc_splice_read(struct file *in, loff_t *ppos,
 	ssize_t ret;
 	int err;
 
-	real = nfsc_real(in, &err);
+	real = nfsc_sync_flags(in, nfsc_read_file(in), &err);
 	if (err)
 		return err;
 	ret = nfsc_real_splice_read(real, ppos, pipe, len, flags, &ctx);
-	nfsc_account_read(in, ret);
+	nfsc_account_read(in, real, ret);
 	return ret;
 }
 
@@ -171,7 +287,7 @@ static ssize_t nfsc_splice_write(struct pipe_inode_info *pipe,
 	struct file *real;
 	int err;
 
-	real = nfsc_real(out, &err);
+	real = nfsc_sync_flags(out, nfsc_real_file(out), &err);
 	if (err)
 		return err;
 	return nfsc_real_splice_write(pipe, real, ppos, len, flags, &ctx);
@@ -181,13 +297,13 @@ static int nfsc_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct nfsc_io_ctx ctx = NFSC_IO_CTX(file);
 
-	return nfsc_real_mmap(nfsc_real_file(file), vma, &ctx);
+	return nfsc_real_mmap(nfsc_read_file(file), vma, &ctx);
 }
 
 static loff_t nfsc_llseek(struct file *file, loff_t offset, int whence)
 {
 	struct inode *inode = file_inode(file);
-	struct file *real = nfsc_real_file(file);
+	struct file *real = nfsc_read_file(file);
 	loff_t ret;
 
 	/* The common "where am I" costs nothing, as on any filesystem. */
@@ -226,7 +342,7 @@ static long nfsc_fallocate(struct file *file, int mode, loff_t offset,
 static int nfsc_fadvise(struct file *file, loff_t offset, loff_t len,
 			int advice)
 {
-	return vfs_fadvise(nfsc_real_file(file), offset, len, advice);
+	return vfs_fadvise(nfsc_read_file(file), offset, len, advice);
 }
 
 /*
@@ -236,12 +352,16 @@ static int nfsc_fadvise(struct file *file, loff_t offset, loff_t len,
  */
 static int nfsc_flush(struct file *file, fl_owner_t id)
 {
-	struct file *real = nfsc_real_file(file);
+	struct nfsc_file *nf = file->private_data;
+	struct file *real = nf->real;
+	struct file *lock_file = READ_ONCE(nf->lock_file);
 	int err = 0;
 
 	if (real->f_op->flush)
 		err = real->f_op->flush(real, id);
 	locks_remove_posix(real, id);
+	if (lock_file)
+		locks_remove_posix(lock_file, id);
 	return err;
 }
 
@@ -267,9 +387,11 @@ static void nfsc_lock_from_real(struct file_lock *fl, struct file *file,
 
 static int nfsc_lock(struct file *file, int cmd, struct file_lock *fl)
 {
-	struct file *real = nfsc_real_file(file);
+	struct file *real = nfsc_lock_file(file);
 	int err;
 
+	if (IS_ERR(real))
+		return PTR_ERR(real);
 	nfsc_lock_to_real(fl, file, real);
 	if (IS_GETLK(cmd))
 		err = vfs_test_lock(real, fl);
@@ -281,9 +403,11 @@ static int nfsc_lock(struct file *file, int cmd, struct file_lock *fl)
 
 static int nfsc_flock(struct file *file, int cmd, struct file_lock *fl)
 {
-	struct file *real = nfsc_real_file(file);
+	struct file *real = nfsc_lock_file(file);
 	int err;
 
+	if (IS_ERR(real))
+		return PTR_ERR(real);
 	nfsc_lock_to_real(fl, file, real);
 	if (real->f_op->flock)
 		err = real->f_op->flock(real, cmd, fl);

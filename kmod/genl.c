@@ -8,6 +8,9 @@
  */
 #include "internal.h"
 
+#include <linux/capability.h>
+#include <linux/file.h>
+#include <linux/slab.h>
 #include <net/genetlink.h>
 
 static const struct nla_policy nfsc_genl_policy[NFS_CACHEFS_A_MAX + 1] = {
@@ -108,8 +111,173 @@ static int nfsc_get_stats_dumpit(struct sk_buff *skb,
 	return skb->len;
 }
 
-/* Reading counters is open to everyone, as the sysfs files are. */
+/* @why is one of fill.c's static strings, so it outlives the reply. */
+static void nfsc_set_err(struct genl_info *info, const char *why)
+{
+	if (info->extack && why)
+		info->extack->_msg = why;
+}
+
+/* Everything that changes state is the fill daemon's: CAP_SYS_ADMIN. */
+static int nfsc_check_admin(struct sk_buff *skb, struct genl_info *info)
+{
+	if (netlink_capable(skb, CAP_SYS_ADMIN))
+		return 0;
+	NL_SET_ERR_MSG(info->extack, "needs CAP_SYS_ADMIN");
+	return -EPERM;
+}
+
+static int nfsc_daemon_register_doit(struct sk_buff *skb,
+				     struct genl_info *info)
+{
+	int err;
+
+	err = nfsc_check_admin(skb, info);
+	if (err)
+		return err;
+	err = nfsc_fill_register(info->snd_portid);
+	if (err == -EBUSY)
+		NL_SET_ERR_MSG(info->extack,
+			       "another fill daemon is registered");
+	return err;
+}
+
+static int nfsc_put_claim(struct sk_buff *skb, u64 id,
+			  const struct nfsc_claim *claim, int src_fd,
+			  int dst_fd)
+{
+	if (nla_put_u64_64bit(skb, NFS_CACHEFS_A_REQUEST_ID, id,
+			      NFS_CACHEFS_A_PAD) ||
+	    nla_put_u32(skb, NFS_CACHEFS_A_MOUNT_ID, claim->mount_id) ||
+	    nla_put_u64_64bit(skb, NFS_CACHEFS_A_SIZE, claim->size,
+			      NFS_CACHEFS_A_PAD) ||
+	    nla_put_string(skb, NFS_CACHEFS_A_PATH, claim->path ?: "") ||
+	    nla_put_u32(skb, NFS_CACHEFS_A_SRC_FD, src_fd) ||
+	    nla_put_u32(skb, NFS_CACHEFS_A_DST_FD, dst_fd))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/*
+ * The reply names two fds that exist only once it is sent: they are
+ * reserved first and installed after, so that a failure leaks nothing.
+ */
+static int nfsc_fill_claim_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nfsc_claim claim = {};
+	int src_fd, dst_fd, err;
+	const char *why = NULL;
+	struct sk_buff *reply;
+	void *hdr;
+	u64 id;
+
+	err = nfsc_check_admin(skb, info);
+	if (err)
+		return err;
+	if (GENL_REQ_ATTR_CHECK(info, NFS_CACHEFS_A_REQUEST_ID))
+		return -EINVAL;
+	id = nla_get_u64(info->attrs[NFS_CACHEFS_A_REQUEST_ID]);
+
+	err = nfsc_fill_claim(info->snd_portid, id, &claim, &why);
+	if (err) {
+		nfsc_set_err(info, why);
+		return err;
+	}
+
+	err = -ENOMEM;
+	reply = genlmsg_new(NLMSG_DEFAULT_SIZE + strlen(claim.path ?: ""),
+			    GFP_KERNEL);
+	if (!reply)
+		goto undo;
+	src_fd = get_unused_fd_flags(O_CLOEXEC);
+	if (src_fd < 0) {
+		err = src_fd;
+		goto free_reply;
+	}
+	dst_fd = get_unused_fd_flags(O_CLOEXEC);
+	if (dst_fd < 0) {
+		err = dst_fd;
+		goto put_src_fd;
+	}
+	hdr = genlmsg_put_reply(reply, info, &nfsc_genl_family, 0,
+				NFS_CACHEFS_CMD_FILL_CLAIM);
+	err = -EMSGSIZE;
+	if (!hdr || nfsc_put_claim(reply, id, &claim, src_fd, dst_fd))
+		goto put_dst_fd;
+	genlmsg_end(reply, hdr);
+	err = genlmsg_reply(reply, info);
+	reply = NULL;
+	if (err)
+		goto put_dst_fd;
+	fd_install(src_fd, claim.src);
+	fd_install(dst_fd, claim.dst);
+	kfree(claim.path);
+	return 0;
+
+put_dst_fd:
+	put_unused_fd(dst_fd);
+put_src_fd:
+	put_unused_fd(src_fd);
+free_reply:
+	nlmsg_free(reply);
+undo:
+	NL_SET_ERR_MSG(info->extack, "cannot send the claim's reply");
+	nfsc_fill_claim_undo(info->snd_portid, id, &claim);
+	return err;
+}
+
+static int nfsc_fill_done_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *csum = info->attrs[NFS_CACHEFS_A_CHECKSUM];
+	const char *why = NULL;
+	int status, err;
+	u64 id, bytes;
+
+	err = nfsc_check_admin(skb, info);
+	if (err)
+		return err;
+	if (GENL_REQ_ATTR_CHECK(info, NFS_CACHEFS_A_REQUEST_ID) ||
+	    GENL_REQ_ATTR_CHECK(info, NFS_CACHEFS_A_STATUS) ||
+	    GENL_REQ_ATTR_CHECK(info, NFS_CACHEFS_A_BYTES))
+		return -EINVAL;
+	id = nla_get_u64(info->attrs[NFS_CACHEFS_A_REQUEST_ID]);
+	status = nla_get_s32(info->attrs[NFS_CACHEFS_A_STATUS]);
+	bytes = nla_get_u64(info->attrs[NFS_CACHEFS_A_BYTES]);
+	if (status > 0 || status < -MAX_ERRNO) {
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    info->attrs[NFS_CACHEFS_A_STATUS],
+				    "status must be 0 or a negative errno");
+		return -EINVAL;
+	}
+
+	err = nfsc_fill_done(info->snd_portid, id, status, bytes,
+			     csum ? nla_data(csum) : NULL,
+			     csum ? nla_len(csum) : 0, &why);
+	/* A copy the daemon itself failed is not an error of this message. */
+	if (err && err == status)
+		return 0;
+	nfsc_set_err(info, why);
+	return err;
+}
+
+/*
+ * Reading counters is open to everyone, as the sysfs files are; the fill
+ * protocol checks CAP_SYS_ADMIN itself (GENL_ADMIN_PERM is CAP_NET_ADMIN).
+ * FILL_REQUEST and EVENT are only ever sent by the kernel.
+ */
 static const struct genl_ops nfsc_genl_ops[] = {
+	{
+		.cmd	= NFS_CACHEFS_CMD_DAEMON_REGISTER,
+		.doit	= nfsc_daemon_register_doit,
+	},
+	{
+		.cmd	= NFS_CACHEFS_CMD_FILL_CLAIM,
+		.doit	= nfsc_fill_claim_doit,
+	},
+	{
+		.cmd	= NFS_CACHEFS_CMD_FILL_DONE,
+		.doit	= nfsc_fill_done_doit,
+	},
 	{
 		.cmd	= NFS_CACHEFS_CMD_GET_STATS,
 		.dumpit	= nfsc_get_stats_dumpit,
@@ -127,18 +295,67 @@ static struct genl_family nfsc_genl_family __ro_after_init = {
 	.module		= THIS_MODULE,
 };
 
+/* Unicast to the daemon; -EAGAIN when its socket buffer is full. */
+int nfsc_genl_send_request(u32 portid, u64 id, u32 mount_id, u64 size,
+			   const char *path)
+{
+	struct sk_buff *skb;
+	void *hdr;
+
+	skb = genlmsg_new(NLMSG_DEFAULT_SIZE + strlen(path), GFP_KERNEL);
+	if (!skb)
+		return -ENOMEM;
+	hdr = genlmsg_put(skb, 0, 0, &nfsc_genl_family, 0,
+			  NFS_CACHEFS_CMD_FILL_REQUEST);
+	if (!hdr ||
+	    nla_put_u64_64bit(skb, NFS_CACHEFS_A_REQUEST_ID, id,
+			      NFS_CACHEFS_A_PAD) ||
+	    nla_put_u32(skb, NFS_CACHEFS_A_MOUNT_ID, mount_id) ||
+	    nla_put_u64_64bit(skb, NFS_CACHEFS_A_SIZE, size,
+			      NFS_CACHEFS_A_PAD) ||
+	    nla_put_string(skb, NFS_CACHEFS_A_PATH, path)) {
+		nlmsg_free(skb);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return genlmsg_unicast(&init_net, skb, portid);
+}
+
+/* The daemon's socket closing (or its process dying) ends its claims. */
+static int nfsc_netlink_event(struct notifier_block *nb, unsigned long event,
+			      void *ptr)
+{
+	struct netlink_notify *n = ptr;
+
+	if (event == NETLINK_URELEASE && n->protocol == NETLINK_GENERIC &&
+	    net_eq(n->net, &init_net))
+		nfsc_fill_daemon_gone(n->portid);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block nfsc_netlink_notifier = {
+	.notifier_call = nfsc_netlink_event,
+};
+
 int __init nfsc_genl_init(void)
 {
 	int err;
 
-	err = genl_register_family(&nfsc_genl_family);
+	err = netlink_register_notifier(&nfsc_netlink_notifier);
 	if (err)
+		return err;
+	err = genl_register_family(&nfsc_genl_family);
+	if (err) {
 		pr_err("cannot register generic netlink family %s: %d\n",
 		       NFS_CACHEFS_GENL_NAME, err);
+		netlink_unregister_notifier(&nfsc_netlink_notifier);
+	}
 	return err;
 }
 
 void nfsc_genl_exit(void)
 {
 	genl_unregister_family(&nfsc_genl_family);
+	netlink_unregister_notifier(&nfsc_netlink_notifier);
+	nfsc_fill_exit();
 }

@@ -169,6 +169,8 @@ int nfsc_setattr(struct nfsc_idmap *idmap, struct dentry *dentry,
 	/* Let the lower notify_change() work out the mode from the kill bits. */
 	if (ia->ia_valid & (ATTR_KILL_SUID | ATTR_KILL_SGID))
 		lower_ia.ia_valid &= ~ATTR_MODE;
+	if (ia->ia_valid & ATTR_SIZE)
+		nfsc_invalidate(dentry);
 
 	err = mnt_want_write(mnt);
 	if (err)

@@ -15,9 +15,18 @@
  * Mounts with an id are on nfsc_mounts under nfsc_mounts_lock, taken only
  * by sysfs.c (add/remove) and genl.c (listing); nothing nests inside it.
  *
- * Lock order: a stacked inode's i_rwsem before its lower inode's i_rwsem
- * (the VFS locks ours, we lock the lower one); lock_rename() of the lower
- * directories nests inside the VFS's lock_rename() of ours.
+ * The cache directory is only ever touched with the mounter's credentials
+ * (cache.c). Fill requests (fill.c) live in one table under nfsc_fill_lock,
+ * a spinlock under which nothing sleeps; each holds a reference to its
+ * stacked inode, so kill_sb cancels them before the inodes go.
+ *
+ * Lock order:
+ *   stacked inode i_rwsem (taken by the VFS)
+ *     -> lower inode i_rwsem (lock_rename() of the lower directories nests
+ *        inside the VFS's lock_rename() of ours)
+ *     -> sbi->cache_mutex (invalidation and commit of objects)
+ *        -> cache directory i_rwsem
+ *     -> nfsc_fill_lock (innermost)
  */
 #ifndef _NFS_CACHEFS_INTERNAL_H
 #define _NFS_CACHEFS_INTERNAL_H
@@ -25,6 +34,8 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/atomic.h>
+#include <linux/spinlock.h>
+#include <linux/time64.h>
 #include <linux/completion.h>
 #include <linux/fs.h>
 #include <linux/dcache.h>
@@ -83,16 +94,48 @@ struct nfsc_sb_info {
 	struct list_head mount_node;	/* on nfsc_mounts */
 	struct kobject kobj;
 	struct completion kobj_gone;
+	struct path volume;		/* <cachedir>/<volume key> */
+	struct mutex cache_mutex;	/* orders invalidations and commits */
+	atomic_t nr_requests;		/* fill requests alive (fill.c) */
+	unsigned int nr_queued;		/* under nfsc_fill_lock */
 };
+
+struct nfsc_request;
 
 struct nfsc_inode_info {
 	struct inode *lower;		/* referenced */
+	struct nfsc_request *req;	/* queued fill, under nfsc_fill_lock */
+	u32 commit_gen;			/* bumped when a fill commits */
+	u32 inval_gen;			/* bumped by invalidation, cache_mutex */
+	unsigned long verified;		/* jiffies of the last forced GETATTR */
 	struct inode vfs_inode;
 };
 
 /* The private data of an open regular file. */
 struct nfsc_file {
-	struct file *real;		/* NFS file, or (later) the cache object */
+	struct file *real;		/* NFS file, or the object on a hit */
+	struct file *cached;		/* object switched to after a miss */
+	struct file *lock_file;		/* NFS file opened for locks on a hit */
+	u32 seen_gen;			/* commit_gen last looked at */
+	bool may_switch;		/* a read-only miss */
+};
+
+/* What identifies a version of an NFS file: compared with the record. */
+struct nfsc_attrs {
+	u64 size;
+	struct timespec64 mtime;
+	struct timespec64 ctime;
+	u64 change;
+};
+
+/* An object's identity and name, from the NFS file handle. */
+#define NFSC_OBJ_NAME_MAX	(2 * 122 + 1)
+struct nfsc_key {
+	u8 fh_type;
+	u8 fh_len;
+	u8 fh[NFS_CACHEFS_FH_MAX];
+	char fan[2][3];			/* two directory levels, "ab", "cd" */
+	char name[NFSC_OBJ_NAME_MAX];
 };
 
 static inline struct nfsc_sb_info *NFSC_SB(const struct super_block *sb)
@@ -169,6 +212,46 @@ extern const struct file_operations nfsc_dir_fops;
 /* file.c */
 extern const struct file_operations nfsc_file_fops;
 
+/* cache.c */
+int nfsc_cache_mount(struct nfsc_sb_info *sbi);
+void nfsc_cache_unmount(struct nfsc_sb_info *sbi);
+int nfsc_object_key(struct dentry *lower, struct nfsc_key *key);
+int nfsc_lower_attrs(struct inode *inode, const struct path *lower,
+		     bool force, struct nfsc_attrs *a);
+int nfsc_revalidate_attrs(struct inode *inode, const struct path *lower,
+			  struct nfsc_attrs *a);
+struct file *nfsc_cache_open(struct file *user_file, const struct nfsc_key *key,
+			     const struct nfsc_attrs *a);
+struct file *nfsc_cache_tmpfile(struct nfsc_sb_info *sbi,
+				const struct nfsc_key *key);
+int nfsc_cache_commit(struct nfsc_sb_info *sbi, const struct nfsc_key *key,
+		      struct file *tmpfile, const struct nfsc_attrs *a,
+		      const u8 *csum, size_t csum_len);
+void nfsc_invalidate(struct dentry *dentry);
+bool nfsc_is_cache_file(const struct file *real);
+
+/* fill.c */
+struct nfsc_claim {
+	struct file *src;
+	struct file *dst;
+	u64 size;
+	u32 mount_id;
+	char *path;
+};
+
+void nfsc_fill_miss(struct file *file, const struct nfsc_key *key,
+		    u32 commit_gen, u64 size);
+void nfsc_fill_cancel(struct inode *inode);
+void nfsc_fill_unmount(struct nfsc_sb_info *sbi);
+int nfsc_fill_register(u32 portid);
+void nfsc_fill_daemon_gone(u32 portid);
+int nfsc_fill_claim(u32 portid, u64 id, struct nfsc_claim *claim,
+		    const char **why);
+void nfsc_fill_claim_undo(u32 portid, u64 id, struct nfsc_claim *claim);
+int nfsc_fill_done(u32 portid, u64 id, int status, u64 bytes,
+		   const u8 *csum, size_t csum_len, const char **why);
+void nfsc_fill_exit(void);
+
 /* sysfs.c */
 extern struct mutex nfsc_mounts_lock;
 extern struct list_head nfsc_mounts;
@@ -181,5 +264,7 @@ void nfsc_tunables_default(struct nfsc_tunables *tun);
 /* genl.c */
 int nfsc_genl_init(void);
 void nfsc_genl_exit(void);
+int nfsc_genl_send_request(u32 portid, u64 id, u32 mount_id, u64 size,
+			   const char *path);
 
 #endif /* _NFS_CACHEFS_INTERNAL_H */

@@ -246,6 +246,7 @@ static int nfsc_link(struct dentry *old_dentry, struct inode *dir,
 	struct dentry *lower_dir;
 	int err;
 
+	nfsc_invalidate(old_dentry);
 	err = nfsc_lock_parent(new_dentry, &lower_dir);
 	if (err)
 		return err;
@@ -266,6 +267,7 @@ static int nfsc_unlink(struct inode *dir, struct dentry *dentry)
 	struct dentry *lower_dir;
 	int err;
 
+	nfsc_invalidate(dentry);
 	err = nfsc_lock_parent(dentry, &lower_dir);
 	if (err)
 		goto out;
@@ -315,6 +317,8 @@ static int nfsc_rename(struct nfsc_idmap *idmap, struct inode *old_dir,
 	struct dentry *trap;
 	int err;
 
+	nfsc_invalidate(old_dentry);
+	nfsc_invalidate(new_dentry);
 	err = mnt_want_write(mnt);
 	if (err)
 		goto out;

@@ -161,6 +161,8 @@ static int nfsc_fill_super(struct super_block *sb, struct fs_context *fc)
 	/* From here nfsc_kill_sb() frees sbi, whatever happens. */
 	sb->s_fs_info = sbi;
 	sbi->sb = sb;
+	mutex_init(&sbi->cache_mutex);
+	atomic_set(&sbi->nr_requests, 0);
 	nfsc_tunables_default(&sbi->tun);
 	swap(sbi->lowerdir, ctx->lowerdir);
 	swap(sbi->cachedir, ctx->cachedir);
@@ -180,6 +182,10 @@ static int nfsc_fill_super(struct super_block *sb, struct fs_context *fc)
 	sbi->mounter_cred = prepare_creds();
 	if (!sbi->mounter_cred)
 		return -ENOMEM;
+	err = nfsc_cache_mount(sbi);
+	if (err)
+		return invalfc(fc, "cachedir=%s: cannot make the volume directory (%d)",
+			       sbi->cachedir, err);
 
 	lower_sb = sbi->lower_root.mnt->mnt_sb;
 	sb->s_stack_depth = lower_sb->s_stack_depth + 1;
@@ -223,11 +229,15 @@ static void nfsc_kill_sb(struct super_block *sb)
 {
 	struct nfsc_sb_info *sbi = NFSC_SB(sb);
 
-	if (sbi)
+	if (sbi) {
 		nfsc_sysfs_del(sbi);
+		/* Requests hold our inodes: gone before the VFS evicts them. */
+		nfsc_fill_unmount(sbi);
+	}
 	kill_anon_super(sb);
 	if (!sbi)
 		return;
+	nfsc_cache_unmount(sbi);
 	path_put(&sbi->lower_root);
 	path_put(&sbi->cache_root);
 	if (sbi->mounter_cred)

@@ -9,11 +9,16 @@
  *       fill protocol described below. Implemented: GET_STATS, a dump of
  *       every mount (MOUNT_ID, LOWERDIR, CACHEDIR, nested STATS); open to
  *       unprivileged callers, as the sysfs counters are.
+ *       The fill protocol: DAEMON_REGISTER, FILL_REQUEST, FILL_CLAIM,
+ *       FILL_DONE (CAP_SYS_ADMIN, see each command below), and the cache
+ *       object record struct nfs_cachefs_record, version 1.
  *
  * Numbers in this file are ABI: never renumber, only append.
  */
 #ifndef _UAPI_LINUX_NFS_CACHEFS_H
 #define _UAPI_LINUX_NFS_CACHEFS_H
+
+#include <linux/types.h>
 
 #define NFS_CACHEFS_FS_NAME		"nfs_cachefs"
 #define NFS_CACHEFS_SUPER_MAGIC		0x6e667363	/* "nfsc", statfs f_type */
@@ -35,10 +40,17 @@
  * enum nfs_cachefs_cmd - generic netlink commands
  * @NFS_CACHEFS_CMD_UNSPEC: unused
  * @NFS_CACHEFS_CMD_DAEMON_REGISTER: make the sending socket the fill daemon
- * @NFS_CACHEFS_CMD_FILL_REQUEST: kernel to daemon, a file wants filling
- * @NFS_CACHEFS_CMD_FILL_CLAIM: daemon takes a request, gets source and
- *	destination file descriptors back
- * @NFS_CACHEFS_CMD_FILL_DONE: daemon reports the end of a fill
+ *	(no attributes). -EBUSY while another socket holds the registration.
+ *	Every queued request is (re)sent to the new daemon.
+ * @NFS_CACHEFS_CMD_FILL_REQUEST: kernel to daemon (unicast), a file wants
+ *	filling: REQUEST_ID, MOUNT_ID, SIZE, PATH.
+ * @NFS_CACHEFS_CMD_FILL_CLAIM: daemon takes a request (REQUEST_ID). The
+ *	reply carries REQUEST_ID, MOUNT_ID, SIZE (copy exactly this many
+ *	bytes), PATH, SRC_FD (the NFS file, read-only) and DST_FD (an unnamed
+ *	file in the cache), both installed O_CLOEXEC in the calling process.
+ * @NFS_CACHEFS_CMD_FILL_DONE: daemon reports the end of a fill:
+ *	REQUEST_ID, STATUS (0 or -errno), BYTES, optional CHECKSUM. The
+ *	kernel verifies and commits the object, or discards it and says why.
  * @NFS_CACHEFS_CMD_INVALIDATE: drop the cache object of a file
  * @NFS_CACHEFS_CMD_PREFETCH: queue a fill for a file given by fd
  * @NFS_CACHEFS_CMD_CULL: remove an object chosen by the daemon
@@ -141,5 +153,30 @@ enum nfs_cachefs_stat {
 #define NFS_CACHEFS_CHECKSUM_MAX	64
 #define NFS_CACHEFS_KEY_MAX		64
 #define NFS_CACHEFS_VALUE_MAX		256
+
+/*
+ * Validity record of a cache object: the value of NFS_CACHEFS_XATTR,
+ * little-endian. The object is served only while every field matches the
+ * NFS file as just revalidated; anything else (another version, another
+ * length) makes the object stale.
+ */
+#define NFS_CACHEFS_RECORD_VERSION	1
+#define NFS_CACHEFS_FH_MAX		128
+
+struct nfs_cachefs_record {
+	__u8	version;	/* NFS_CACHEFS_RECORD_VERSION */
+	__u8	fh_type;	/* exportfs handle type of the NFS file */
+	__u8	fh_len;		/* bytes used in fh[] */
+	__u8	csum_len;	/* bytes used in csum[], 0 when none */
+	__le32	mtime_nsec;
+	__le32	ctime_nsec;
+	__le32	reserved;	/* zero */
+	__le64	size;
+	__le64	mtime_sec;
+	__le64	ctime_sec;
+	__le64	change;		/* NFS change attribute */
+	__u8	fh[NFS_CACHEFS_FH_MAX];
+	__u8	csum[NFS_CACHEFS_CHECKSUM_MAX];
+};
 
 #endif /* _UAPI_LINUX_NFS_CACHEFS_H */

@@ -1,0 +1,479 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nfs_cachefs: cache objects.
+ *
+ * An object is a regular file named after the NFS file handle, so renames
+ * on the server do not break it:
+ *
+ *	<cachedir>/<volume>/<ab>/<cd>/<name>
+ *
+ * <volume> is a hash of the NFS server's name and the root file handle of
+ * the export, stable across remounts and reboots; <ab>/<cd> come from a
+ * hash of the file handle; <name> is the handle in hex (a hash of it when
+ * too long). Names are made here alone, never from a path given by anyone.
+ *
+ * An object is served only while its trusted.nfs_cachefs record matches
+ * the NFS file as just revalidated. Everything here runs with the
+ * mounter's credentials.
+ */
+#include "internal.h"
+
+#include <crypto/sha2.h>
+#include <linux/exportfs.h>
+#include <linux/file.h>
+#include <linux/iversion.h>
+#include <linux/namei.h>
+#include <linux/nfs_fs.h>
+#include <linux/nfs_fs_sb.h>
+
+/* Longer handles are named by their hash, to fit NAME_MAX. */
+#define NFSC_FH_NAMED_MAX	((NFSC_OBJ_NAME_MAX - 1) / 2 - 1)
+
+static struct nfsc_idmap *nfsc_cache_idmap(struct nfsc_sb_info *sbi)
+{
+	return nfsc_mnt_idmap(sbi->cache_root.mnt);
+}
+
+bool nfsc_is_cache_file(const struct file *real)
+{
+	struct super_block *sb = file_inode(real)->i_sb;
+
+	return sb->s_magic != NFS_SUPER_MAGIC;
+}
+
+static void nfsc_fh_hash(u8 type, const u8 *fh, size_t len,
+			 u8 out[SHA256_DIGEST_SIZE])
+{
+	u8 buf[1 + NFS_CACHEFS_FH_MAX];
+
+	buf[0] = type;
+	memcpy(buf + 1, fh, len);
+	sha256(buf, len + 1, out);
+}
+
+/* The handle of @lower as exportfs encodes it; -EOPNOTSUPP if it cannot. */
+static int nfsc_encode_fh(struct dentry *lower, u8 *type, u8 *fh, u8 *len)
+{
+	u32 buf[NFS_CACHEFS_FH_MAX / 4];
+	int words = ARRAY_SIZE(buf);
+	int ret;
+
+	ret = exportfs_encode_fh(lower, (struct fid *)buf, &words, 0);
+	if (ret <= 0 || ret == FILEID_INVALID || words <= 0 ||
+	    words > ARRAY_SIZE(buf))
+		return -EOPNOTSUPP;
+	*type = ret;
+	*len = words * 4;
+	memcpy(fh, buf, *len);
+	return 0;
+}
+
+int nfsc_object_key(struct dentry *lower, struct nfsc_key *key)
+{
+	u8 hash[SHA256_DIGEST_SIZE];
+	char *p;
+	int err;
+
+	err = nfsc_encode_fh(lower, &key->fh_type, key->fh, &key->fh_len);
+	if (err)
+		return err;
+	nfsc_fh_hash(key->fh_type, key->fh, key->fh_len, hash);
+	snprintf(key->fan[0], sizeof(key->fan[0]), "%02x", hash[0]);
+	snprintf(key->fan[1], sizeof(key->fan[1]), "%02x", hash[1]);
+	if (key->fh_len > NFSC_FH_NAMED_MAX) {
+		p = key->name;
+		*p++ = 'h';
+		p = bin2hex(p, hash, sizeof(hash));
+	} else {
+		p = key->name;
+		p = bin2hex(p, &key->fh_type, 1);
+		p = bin2hex(p, key->fh, key->fh_len);
+	}
+	*p = '\0';
+	return 0;
+}
+
+/* Caller holds the mounter's credentials and write access to the mount. */
+static struct dentry *nfsc_cache_mkdir(struct nfsc_sb_info *sbi,
+				       struct dentry *parent, const char *name)
+{
+	struct inode *dir = d_inode(parent);
+	struct dentry *child;
+	int err;
+
+	inode_lock_nested(dir, I_MUTEX_PARENT);
+	child = lookup_one_len(name, parent, strlen(name));
+	if (IS_ERR(child))
+		goto out;
+	if (d_is_negative(child)) {
+		err = vfs_mkdir(nfsc_cache_idmap(sbi), dir, child, 0700);
+		if (!err && d_unhashed(child))
+			err = -EIO;	/* not instantiated: do not trust it */
+		if (err) {
+			dput(child);
+			child = ERR_PTR(err);
+		}
+	} else if (!d_can_lookup(child)) {
+		dput(child);
+		child = ERR_PTR(-ENOTDIR);
+	}
+out:
+	inode_unlock(dir);
+	return child;
+}
+
+/*
+ * The volume directory: where this export's objects live. Made at mount so
+ * that a cache that cannot take it fails the mount, not every fill.
+ */
+int nfsc_cache_mount(struct nfsc_sb_info *sbi)
+{
+	struct dentry *lower_root = sbi->lower_root.dentry;
+	const char *server = NFS_SB(lower_root->d_sb)->nfs_client->cl_hostname;
+	u8 buf[NFS_CACHEFS_FH_MAX + 256], hash[SHA256_DIGEST_SIZE];
+	char name[2 * 16 + 1];
+	const struct cred *old;
+	size_t slen = strnlen(server ?: "", 255);
+	u8 type, len;
+	struct dentry *vol;
+	int err;
+
+	err = nfsc_encode_fh(lower_root, &type, buf + slen + 2, &len);
+	if (err)
+		return err;
+	memcpy(buf, server ?: "", slen);
+	buf[slen] = '\0';
+	buf[slen + 1] = type;
+	sha256(buf, slen + 2 + len, hash);
+	*bin2hex(name, hash, 16) = '\0';
+
+	err = mnt_want_write(sbi->cache_root.mnt);
+	if (err)
+		return err;
+	old = override_creds(sbi->mounter_cred);
+	vol = nfsc_cache_mkdir(sbi, sbi->cache_root.dentry, name);
+	revert_creds(old);
+	mnt_drop_write(sbi->cache_root.mnt);
+	if (IS_ERR(vol))
+		return PTR_ERR(vol);
+	sbi->volume.mnt = mntget(sbi->cache_root.mnt);
+	sbi->volume.dentry = vol;
+	return 0;
+}
+
+void nfsc_cache_unmount(struct nfsc_sb_info *sbi)
+{
+	path_put(&sbi->volume);
+}
+
+/* Lower attributes; @force asks NFS for a GETATTR now. Caller's creds. */
+int nfsc_lower_attrs(struct inode *inode, const struct path *lower,
+		     bool force, struct nfsc_attrs *a)
+{
+	struct kstat st;
+	int err;
+
+	err = vfs_getattr(lower, &st, STATX_BASIC_STATS,
+			  force ? AT_STATX_FORCE_SYNC : AT_STATX_DONT_SYNC);
+	if (err)
+		return err;
+	if (force && inode)
+		WRITE_ONCE(NFSC_I(inode)->verified, jiffies);
+	a->size = st.size;
+	a->mtime = st.mtime;
+	a->ctime = st.ctime;
+	/* NFS keeps the change attribute in i_version. */
+	a->change = inode_peek_iversion_raw(d_inode(lower->dentry));
+	return 0;
+}
+
+/* The lower attributes an open must compare with: the revalidate policy. */
+int nfsc_revalidate_attrs(struct inode *inode, const struct path *lower,
+			  struct nfsc_attrs *a)
+{
+	u64 policy = READ_ONCE(NFSC_SB(inode->i_sb)->tun.revalidate);
+	unsigned long ttl;
+	bool force;
+
+	switch (policy >> 32) {
+	case NFSC_REVAL_NEVER:
+		force = false;
+		break;
+	case NFSC_REVAL_TTL:
+		ttl = msecs_to_jiffies(lower_32_bits(policy));
+		force = time_after(jiffies, READ_ONCE(NFSC_I(inode)->verified) + ttl);
+		break;
+	default:
+		force = true;
+		break;
+	}
+	return nfsc_lower_attrs(inode, lower, force, a);
+}
+
+static void nfsc_record_fill(struct nfs_cachefs_record *rec,
+			     const struct nfsc_key *key,
+			     const struct nfsc_attrs *a,
+			     const u8 *csum, size_t csum_len)
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->version = NFS_CACHEFS_RECORD_VERSION;
+	rec->fh_type = key->fh_type;
+	rec->fh_len = key->fh_len;
+	memcpy(rec->fh, key->fh, key->fh_len);
+	rec->size = cpu_to_le64(a->size);
+	rec->mtime_sec = cpu_to_le64(a->mtime.tv_sec);
+	rec->mtime_nsec = cpu_to_le32(a->mtime.tv_nsec);
+	rec->ctime_sec = cpu_to_le64(a->ctime.tv_sec);
+	rec->ctime_nsec = cpu_to_le32(a->ctime.tv_nsec);
+	rec->change = cpu_to_le64(a->change);
+	rec->csum_len = min_t(size_t, csum_len, sizeof(rec->csum));
+	memcpy(rec->csum, csum, rec->csum_len);
+}
+
+static bool nfsc_record_matches(const struct nfs_cachefs_record *rec,
+				const struct nfsc_key *key,
+				const struct nfsc_attrs *a)
+{
+	return rec->version == NFS_CACHEFS_RECORD_VERSION &&
+	       rec->fh_type == key->fh_type && rec->fh_len == key->fh_len &&
+	       !memcmp(rec->fh, key->fh, key->fh_len) &&
+	       le64_to_cpu(rec->size) == a->size &&
+	       le64_to_cpu(rec->mtime_sec) == a->mtime.tv_sec &&
+	       le32_to_cpu(rec->mtime_nsec) == a->mtime.tv_nsec &&
+	       le64_to_cpu(rec->ctime_sec) == a->ctime.tv_sec &&
+	       le32_to_cpu(rec->ctime_nsec) == a->ctime.tv_nsec &&
+	       le64_to_cpu(rec->change) == a->change;
+}
+
+/* The directory <volume>/<ab>/<cd>, made when @create. Mounter's creds. */
+static struct dentry *nfsc_object_dir(struct nfsc_sb_info *sbi,
+				      const struct nfsc_key *key, bool create)
+{
+	struct dentry *dir = dget(sbi->volume.dentry), *next;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(key->fan); i++) {
+		next = lookup_positive_unlocked(key->fan[i], dir, 2);
+		if (next == ERR_PTR(-ENOENT) && create)
+			next = nfsc_cache_mkdir(sbi, dir, key->fan[i]);
+		dput(dir);
+		if (IS_ERR(next))
+			return next;
+		if (!d_can_lookup(next)) {
+			dput(next);
+			return ERR_PTR(-ENOTDIR);
+		}
+		dir = next;
+	}
+	return dir;
+}
+
+/* The object of @key if it exists, a positive regular file. */
+static struct dentry *nfsc_object_lookup(struct nfsc_sb_info *sbi,
+					 const struct nfsc_key *key)
+{
+	struct dentry *dir, *obj;
+
+	dir = nfsc_object_dir(sbi, key, false);
+	if (IS_ERR(dir))
+		return dir;
+	obj = lookup_positive_unlocked(key->name, dir, strlen(key->name));
+	dput(dir);
+	if (!IS_ERR(obj) && !d_is_reg(obj)) {
+		dput(obj);
+		obj = ERR_PTR(-EUCLEAN);
+	}
+	return obj;
+}
+
+/*
+ * Open the object of @key for @user_file if it is current for @a: the
+ * object file, NULL when there is none or it is stale, or an error.
+ */
+struct file *nfsc_cache_open(struct file *user_file, const struct nfsc_key *key,
+			     const struct nfsc_attrs *a)
+{
+	struct nfsc_sb_info *sbi = NFSC_SB(file_inode(user_file)->i_sb);
+	int flags = user_file->f_flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC);
+	struct nfs_cachefs_record rec;
+	const struct cred *old;
+	struct file *file;
+	struct path path;
+	ssize_t len;
+
+	old = override_creds(sbi->mounter_cred);
+	path.dentry = nfsc_object_lookup(sbi, key);
+	if (IS_ERR(path.dentry)) {
+		file = path.dentry == ERR_PTR(-ENOENT) ? NULL :
+			ERR_CAST(path.dentry);
+		goto out;
+	}
+	path.mnt = sbi->volume.mnt;
+
+	len = vfs_getxattr(nfsc_cache_idmap(sbi), path.dentry,
+			   NFS_CACHEFS_XATTR, &rec, sizeof(rec));
+	if (len != sizeof(rec) || !nfsc_record_matches(&rec, key, a) ||
+	    i_size_read(d_inode(path.dentry)) != a->size) {
+		/* Replaced by the next fill, or culled. */
+		atomic64_inc(&sbi->stats.stale);
+		file = NULL;
+		goto out_dput;
+	}
+	file = nfsc_open_cache_file(user_file, flags, &path, sbi->mounter_cred);
+out_dput:
+	dput(path.dentry);
+out:
+	revert_creds(old);
+	return file;
+}
+
+/* An unnamed file in the object's directory, for the daemon to fill. */
+struct file *nfsc_cache_tmpfile(struct nfsc_sb_info *sbi,
+				const struct nfsc_key *key)
+{
+	const struct cred *old;
+	struct path parent;
+	struct file *file;
+	int err;
+
+	err = mnt_want_write(sbi->volume.mnt);
+	if (err)
+		return ERR_PTR(err);
+	old = override_creds(sbi->mounter_cred);
+	parent.dentry = nfsc_object_dir(sbi, key, true);
+	if (IS_ERR(parent.dentry)) {
+		file = ERR_CAST(parent.dentry);
+		goto out;
+	}
+	parent.mnt = sbi->volume.mnt;
+	file = nfsc_tmpfile_open(nfsc_cache_idmap(sbi), &parent, S_IFREG | 0600,
+				 O_RDWR | O_LARGEFILE, sbi->mounter_cred);
+	dput(parent.dentry);
+out:
+	revert_creds(old);
+	mnt_drop_write(sbi->volume.mnt);
+	return file;
+}
+
+/* Remove the object called @name in @dir, if any. dir is locked. */
+static int nfsc_unlink_locked(struct nfsc_sb_info *sbi, struct dentry *dir,
+			      const char *name)
+{
+	struct dentry *victim;
+	int err = 0;
+
+	victim = lookup_one_len(name, dir, strlen(name));
+	if (IS_ERR(victim))
+		return PTR_ERR(victim);
+	if (d_is_positive(victim))
+		err = vfs_unlink(nfsc_cache_idmap(sbi), d_inode(dir), victim,
+				 NULL);
+	dput(victim);
+	return err;
+}
+
+/*
+ * Publish a filled tmpfile as the object of @key, for the NFS file in the
+ * state @a: data on disk first, then the record, then the name, so that a
+ * crash leaves either no object or a complete one. Caller holds
+ * sbi->cache_mutex.
+ */
+int nfsc_cache_commit(struct nfsc_sb_info *sbi, const struct nfsc_key *key,
+		      struct file *tmpfile, const struct nfsc_attrs *a,
+		      const u8 *csum, size_t csum_len)
+{
+	struct dentry *tmp = tmpfile->f_path.dentry, *dir, *obj;
+	struct nfs_cachefs_record rec;
+	const struct cred *old;
+	int err;
+
+	lockdep_assert_held(&sbi->cache_mutex);
+	nfsc_record_fill(&rec, key, a, csum, csum_len);
+
+	err = mnt_want_write(sbi->volume.mnt);
+	if (err)
+		return err;
+	old = override_creds(sbi->mounter_cred);
+	err = vfs_fsync(tmpfile, 0);
+	if (err)
+		goto out;
+	err = vfs_setxattr(nfsc_cache_idmap(sbi), tmp, NFS_CACHEFS_XATTR,
+			   &rec, sizeof(rec), 0);
+	if (err)
+		goto out;
+
+	dir = dget_parent(tmp);
+	inode_lock_nested(d_inode(dir), I_MUTEX_PARENT);
+	err = nfsc_unlink_locked(sbi, dir, key->name);
+	if (err)
+		goto out_unlock;
+	obj = lookup_one_len(key->name, dir, strlen(key->name));
+	if (IS_ERR(obj)) {
+		err = PTR_ERR(obj);
+		goto out_unlock;
+	}
+	err = vfs_link(tmp, nfsc_cache_idmap(sbi), d_inode(dir), obj, NULL);
+	dput(obj);
+out_unlock:
+	inode_unlock(d_inode(dir));
+	dput(dir);
+out:
+	revert_creds(old);
+	mnt_drop_write(sbi->volume.mnt);
+	return err;
+}
+
+/* Remove the object of @key. Caller holds sbi->cache_mutex. */
+static int nfsc_cache_drop(struct nfsc_sb_info *sbi, const struct nfsc_key *key)
+{
+	const struct cred *old;
+	struct dentry *dir;
+	int err;
+
+	err = mnt_want_write(sbi->volume.mnt);
+	if (err)
+		return err;
+	old = override_creds(sbi->mounter_cred);
+	dir = nfsc_object_dir(sbi, key, false);
+	if (IS_ERR(dir)) {
+		err = PTR_ERR(dir) == -ENOENT ? 0 : PTR_ERR(dir);
+		goto out;
+	}
+	inode_lock_nested(d_inode(dir), I_MUTEX_PARENT);
+	err = nfsc_unlink_locked(sbi, dir, key->name);
+	inode_unlock(d_inode(dir));
+	dput(dir);
+out:
+	revert_creds(old);
+	mnt_drop_write(sbi->volume.mnt);
+	return err;
+}
+
+/*
+ * A regular file is about to change through the stack (open for write,
+ * truncate, unlink, rename, link): cancel its fill and remove its object,
+ * before the change reaches NFS. An object that cannot be removed is
+ * still never served once stale: opens compare its record with NFS.
+ */
+void nfsc_invalidate(struct dentry *dentry)
+{
+	struct inode *inode = d_inode(dentry);
+	struct nfsc_sb_info *sbi;
+	struct nfsc_key key;
+	int err;
+
+	if (!inode || !S_ISREG(inode->i_mode))
+		return;
+	sbi = NFSC_SB(inode->i_sb);
+	nfsc_fill_cancel(inode);
+	if (nfsc_object_key(nfsc_lower_dentry(dentry), &key))
+		return;
+
+	mutex_lock(&sbi->cache_mutex);
+	NFSC_I(inode)->inval_gen++;
+	err = nfsc_cache_drop(sbi, &key);
+	mutex_unlock(&sbi->cache_mutex);
+	if (err)
+		pr_warn_ratelimited("cannot remove object %s/%s/%s: %d\n",
+				    key.fan[0], key.fan[1], key.name, err);
+}

@@ -1,0 +1,630 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nfs_cachefs: fill requests and the fill daemon.
+ *
+ * A read-only open that misses queues one request for its file; further
+ * misses on the file join it (NFSC_I()->req). The registered daemon is
+ * told (FILL_REQUEST), claims it (FILL_CLAIM: the kernel opens the NFS
+ * file and a tmpfile for it) and reports the end (FILL_DONE: the kernel
+ * verifies and commits). A request leaves the table when it is done,
+ * cancelled by an invalidation, timed out, or its mount goes away; ids are
+ * never reused, so a late message for it finds nothing.
+ *
+ * All state is under nfsc_fill_lock; every sleeping step (opening files,
+ * GETATTR, commit, sending) runs outside it on a referenced request.
+ */
+#include "internal.h"
+
+#include <linux/cred.h>
+#include <linux/dcache.h>
+#include <linux/file.h>
+#include <linux/hashtable.h>
+#include <linux/kref.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/wait_bit.h>
+#include <linux/workqueue.h>
+
+/* Sent at most this many FILL_REQUESTs per kick; the rest wait. */
+#define NFSC_KICK_BATCH		64
+
+enum nfsc_req_state {
+	NFSC_REQ_PENDING,	/* waiting for a claim */
+	NFSC_REQ_FILLING,	/* claimed: the daemon is copying */
+};
+
+struct nfsc_request {
+	struct kref ref;
+	u64 id;
+	struct hlist_node hash;		/* on nfsc_requests while queued */
+	struct list_head node;		/* on nfsc_unsent or nfsc_sent */
+	enum nfsc_req_state state;
+	u32 portid;			/* the daemon that claimed it */
+	unsigned long deadline;		/* jiffies */
+	struct nfsc_sb_info *sbi;
+	struct inode *inode;		/* stacked, referenced */
+	struct path lower;		/* referenced */
+	const struct cred *cred;	/* the opener's: it may read NFS */
+	u64 size;
+	struct nfsc_key key;
+	/* Set by the claim. */
+	struct file *tmpfile;		/* our own reference to the object */
+	struct nfsc_attrs snap;		/* NFS file when the copy started */
+	u32 inval_gen;
+	char *path;			/* for logs */
+};
+
+static DEFINE_SPINLOCK(nfsc_fill_lock);
+static DEFINE_HASHTABLE(nfsc_requests, 10);
+static LIST_HEAD(nfsc_unsent);		/* queued, not yet told to the daemon */
+static LIST_HEAD(nfsc_sent);		/* queued and told (or claimed) */
+static u64 nfsc_next_id = 1;
+static u32 nfsc_daemon;			/* portid of the daemon, 0 if none */
+
+static void nfsc_reaper_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(nfsc_reaper, nfsc_reaper_fn);
+
+static void nfsc_request_free(struct kref *ref)
+{
+	struct nfsc_request *req = container_of(ref, struct nfsc_request, ref);
+	struct nfsc_sb_info *sbi = req->sbi;
+
+	if (req->tmpfile)
+		fput(req->tmpfile);
+	iput(req->inode);
+	path_put(&req->lower);
+	put_cred(req->cred);
+	kfree(req->path);
+	kfree(req);
+	if (atomic_dec_and_test(&sbi->nr_requests))
+		wake_up_var(&sbi->nr_requests);
+}
+
+static void nfsc_request_put(struct nfsc_request *req)
+{
+	kref_put(&req->ref, nfsc_request_free);
+}
+
+static struct nfsc_request *nfsc_request_find(u64 id)
+{
+	struct nfsc_request *req;
+
+	lockdep_assert_held(&nfsc_fill_lock);
+	hash_for_each_possible(nfsc_requests, req, hash, id)
+		if (req->id == id)
+			return req;
+	return NULL;
+}
+
+static atomic64_t *nfsc_state_counter(struct nfsc_request *req)
+{
+	return req->state == NFSC_REQ_PENDING ? &req->sbi->stats.pending :
+						&req->sbi->stats.filling;
+}
+
+/*
+ * Take @req out of the table; the table's reference passes to the caller.
+ * The inode forgets it unless a commit of it is under way.
+ */
+static void nfsc_request_unhash(struct nfsc_request *req)
+{
+	struct nfsc_inode_info *ni = NFSC_I(req->inode);
+
+	lockdep_assert_held(&nfsc_fill_lock);
+	hash_del(&req->hash);
+	list_del_init(&req->node);
+	atomic64_dec(nfsc_state_counter(req));
+	req->sbi->nr_queued--;
+	if (ni->req == req)
+		ni->req = NULL;
+}
+
+static void nfsc_reaper_arm(void)
+{
+	mod_delayed_work(system_wq, &nfsc_reaper, HZ);
+}
+
+/*
+ * Tell the daemon about requests it has not heard of. Called whenever the
+ * daemon shows it reads its socket (register, claim, done) and after a new
+ * request, so a full socket buffer only delays requests.
+ */
+static void nfsc_fill_kick(void)
+{
+	struct nfsc_request *batch[NFSC_KICK_BATCH];
+	struct nfsc_request *req;
+	int n = 0, i, err = 0;
+	u32 portid;
+
+	spin_lock(&nfsc_fill_lock);
+	portid = nfsc_daemon;
+	while (portid && n < NFSC_KICK_BATCH && !list_empty(&nfsc_unsent)) {
+		req = list_first_entry(&nfsc_unsent, struct nfsc_request, node);
+		list_move_tail(&req->node, &nfsc_sent);
+		kref_get(&req->ref);
+		batch[n++] = req;
+	}
+	spin_unlock(&nfsc_fill_lock);
+
+	for (i = 0; i < n; i++) {
+		req = batch[i];
+		if (!err)
+			err = nfsc_genl_send_request(portid, req->id,
+						     req->sbi->id, req->size,
+						     req->path);
+		if (err) {
+			/* Not delivered: back in line for the next kick. */
+			spin_lock(&nfsc_fill_lock);
+			if (hash_hashed(&req->hash) &&
+			    req->state == NFSC_REQ_PENDING)
+				list_move_tail(&req->node, &nfsc_unsent);
+			spin_unlock(&nfsc_fill_lock);
+		}
+		nfsc_request_put(req);
+	}
+	if (err && err != -EAGAIN && err != -ENOBUFS)
+		pr_warn_ratelimited("cannot send a fill request to the daemon: %d\n",
+				    err);
+}
+
+/* A path for log lines: where the reader saw the file. */
+static char *nfsc_log_path(struct file *file)
+{
+	char *buf, *p, *path;
+
+	buf = kmalloc(PATH_MAX, GFP_KERNEL);
+	if (!buf)
+		return NULL;
+	p = d_path(&file->f_path, buf, PATH_MAX);
+	path = IS_ERR(p) ? kstrdup("(unknown)", GFP_KERNEL) :
+		kstrdup(p, GFP_KERNEL);
+	kfree(buf);
+	return path;
+}
+
+/*
+ * @file missed with the NFS file at @size; @commit_gen is the inode's
+ * commit generation before the cache was looked at, so that a fill which
+ * committed since does not queue a second one. Queues nothing without a
+ * daemon, outside min_size..max_size, or over max_pending.
+ */
+void nfsc_fill_miss(struct file *file, const struct nfsc_key *key,
+		    u32 commit_gen, u64 size)
+{
+	struct inode *inode = file_inode(file);
+	struct nfsc_inode_info *ni = NFSC_I(inode);
+	struct nfsc_sb_info *sbi = NFSC_SB(inode->i_sb);
+	struct nfsc_request *req;
+
+	if (!READ_ONCE(nfsc_daemon) || READ_ONCE(ni->req) ||
+	    size < READ_ONCE(sbi->tun.min_size) ||
+	    size > READ_ONCE(sbi->tun.max_size))
+		return;
+
+	req = kzalloc(sizeof(*req), GFP_KERNEL);
+	if (!req)
+		return;
+	kref_init(&req->ref);
+	INIT_LIST_HEAD(&req->node);
+	req->sbi = sbi;
+	req->inode = igrab(inode);
+	nfsc_lower_path(file->f_path.dentry, &req->lower);
+	path_get(&req->lower);
+	req->cred = get_cred(file->f_cred);
+	req->size = size;
+	req->key = *key;
+	req->path = nfsc_log_path(file);
+	atomic_inc(&sbi->nr_requests);
+	if (!req->inode || !req->path) {
+		nfsc_request_put(req);
+		return;
+	}
+
+	spin_lock(&nfsc_fill_lock);
+	if (!nfsc_daemon || ni->req || ni->commit_gen != commit_gen ||
+	    sbi->nr_queued >= READ_ONCE(sbi->tun.max_pending)) {
+		spin_unlock(&nfsc_fill_lock);
+		nfsc_request_put(req);
+		return;
+	}
+	req->id = nfsc_next_id++;
+	req->state = NFSC_REQ_PENDING;
+	req->deadline = jiffies +
+		msecs_to_jiffies(READ_ONCE(sbi->tun.fill_timeout_ms));
+	hash_add(nfsc_requests, &req->hash, req->id);
+	list_add_tail(&req->node, &nfsc_unsent);
+	ni->req = req;
+	sbi->nr_queued++;
+	atomic64_inc(&sbi->stats.pending);
+	spin_unlock(&nfsc_fill_lock);
+
+	nfsc_reaper_arm();
+	nfsc_fill_kick();
+}
+
+/* Drop @inode's request, if any: its file is about to change. */
+void nfsc_fill_cancel(struct inode *inode)
+{
+	struct nfsc_inode_info *ni = NFSC_I(inode);
+	struct nfsc_request *req;
+
+	if (!READ_ONCE(ni->req))
+		return;
+	spin_lock(&nfsc_fill_lock);
+	req = ni->req;
+	if (req && hash_hashed(&req->hash)) {
+		nfsc_request_unhash(req);
+	} else {
+		/* Being committed: the commit sees inval_gen move. */
+		ni->req = NULL;
+		req = NULL;
+	}
+	spin_unlock(&nfsc_fill_lock);
+	if (req)
+		nfsc_request_put(req);
+}
+
+/* Pull every request of @pred out of the table and drop them. */
+static void nfsc_fill_drop_if(bool (*pred)(struct nfsc_request *req,
+					   void *arg),
+			      void *arg, bool failed)
+{
+	struct nfsc_request *req;
+	struct hlist_node *tmp;
+	LIST_HEAD(dead);
+	int bkt;
+
+	spin_lock(&nfsc_fill_lock);
+	hash_for_each_safe(nfsc_requests, bkt, tmp, req, hash) {
+		if (!pred(req, arg))
+			continue;
+		nfsc_request_unhash(req);
+		list_add(&req->node, &dead);
+		if (failed)
+			atomic64_inc(&req->sbi->stats.fills_failed);
+	}
+	spin_unlock(&nfsc_fill_lock);
+
+	while (!list_empty(&dead)) {
+		req = list_first_entry(&dead, struct nfsc_request, node);
+		list_del_init(&req->node);
+		if (failed)
+			pr_warn_ratelimited("fill %llu of %s timed out\n",
+					    req->id, req->path);
+		nfsc_request_put(req);
+	}
+}
+
+static bool nfsc_req_of_sb(struct nfsc_request *req, void *sbi)
+{
+	return req->sbi == sbi;
+}
+
+/* The mount is going: no request may outlive it or hold its inodes. */
+void nfsc_fill_unmount(struct nfsc_sb_info *sbi)
+{
+	nfsc_fill_drop_if(nfsc_req_of_sb, sbi, false);
+	wait_var_event(&sbi->nr_requests, !atomic_read(&sbi->nr_requests));
+}
+
+static bool nfsc_req_expired(struct nfsc_request *req, void *unused)
+{
+	return time_after(jiffies, req->deadline);
+}
+
+static void nfsc_reaper_fn(struct work_struct *work)
+{
+	bool more;
+
+	nfsc_fill_drop_if(nfsc_req_expired, NULL, true);
+	spin_lock(&nfsc_fill_lock);
+	more = !hash_empty(nfsc_requests);
+	spin_unlock(&nfsc_fill_lock);
+	if (more)
+		nfsc_reaper_arm();
+}
+
+int nfsc_fill_register(u32 portid)
+{
+	spin_lock(&nfsc_fill_lock);
+	if (nfsc_daemon && nfsc_daemon != portid) {
+		spin_unlock(&nfsc_fill_lock);
+		return -EBUSY;
+	}
+	nfsc_daemon = portid;
+	spin_unlock(&nfsc_fill_lock);
+	pr_info("fill daemon registered (port %u)\n", portid);
+	nfsc_fill_kick();
+	return 0;
+}
+
+/*
+ * The daemon's socket is gone: claimed requests go back to pending, and
+ * everything is told again to the next daemon. Its fds died with it; the
+ * tmpfiles go with our references, so no partial object is left.
+ */
+void nfsc_fill_daemon_gone(u32 portid)
+{
+	struct nfsc_request *req;
+	struct file *file;
+
+	spin_lock(&nfsc_fill_lock);
+	if (!portid || nfsc_daemon != portid) {
+		spin_unlock(&nfsc_fill_lock);
+		return;
+	}
+	nfsc_daemon = 0;
+	while (!list_empty(&nfsc_sent)) {
+		req = list_first_entry(&nfsc_sent, struct nfsc_request, node);
+		if (req->state == NFSC_REQ_FILLING) {
+			atomic64_dec(&req->sbi->stats.filling);
+			atomic64_inc(&req->sbi->stats.pending);
+			req->state = NFSC_REQ_PENDING;
+			req->portid = 0;
+			file = req->tmpfile;
+			req->tmpfile = NULL;
+			if (file)
+				fput(file);	/* deferred, never sleeps */
+		}
+		list_move_tail(&req->node, &nfsc_unsent);
+	}
+	spin_unlock(&nfsc_fill_lock);
+	pr_info("fill daemon gone (port %u); its requests wait for the next one\n",
+		portid);
+}
+
+/* A failed claim: the request is dropped, and counted. */
+static void nfsc_fill_fail(struct nfsc_request *req)
+{
+	spin_lock(&nfsc_fill_lock);
+	if (hash_hashed(&req->hash)) {
+		nfsc_request_unhash(req);
+		atomic64_inc(&req->sbi->stats.fills_failed);
+		spin_unlock(&nfsc_fill_lock);
+		nfsc_request_put(req);	/* the table's */
+		return;
+	}
+	spin_unlock(&nfsc_fill_lock);
+}
+
+/* The request @id as the daemon @portid may use it, referenced. */
+static struct nfsc_request *nfsc_daemon_request(u32 portid, u64 id,
+						enum nfsc_req_state state,
+						const char **why, int *err)
+{
+	struct nfsc_request *req;
+
+	lockdep_assert_held(&nfsc_fill_lock);
+	*err = -EPERM;
+	*why = "not the registered fill daemon";
+	if (!nfsc_daemon || nfsc_daemon != portid)
+		return NULL;
+	*err = -ENOENT;
+	*why = "no such request (done, cancelled or timed out)";
+	req = nfsc_request_find(id);
+	if (!req)
+		return NULL;
+	*err = -EBUSY;
+	*why = state == NFSC_REQ_PENDING ? "request already claimed" :
+					   "request not claimed";
+	if (req->state != state ||
+	    (state == NFSC_REQ_FILLING && req->portid != portid))
+		return NULL;
+	*err = 0;
+	*why = NULL;
+	return req;
+}
+
+/*
+ * The daemon takes request @id: the NFS file opened read-only with the
+ * opener's credentials, and an unnamed file in the object's directory.
+ */
+int nfsc_fill_claim(u32 portid, u64 id, struct nfsc_claim *claim,
+		    const char **why)
+{
+	struct nfsc_request *req;
+	struct nfsc_attrs snap;
+	const struct cred *old;
+	struct file *src, *dst;
+	u32 inval_gen;
+	int err;
+
+	spin_lock(&nfsc_fill_lock);
+	req = nfsc_daemon_request(portid, id, NFSC_REQ_PENDING, why, &err);
+	if (!req) {
+		spin_unlock(&nfsc_fill_lock);
+		return err;
+	}
+	atomic64_dec(&req->sbi->stats.pending);
+	atomic64_inc(&req->sbi->stats.filling);
+	req->state = NFSC_REQ_FILLING;
+	req->portid = portid;
+	req->deadline = jiffies +
+		msecs_to_jiffies(READ_ONCE(req->sbi->tun.fill_timeout_ms));
+	list_move_tail(&req->node, &nfsc_sent);
+	kref_get(&req->ref);
+	spin_unlock(&nfsc_fill_lock);
+
+	/* Invalidations from here on must stop the commit. */
+	mutex_lock(&req->sbi->cache_mutex);
+	inval_gen = NFSC_I(req->inode)->inval_gen;
+	mutex_unlock(&req->sbi->cache_mutex);
+
+	src = dentry_open(&req->lower, O_RDONLY | O_LARGEFILE, req->cred);
+	if (IS_ERR(src)) {
+		err = PTR_ERR(src);
+		*why = "cannot open the NFS file";
+		goto fail;
+	}
+	old = override_creds(req->cred);
+	err = nfsc_lower_attrs(NULL, &req->lower, true, &snap);
+	revert_creds(old);
+	if (err) {
+		*why = "cannot read the NFS file's attributes";
+		goto fail_src;
+	}
+	dst = nfsc_cache_tmpfile(req->sbi, &req->key);
+	if (IS_ERR(dst)) {
+		err = PTR_ERR(dst);
+		*why = "cannot create a file in the cache";
+		goto fail_src;
+	}
+
+	spin_lock(&nfsc_fill_lock);
+	if (!hash_hashed(&req->hash) || req->state != NFSC_REQ_FILLING ||
+	    req->portid != portid) {
+		spin_unlock(&nfsc_fill_lock);
+		err = -ESTALE;
+		*why = "request cancelled while being claimed";
+		fput(dst);
+		fput(src);
+		nfsc_request_put(req);
+		return err;
+	}
+	req->tmpfile = get_file(dst);
+	req->snap = snap;
+	req->inval_gen = inval_gen;
+	spin_unlock(&nfsc_fill_lock);
+
+	claim->src = src;
+	claim->dst = dst;
+	claim->size = snap.size;
+	claim->mount_id = req->sbi->id;
+	claim->path = kstrdup(req->path, GFP_KERNEL);
+	nfsc_request_put(req);
+	nfsc_fill_kick();
+	return 0;
+
+fail_src:
+	fput(src);
+fail:
+	nfsc_fill_fail(req);
+	nfsc_request_put(req);
+	return err;
+}
+
+/* The claim's reply could not be delivered: the request fails. */
+void nfsc_fill_claim_undo(u32 portid, u64 id, struct nfsc_claim *claim)
+{
+	struct nfsc_request *req;
+
+	spin_lock(&nfsc_fill_lock);
+	req = nfsc_request_find(id);
+	if (req && req->portid == portid)
+		kref_get(&req->ref);
+	else
+		req = NULL;
+	spin_unlock(&nfsc_fill_lock);
+	if (req) {
+		nfsc_fill_fail(req);
+		nfsc_request_put(req);
+	}
+	fput(claim->src);
+	fput(claim->dst);
+	kfree(claim->path);
+}
+
+static bool nfsc_attrs_equal(const struct nfsc_attrs *a,
+			     const struct nfsc_attrs *b)
+{
+	return a->size == b->size && a->change == b->change &&
+	       timespec64_equal(&a->mtime, &b->mtime) &&
+	       timespec64_equal(&a->ctime, &b->ctime);
+}
+
+/* Check a finished copy and publish it; why says what was wrong. */
+static int nfsc_fill_commit(struct nfsc_request *req, u64 bytes,
+			    const u8 *csum, size_t csum_len, const char **why)
+{
+	struct nfsc_sb_info *sbi = req->sbi;
+	struct nfsc_attrs now;
+	const struct cred *old;
+	int err;
+
+	if (bytes != req->snap.size ||
+	    i_size_read(file_inode(req->tmpfile)) != req->snap.size) {
+		*why = "copy size differs from the NFS file's";
+		return -EIO;
+	}
+	old = override_creds(req->cred);
+	err = nfsc_lower_attrs(NULL, &req->lower, true, &now);
+	revert_creds(old);
+	if (err) {
+		*why = "cannot read the NFS file's attributes";
+		return err;
+	}
+	if (!nfsc_attrs_equal(&now, &req->snap)) {
+		*why = "the NFS file changed during the fill";
+		return -ESTALE;
+	}
+
+	mutex_lock(&sbi->cache_mutex);
+	if (NFSC_I(req->inode)->inval_gen != req->inval_gen) {
+		err = -ESTALE;
+		*why = "the file was changed through the stack during the fill";
+	} else {
+		err = nfsc_cache_commit(sbi, &req->key, req->tmpfile,
+					&req->snap, csum, csum_len);
+		if (err)
+			*why = "cannot publish the object in the cache";
+	}
+	mutex_unlock(&sbi->cache_mutex);
+	return err;
+}
+
+/*
+ * The daemon ends request @id with @status (0 or -errno) after copying
+ * @bytes. 0 when the object is committed; otherwise the copy is discarded
+ * and @why says why.
+ */
+int nfsc_fill_done(u32 portid, u64 id, int status, u64 bytes,
+		   const u8 *csum, size_t csum_len, const char **why)
+{
+	struct nfsc_request *req;
+	struct nfsc_inode_info *ni;
+	int err;
+
+	spin_lock(&nfsc_fill_lock);
+	req = nfsc_daemon_request(portid, id, NFSC_REQ_FILLING, why, &err);
+	if (req && !req->tmpfile) {
+		req = NULL;
+		err = -EBUSY;
+		*why = "request not claimed";
+	}
+	if (!req) {
+		spin_unlock(&nfsc_fill_lock);
+		return err;
+	}
+	/* Out of the table, still the inode's: misses join it meanwhile. */
+	ni = NFSC_I(req->inode);
+	hash_del(&req->hash);
+	list_del_init(&req->node);
+	atomic64_dec(&req->sbi->stats.filling);
+	req->sbi->nr_queued--;
+	spin_unlock(&nfsc_fill_lock);
+
+	if (status) {
+		err = status;
+		*why = "the daemon reported a failed copy";
+	} else {
+		err = nfsc_fill_commit(req, bytes, csum, csum_len, why);
+	}
+	atomic64_inc(err ? &req->sbi->stats.fills_failed :
+		     &req->sbi->stats.fills_ok);
+
+	spin_lock(&nfsc_fill_lock);
+	if (ni->req == req)
+		ni->req = NULL;
+	if (!err)
+		ni->commit_gen++;
+	spin_unlock(&nfsc_fill_lock);
+	nfsc_request_put(req);
+	nfsc_fill_kick();
+	return err;
+}
+
+/* Module exit: no mounts remain, so no requests; stop the reaper. */
+void nfsc_fill_exit(void)
+{
+	cancel_delayed_work_sync(&nfsc_reaper);
+}
