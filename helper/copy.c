@@ -67,7 +67,8 @@ struct nfsc_copier *nfsc_copier_new(const struct nfsc_copy_opts *opts,
 		return NULL;
 	}
 	cp->opts = *opts;
-	cp->buf = malloc(PLAIN_BUF);
+	/* Aligned, so that plain writes can be O_DIRECT. */
+	cp->buf = aligned_alloc(4096, PLAIN_BUF);
 	if (!cp->buf) {
 		free(cp);
 		*err = -ENOMEM;
@@ -129,6 +130,22 @@ static void finish(struct nfsc_copier *cp, struct nfsc_copy *c, int error)
 	c->done(c);
 }
 
+/*
+ * An O_DIRECT destination refused a write (EINVAL: an unaligned offset or
+ * length, such as a file's tail): finish it through the page cache.
+ */
+static bool drop_direct(struct nfsc_copy *c)
+{
+	int flags = fcntl(c->dst, F_GETFL);
+
+	if (flags < 0 || !(flags & O_DIRECT))
+		return false;
+	if (fcntl(c->dst, F_SETFL, flags & ~O_DIRECT))
+		return false;
+	c->direct_dropped = true;
+	return true;
+}
+
 /* pread/pwrite from c->copied to c->size, looping on short results. */
 static int plain_copy(struct nfsc_copier *cp, struct nfsc_copy *c)
 {
@@ -149,7 +166,8 @@ static int plain_copy(struct nfsc_copier *cp, struct nfsc_copy *c)
 			w = pwrite(c->dst, cp->buf + off, n - off,
 				   c->copied + off);
 			if (w < 0) {
-				if (errno == EINTR)
+				if (errno == EINTR ||
+				    (errno == EINVAL && drop_direct(c)))
 					continue;
 				return -errno;
 			}
@@ -234,6 +252,8 @@ static void fall_back(struct nfsc_copier *cp, struct nfsc_copy *c)
 			w = pwrite(c->dst, cp->buf + off, n - off,
 				   c->copied + off);
 			if (w < 0) {
+				if (errno == EINVAL && drop_direct(c))
+					continue;
 				err = -errno;
 				break;
 			}
@@ -272,6 +292,8 @@ static void end_round(struct nfsc_copier *cp, struct nfsc_copy *c)
 		c->copied += c->res_out;
 	} else if (c->res_out == -ECANCELED) {
 		c->resubmits += c->in_pipe > 0;
+	} else if (c->res_out == -EINVAL && drop_direct(c)) {
+		/* Nothing moved; the next round drains the pipe, buffered. */
 	} else {
 		if (!splice_unsupported(c->res_out)) {
 			finish(cp, c, c->res_out);
@@ -321,6 +343,7 @@ void nfsc_copier_start(struct nfsc_copier *cp, struct nfsc_copy *c)
 	c->in_pipe = 0;
 	c->eof = false;
 	c->resubmits = 0;
+	c->direct_dropped = false;
 	c->pipe[0] = c->pipe[1] = -1;
 	c->engine = NFSC_ENGINE_SPLICE;
 

@@ -48,6 +48,7 @@ struct nfsc_copy {
 	enum nfsc_engine engine;	/* the engine that finished it */
 	char fallback[128];		/* why splice was not used, if so */
 	unsigned int resubmits;		/* pipe drains after a short splice */
+	bool direct_dropped;		/* O_DIRECT refused a piece (the tail) */
 
 	/* Engine state. */
 	int pipe[2];

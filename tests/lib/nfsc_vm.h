@@ -12,12 +12,14 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 
 #include <linux/nfs_cachefs.h>
 
 #include "nfsc_test.h"
 
 #define NFSC_STACK	"/mnt/data"
+#define NFSC_SYSFS	"/sys/fs/nfs_cachefs"
 
 static inline const char *nfsc_env(const char *name)
 {
@@ -85,6 +87,67 @@ static inline int statfs_type_is(const char *path, long magic)
 static inline int nfsc_umount(const char *target)
 {
 	return umount2(target, 0) ? -errno : 0;
+}
+
+/* The sysfs directory of the mount at @mnt, found by its dev. */
+static inline int nfsc_sysfs_dir(const char *mnt, char *dir, size_t len)
+{
+	struct stat st;
+	char out[PATH_MAX];
+
+	if (stat(mnt, &st))
+		return -1;
+	if (nfsc_sh_out(out, sizeof(out),
+			"grep -lx '%u:%u' " NFSC_SYSFS "/*/dev | head -n 1",
+			major(st.st_dev), minor(st.st_dev)) || !*out)
+		return -1;
+	out[strcspn(out, "\n")] = '\0';
+	snprintf(dir, len, "%.*s", (int)(strlen(out) - 4), out);
+	return 0;
+}
+
+static inline int nfsc_attr_read(const char *dir, const char *name, char *buf, size_t len)
+{
+	char path[PATH_MAX + NAME_MAX + 2];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+/* write(2) of @val to a tunable; 0 or -errno. */
+static inline int nfsc_attr_write(const char *dir, const char *name, const char *val)
+{
+	char path[PATH_MAX + NAME_MAX + 2];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+static inline long long nfsc_attr_num(const char *dir, const char *name)
+{
+	char buf[64];
+
+	if (nfsc_attr_read(dir, name, buf, sizeof(buf)))
+		return -1;
+	return strtoll(buf, NULL, 0);
 }
 
 #endif /* NFSC_VM_H */

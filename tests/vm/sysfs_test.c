@@ -4,83 +4,18 @@
  * and goes with it, names the mount (dev, lowerdir, cachedir), refuses bad
  * tunable values keeping the old ones, and its stats count what happens.
  */
-#include <sys/sysmacros.h>
-
 #include "../lib/nfsc_vm.h"
 #include "kselftest_harness.h"
-
-#define SYSFS "/sys/fs/nfs_cachefs"
 
 FIXTURE(sysfs) {
 	char dir[PATH_MAX];
 };
 
-/* The sysfs directory of the mount at @mnt, found by its dev. */
-static int find_dir(const char *mnt, char *dir, size_t len)
-{
-	struct stat st;
-	char out[PATH_MAX];
-
-	if (stat(mnt, &st))
-		return -1;
-	if (nfsc_sh_out(out, sizeof(out),
-			"grep -lx '%u:%u' " SYSFS "/*/dev | head -n 1",
-			major(st.st_dev), minor(st.st_dev)) || !*out)
-		return -1;
-	out[strcspn(out, "\n")] = '\0';
-	snprintf(dir, len, "%.*s", (int)(strlen(out) - 4), out);
-	return 0;
-}
-
-static int read_file(const char *dir, const char *name, char *buf, size_t len)
-{
-	char path[PATH_MAX];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
-
-/* write(2) of @val to a tunable; 0 or -errno. */
-static int write_file(const char *dir, const char *name, const char *val)
-{
-	char path[PATH_MAX];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n < 0 ? -errno : 0;
-}
-
-static long long read_num(const char *dir, const char *name)
-{
-	char buf[64];
-
-	if (read_file(dir, name, buf, sizeof(buf)))
-		return -1;
-	return strtoll(buf, NULL, 0);
-}
-
 FIXTURE_SETUP(sysfs)
 {
 	ASSERT_EQ(0, nfsc_module_load());
 	ASSERT_EQ(0, nfsc_mount_stack(NFSC_STACK));
-	ASSERT_EQ(0, find_dir(NFSC_STACK, self->dir, sizeof(self->dir)));
+	ASSERT_EQ(0, nfsc_sysfs_dir(NFSC_STACK, self->dir, sizeof(self->dir)));
 }
 
 FIXTURE_TEARDOWN(sysfs)
@@ -92,23 +27,23 @@ TEST_F(sysfs, names_the_mount)
 {
 	char buf[PATH_MAX];
 
-	ASSERT_EQ(0, read_file(self->dir, "lowerdir", buf, sizeof(buf)));
+	ASSERT_EQ(0, nfsc_attr_read(self->dir, "lowerdir", buf, sizeof(buf)));
 	EXPECT_STREQ(nfsc_env("NFSC_NFS"), buf);
-	ASSERT_EQ(0, read_file(self->dir, "cachedir", buf, sizeof(buf)));
+	ASSERT_EQ(0, nfsc_attr_read(self->dir, "cachedir", buf, sizeof(buf)));
 	EXPECT_STREQ(nfsc_env("NFSC_CACHEDIR"), buf);
 	/* Read-only information refuses writes. */
-	EXPECT_EQ(-EACCES, write_file(self->dir, "lowerdir", "/x"));
+	EXPECT_EQ(-EACCES, nfsc_attr_write(self->dir, "lowerdir", "/x"));
 }
 
 TEST_F(sysfs, defaults)
 {
 	char buf[64];
 
-	EXPECT_EQ(1, read_num(self->dir, "enabled"));
-	EXPECT_EQ(0, read_num(self->dir, "min_size"));
-	EXPECT_EQ(60000, read_num(self->dir, "fill_timeout_ms"));
-	EXPECT_EQ(1024, read_num(self->dir, "max_pending"));
-	ASSERT_EQ(0, read_file(self->dir, "revalidate", buf, sizeof(buf)));
+	EXPECT_EQ(1, nfsc_attr_num(self->dir, "enabled"));
+	EXPECT_EQ(0, nfsc_attr_num(self->dir, "min_size"));
+	EXPECT_EQ(60000, nfsc_attr_num(self->dir, "fill_timeout_ms"));
+	EXPECT_EQ(1024, nfsc_attr_num(self->dir, "max_pending"));
+	ASSERT_EQ(0, nfsc_attr_read(self->dir, "revalidate", buf, sizeof(buf)));
 	EXPECT_STREQ("cto", buf);
 }
 
@@ -117,42 +52,42 @@ TEST_F(sysfs, tunables_validated)
 	char buf[64];
 
 	/* Good values are taken. */
-	EXPECT_EQ(0, write_file(self->dir, "enabled", "0"));
-	EXPECT_EQ(0, read_num(self->dir, "enabled"));
-	EXPECT_EQ(0, write_file(self->dir, "min_size", "4096"));
-	EXPECT_EQ(0, write_file(self->dir, "max_size", "1048576"));
-	EXPECT_EQ(0, write_file(self->dir, "fill_timeout_ms", "5000"));
-	EXPECT_EQ(0, write_file(self->dir, "max_pending", "16"));
-	EXPECT_EQ(0, write_file(self->dir, "revalidate", "ttl:250"));
-	ASSERT_EQ(0, read_file(self->dir, "revalidate", buf, sizeof(buf)));
+	EXPECT_EQ(0, nfsc_attr_write(self->dir, "enabled", "0"));
+	EXPECT_EQ(0, nfsc_attr_num(self->dir, "enabled"));
+	EXPECT_EQ(0, nfsc_attr_write(self->dir, "min_size", "4096"));
+	EXPECT_EQ(0, nfsc_attr_write(self->dir, "max_size", "1048576"));
+	EXPECT_EQ(0, nfsc_attr_write(self->dir, "fill_timeout_ms", "5000"));
+	EXPECT_EQ(0, nfsc_attr_write(self->dir, "max_pending", "16"));
+	EXPECT_EQ(0, nfsc_attr_write(self->dir, "revalidate", "ttl:250"));
+	ASSERT_EQ(0, nfsc_attr_read(self->dir, "revalidate", buf, sizeof(buf)));
 	EXPECT_STREQ("ttl:250", buf);
-	EXPECT_EQ(0, write_file(self->dir, "revalidate", "never\n"));
-	ASSERT_EQ(0, read_file(self->dir, "revalidate", buf, sizeof(buf)));
+	EXPECT_EQ(0, nfsc_attr_write(self->dir, "revalidate", "never\n"));
+	ASSERT_EQ(0, nfsc_attr_read(self->dir, "revalidate", buf, sizeof(buf)));
 	EXPECT_STREQ("never", buf);
 
 	/* Bad ones are refused, and the old value stays. */
-	EXPECT_EQ(-EINVAL, write_file(self->dir, "enabled", "2"));
-	EXPECT_EQ(-EINVAL, write_file(self->dir, "enabled", "yes"));
-	EXPECT_EQ(0, read_num(self->dir, "enabled"));
-	EXPECT_EQ(-EINVAL, write_file(self->dir, "min_size", "-1"));
-	EXPECT_EQ(-EINVAL, write_file(self->dir, "min_size", "2097152"));
-	EXPECT_EQ(4096, read_num(self->dir, "min_size"));
-	EXPECT_EQ(-EINVAL, write_file(self->dir, "max_size", "100"));
-	EXPECT_EQ(1048576, read_num(self->dir, "max_size"));
-	EXPECT_EQ(-EINVAL, write_file(self->dir, "fill_timeout_ms", "0"));
-	EXPECT_EQ(-EINVAL, write_file(self->dir, "fill_timeout_ms", "12abc"));
-	EXPECT_EQ(5000, read_num(self->dir, "fill_timeout_ms"));
-	EXPECT_EQ(-EINVAL, write_file(self->dir, "max_pending", "0"));
-	EXPECT_EQ(-EINVAL, write_file(self->dir, "max_pending", "99999999999999999999999"));
-	EXPECT_EQ(16, read_num(self->dir, "max_pending"));
-	EXPECT_EQ(-EINVAL, write_file(self->dir, "revalidate", "sometimes"));
-	EXPECT_EQ(-EINVAL, write_file(self->dir, "revalidate", "ttl:"));
-	EXPECT_EQ(-EINVAL, write_file(self->dir, "revalidate", "ttl:-5"));
-	EXPECT_EQ(-EINVAL, write_file(self->dir, "revalidate", "ctox"));
-	ASSERT_EQ(0, read_file(self->dir, "revalidate", buf, sizeof(buf)));
+	EXPECT_EQ(-EINVAL, nfsc_attr_write(self->dir, "enabled", "2"));
+	EXPECT_EQ(-EINVAL, nfsc_attr_write(self->dir, "enabled", "yes"));
+	EXPECT_EQ(0, nfsc_attr_num(self->dir, "enabled"));
+	EXPECT_EQ(-EINVAL, nfsc_attr_write(self->dir, "min_size", "-1"));
+	EXPECT_EQ(-EINVAL, nfsc_attr_write(self->dir, "min_size", "2097152"));
+	EXPECT_EQ(4096, nfsc_attr_num(self->dir, "min_size"));
+	EXPECT_EQ(-EINVAL, nfsc_attr_write(self->dir, "max_size", "100"));
+	EXPECT_EQ(1048576, nfsc_attr_num(self->dir, "max_size"));
+	EXPECT_EQ(-EINVAL, nfsc_attr_write(self->dir, "fill_timeout_ms", "0"));
+	EXPECT_EQ(-EINVAL, nfsc_attr_write(self->dir, "fill_timeout_ms", "12abc"));
+	EXPECT_EQ(5000, nfsc_attr_num(self->dir, "fill_timeout_ms"));
+	EXPECT_EQ(-EINVAL, nfsc_attr_write(self->dir, "max_pending", "0"));
+	EXPECT_EQ(-EINVAL, nfsc_attr_write(self->dir, "max_pending", "99999999999999999999999"));
+	EXPECT_EQ(16, nfsc_attr_num(self->dir, "max_pending"));
+	EXPECT_EQ(-EINVAL, nfsc_attr_write(self->dir, "revalidate", "sometimes"));
+	EXPECT_EQ(-EINVAL, nfsc_attr_write(self->dir, "revalidate", "ttl:"));
+	EXPECT_EQ(-EINVAL, nfsc_attr_write(self->dir, "revalidate", "ttl:-5"));
+	EXPECT_EQ(-EINVAL, nfsc_attr_write(self->dir, "revalidate", "ctox"));
+	ASSERT_EQ(0, nfsc_attr_read(self->dir, "revalidate", buf, sizeof(buf)));
 	EXPECT_STREQ("never", buf);
 	/* Stats are read-only. */
-	EXPECT_EQ(-EACCES, write_file(self->dir, "stats/misses", "0"));
+	EXPECT_EQ(-EACCES, nfsc_attr_write(self->dir, "stats/misses", "0"));
 }
 
 /* With no cache yet, every read open is a miss served by NFS. */
@@ -164,8 +99,8 @@ TEST_F(sysfs, stats_count_misses_and_lower_bytes)
 
 	snprintf(path, sizeof(path), "%s/sysfs-stats", nfsc_env("NFSC_EXPORT"));
 	ASSERT_EQ(0, nfsc_sh("head -c 10000 /dev/zero > %s", path));
-	misses = read_num(self->dir, "stats/misses");
-	bytes = read_num(self->dir, "stats/bytes_lower");
+	misses = nfsc_attr_num(self->dir, "stats/misses");
+	bytes = nfsc_attr_num(self->dir, "stats/bytes_lower");
 	ASSERT_LE(0, misses);
 
 	snprintf(path, sizeof(path), "%s/sysfs-stats", NFSC_STACK);
@@ -181,10 +116,10 @@ TEST_F(sysfs, stats_count_misses_and_lower_bytes)
 	ASSERT_LE(0, fd);
 	close(fd);
 
-	EXPECT_EQ(misses + 3, read_num(self->dir, "stats/misses"));
-	EXPECT_EQ(bytes + 30000, read_num(self->dir, "stats/bytes_lower"));
-	EXPECT_EQ(0, read_num(self->dir, "stats/hits"));
-	EXPECT_EQ(0, read_num(self->dir, "stats/pending"));
+	EXPECT_EQ(misses + 3, nfsc_attr_num(self->dir, "stats/misses"));
+	EXPECT_EQ(bytes + 30000, nfsc_attr_num(self->dir, "stats/bytes_lower"));
+	EXPECT_EQ(0, nfsc_attr_num(self->dir, "stats/hits"));
+	EXPECT_EQ(0, nfsc_attr_num(self->dir, "stats/pending"));
 }
 
 /* nfscache-helper stats reads the same counters over netlink. */
@@ -203,7 +138,7 @@ TEST_F(sysfs, helper_stats_match_sysfs)
 		 nfsc_env("NFSC_NFS"));
 	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
 	snprintf(want, sizeof(want), "\"misses\": %lld,",
-		 read_num(self->dir, "stats/misses"));
+		 nfsc_attr_num(self->dir, "stats/misses"));
 	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("want %s in %s", want, out);
 	EXPECT_EQ(0, nfsc_sh("helper/nfscache-helper stats --json | python3 -m json.tool > /dev/null"));
 
@@ -230,7 +165,7 @@ TEST_F(sysfs, directory_per_mount_goes_with_it)
 
 	mkdir("/mnt/data2", 0755);
 	ASSERT_EQ(0, nfsc_mount_stack("/mnt/data2"));
-	ASSERT_EQ(0, find_dir("/mnt/data2", second, sizeof(second)));
+	ASSERT_EQ(0, nfsc_sysfs_dir("/mnt/data2", second, sizeof(second)));
 	EXPECT_STRNE(self->dir, second);
 	EXPECT_EQ(0, nfsc_umount("/mnt/data2"));
 	EXPECT_NE(0, access(second, F_OK));

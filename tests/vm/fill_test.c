@@ -1,0 +1,813 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VM test: miss -> fill -> switch. A cold read through the stack is right
+ * while the fill runs; afterwards reads come from the cache object (NFS
+ * sees no READ for them) and stats count hits; concurrent misses make one
+ * fill; an open made during the miss switches to the object; changes on
+ * the server, before or during a fill, are never served stale; files of
+ * awkward sizes; a daemon killed mid-fill leaves nothing behind and its
+ * successor completes the request; without a daemon nothing is queued.
+ *
+ * Some tests drive the protocol themselves (helper/nl.c's channel) to put
+ * a change or a crash exactly between claim and done.
+ */
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "../lib/nfsc_vm.h"
+#include "kselftest_harness.h"
+#include "nl.h"
+
+#define MiB (1024 * 1024ULL)
+#define HELPER_LOG "/tmp/fill_test-helper.log"
+
+FIXTURE(fill) {
+	char dir[PATH_MAX];
+	pid_t helper;
+};
+
+static void path_in(char *buf, size_t len, const char *top, const char *name)
+{
+	snprintf(buf, len, "%s/%s", top, name);
+}
+
+/* Deterministic content: @seed picks the stream, offsets matter. */
+static void pattern(uint64_t seed, uint64_t off, unsigned char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		uint64_t x = (off + i) / 8 * 0x9e3779b97f4a7c15ULL ^ seed;
+
+		x ^= x >> 29;
+		x *= 0xbf58476d1ce4e5b9ULL;
+		x ^= x >> 32;
+		buf[i] = x >> (((off + i) % 8) * 8);
+	}
+}
+
+/* Write @size bytes of pattern @seed to the export, on the server side. */
+static int make_file(const char *name, uint64_t size, uint64_t seed)
+{
+	static unsigned char buf[1 << 20];
+	char path[PATH_MAX];
+	uint64_t off;
+	int fd;
+
+	path_in(path, sizeof(path), nfsc_env("NFSC_EXPORT"), name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		return -errno;
+	for (off = 0; off < size; off += sizeof(buf)) {
+		size_t n = size - off < sizeof(buf) ? size - off : sizeof(buf);
+
+		pattern(seed, off, buf, n);
+		if (pwrite(fd, buf, n, off) != (ssize_t)n) {
+			close(fd);
+			return -EIO;
+		}
+	}
+	close(fd);
+	return 0;
+}
+
+/* Read all of @fd from where it is; the bytes or -errno. */
+static long long drain(int fd, unsigned char *out, size_t outlen)
+{
+	static unsigned char buf[1 << 20];
+	long long total = 0;
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		if (out && (size_t)total < outlen)
+			memcpy(out + total, buf,
+			       outlen - total < (size_t)n ? outlen - total : (size_t)n);
+		total += n;
+	}
+	return n < 0 ? -errno : total;
+}
+
+/* 0 when the two files have the same bytes. */
+static int same_content(const char *a, const char *b)
+{
+	return nfsc_sh("cmp -s '%s' '%s'", a, b);
+}
+
+/* The file through the stack equals the server's copy. */
+static int stack_matches_export(const char *name)
+{
+	char s[PATH_MAX], e[PATH_MAX];
+
+	path_in(s, sizeof(s), NFSC_STACK, name);
+	path_in(e, sizeof(e), nfsc_env("NFSC_EXPORT"), name);
+	return same_content(s, e);
+}
+
+/* The file through the stack has @size bytes of pattern @seed. */
+static int stack_has_pattern(const char *name, uint64_t seed, uint64_t size)
+{
+	static unsigned char got[1 << 16], want[1 << 16];
+	char path[PATH_MAX];
+	uint64_t off = 0;
+	ssize_t n;
+	int fd, ret = 0;
+
+	path_in(path, sizeof(path), NFSC_STACK, name);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, got, sizeof(got))) > 0) {
+		pattern(seed, off, want, n);
+		if (memcmp(got, want, n))
+			ret = -EIO;
+		off += n;
+	}
+	close(fd);
+	return n < 0 ? -EIO : off != size ? -EIO : ret;
+}
+
+/* Open through the stack and read it all: a miss or a hit. */
+static long long read_through(const char *name)
+{
+	char path[PATH_MAX];
+	long long n;
+	int fd;
+
+	path_in(path, sizeof(path), NFSC_STACK, name);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = drain(fd, NULL, 0);
+	close(fd);
+	return n;
+}
+
+static long long stat_of(FIXTURE_DATA(fill) *self, const char *name)
+{
+	char attr[64];
+
+	snprintf(attr, sizeof(attr), "stats/%s", name);
+	return nfsc_attr_num(self->dir, attr);
+}
+
+/* Wait until counter @name reaches @target; its last value. */
+static long long wait_stat(FIXTURE_DATA(fill) *self, const char *name,
+			   long long target, int secs)
+{
+	long long v = -1;
+	int i;
+
+	for (i = 0; i < secs * 20; i++) {
+		v = stat_of(self, name);
+		if (v >= target)
+			break;
+		usleep(50000);
+	}
+	return v;
+}
+
+/* READ and READ_PLUS (NFSv4.2, 6.12) calls sent on the lower mount. */
+static long long nfs_reads(void)
+{
+	char out[256];
+
+	if (nfsc_sh_out(out, sizeof(out),
+			"awk '$1==\"device\"{m=($5==\"%s\" && $8 ~ /^nfs4?$/)}"
+			" m && ($1==\"READ:\" || $1==\"READ_PLUS:\"){n+=$2; f=1}"
+			" END{if (f) print n}' /proc/self/mountstats",
+			nfsc_env("NFSC_NFS")) || !*out)
+		return -1;
+	return strtoll(out, NULL, 10);
+}
+
+/* Forget cached pages, so a read that is not a hit must go to NFS. */
+static int drop_caches(void)
+{
+	return nfsc_sh("sync && echo 3 > /proc/sys/vm/drop_caches");
+}
+
+/*
+ * The object of the NFS file @name: found by the name the module gives it,
+ * the file handle in hex (name_to_handle_at encodes it the same way).
+ * 0 and its path, -ENOENT when there is none.
+ */
+static int object_of(const char *name, char *obj, size_t len)
+{
+	char path[PATH_MAX], hex[2 * (1 + 128) + 1], out[PATH_MAX];
+	struct file_handle *fh;
+	unsigned int i;
+	int mnt_id;
+
+	fh = calloc(1, sizeof(*fh) + 128);
+	if (!fh)
+		return -ENOMEM;
+	fh->handle_bytes = 128;
+	path_in(path, sizeof(path), nfsc_env("NFSC_NFS"), name);
+	if (name_to_handle_at(AT_FDCWD, path, fh, &mnt_id, 0)) {
+		free(fh);
+		return -errno;
+	}
+	snprintf(hex, sizeof(hex), "%02x", fh->handle_type & 0xff);
+	for (i = 0; i < fh->handle_bytes; i++)
+		snprintf(hex + 2 + 2 * i, 3, "%02x", fh->f_handle[i]);
+	free(fh);
+	if (nfsc_sh_out(out, sizeof(out), "find '%s' -name '%s' -type f",
+			nfsc_env("NFSC_CACHEDIR"), hex))
+		return -EIO;
+	if (!*out)
+		return -ENOENT;
+	out[strcspn(out, "\n")] = '\0';
+	snprintf(obj, len, "%s", out);
+	return 0;
+}
+
+static long long cache_objects(void)
+{
+	char out[64];
+
+	if (nfsc_sh_out(out, sizeof(out), "find '%s' -type f | wc -l",
+			nfsc_env("NFSC_CACHEDIR")))
+		return -1;
+	return strtoll(out, NULL, 10);
+}
+
+/* Start nfscache-helper run with @args; wait until it is registered. */
+static pid_t start_helper(const char *args)
+{
+	char cmd[PATH_MAX];
+	pid_t pid;
+	int i;
+
+	unlink(HELPER_LOG);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		snprintf(cmd, sizeof(cmd), "exec %s/helper/nfscache-helper run %s 2>>%s",
+			 nfsc_env("NFSC_TOP"), args, HELPER_LOG);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 200; i++) {
+		if (!nfsc_sh("grep -q 'registered as the fill daemon' " HELPER_LOG))
+			return pid;
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return -1;
+		usleep(50000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return -1;
+}
+
+/* SIGTERM and wait; the helper's exit status, or -1. */
+static int stop_helper(pid_t pid)
+{
+	int st;
+
+	if (pid <= 0)
+		return -1;
+	kill(pid, SIGTERM);
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+static int helper_log_has(const char *pattern)
+{
+	return nfsc_sh("grep -q -- '%s' " HELPER_LOG, pattern);
+}
+
+/* The protocol driven by hand: requests as they come. */
+struct fake_daemon {
+	struct nfsc_chan *ch;
+	struct nfsc_fill_request req[8];
+	int n;
+};
+
+static void fake_on_request(const struct nfsc_fill_request *req, void *arg)
+{
+	struct fake_daemon *fd = arg;
+
+	if (fd->n < 8)
+		fd->req[fd->n++] = *req;
+}
+
+static int fake_open(struct fake_daemon *fd)
+{
+	int err;
+
+	memset(fd, 0, sizeof(*fd));
+	fd->ch = nfsc_chan_open(fake_on_request, fd, &err);
+	if (!fd->ch)
+		return err;
+	return nfsc_chan_register(fd->ch);
+}
+
+static int fake_wait_request(struct fake_daemon *fd, int secs)
+{
+	struct pollfd pfd = { .fd = nfsc_chan_fd(fd->ch), .events = POLLIN };
+	int i;
+
+	for (i = 0; i < secs * 10 && !fd->n; i++) {
+		poll(&pfd, 1, 100);
+		if (nfsc_chan_receive(fd->ch))
+			return -EIO;
+	}
+	return fd->n ? 0 : -ETIMEDOUT;
+}
+
+/* Copy @len bytes from src to dst with plain I/O; bytes copied. */
+static long long plain_copy(int src, int dst, uint64_t len)
+{
+	static unsigned char buf[1 << 20];
+	uint64_t off = 0;
+	ssize_t n;
+
+	while (off < len) {
+		n = pread(src, buf, len - off < sizeof(buf) ? len - off : sizeof(buf), off);
+		if (n <= 0)
+			break;
+		if (pwrite(dst, buf, n, off) != n)
+			return -EIO;
+		off += n;
+	}
+	return off;
+}
+
+FIXTURE_SETUP(fill)
+{
+	self->helper = 0;
+	ASSERT_EQ(0, nfsc_module_load());
+	ASSERT_EQ(0, nfsc_mount_stack(NFSC_STACK));
+	ASSERT_EQ(0, nfsc_sysfs_dir(NFSC_STACK, self->dir, sizeof(self->dir)));
+}
+
+FIXTURE_TEARDOWN(fill)
+{
+	if (self->helper > 0)
+		stop_helper(self->helper);
+	nfsc_umount(NFSC_STACK);
+}
+
+TEST_F_TIMEOUT(fill, cold_read_then_hits_without_nfs_reads, 240)
+{
+	const char *name = "cold-64m";
+	char obj[PATH_MAX], exp[PATH_MAX];
+	long long hits, reads, ok;
+
+	ASSERT_EQ(0, make_file(name, 64 * MiB + 3, 1));
+	self->helper = start_helper("");
+	ASSERT_GT(self->helper, 0);
+	ok = stat_of(self, "fills_ok");
+
+	/* Cold: served by NFS while the helper copies. */
+	ASSERT_EQ(0, drop_caches());
+	reads = nfs_reads();
+	ASSERT_LE(0, reads);
+	ASSERT_EQ(0, stack_matches_export(name));
+	EXPECT_LT(reads, nfs_reads());	/* the counter does count */
+	ASSERT_EQ(ok + 1, wait_stat(self, "fills_ok", ok + 1, 120));
+	EXPECT_EQ(0, helper_log_has("fill [0-9]* done: " NFSC_STACK "/cold-64m: 67108867 bytes, io_uring-splice"));
+
+	/* The object is where its name says, with the same bytes. */
+	ASSERT_EQ(0, object_of(name, obj, sizeof(obj)));
+	path_in(exp, sizeof(exp), nfsc_env("NFSC_EXPORT"), name);
+	EXPECT_EQ(0, same_content(obj, exp));
+
+	/* Warm: from the object; NFS sees no READ. */
+	ASSERT_EQ(0, drop_caches());
+	hits = stat_of(self, "hits");
+	reads = nfs_reads();
+	ASSERT_LE(0, reads);
+	ASSERT_EQ(0, stack_matches_export(name));
+	EXPECT_EQ(reads, nfs_reads());
+	EXPECT_EQ(hits + 1, stat_of(self, "hits"));
+	EXPECT_GE(stat_of(self, "bytes_cache"), 64 * MiB);
+	/* No second fill for a hit. */
+	EXPECT_EQ(0, stat_of(self, "pending") + stat_of(self, "filling"));
+}
+
+TEST_F_TIMEOUT(fill, hundred_openers_one_fill, 240)
+{
+	const char *name = "crowd";
+	long long ok, failed, opens;
+	int go[2], i, st, bad = 0;
+	pid_t pids[100];
+
+	ASSERT_EQ(0, make_file(name, 4 * MiB, 2));
+	self->helper = start_helper("");
+	ASSERT_GT(self->helper, 0);
+	ok = stat_of(self, "fills_ok");
+	failed = stat_of(self, "fills_failed");
+	opens = stat_of(self, "hits") + stat_of(self, "misses");
+
+	ASSERT_EQ(0, pipe(go));
+	for (i = 0; i < 100; i++) {
+		pids[i] = fork();
+		ASSERT_GE(pids[i], 0);
+		if (!pids[i]) {
+			char c;
+
+			close(go[1]);
+			if (read(go[0], &c, 1) < 0)
+				_exit(2);
+			_exit(stack_has_pattern(name, 2, 4 * MiB) ? 1 : 0);
+		}
+	}
+	close(go[0]);
+	close(go[1]);	/* everyone goes */
+	for (i = 0; i < 100; i++) {
+		ASSERT_EQ(pids[i], waitpid(pids[i], &st, 0));
+		bad += !WIFEXITED(st) || WEXITSTATUS(st);
+	}
+	EXPECT_EQ(0, bad);
+
+	ASSERT_EQ(ok + 1, wait_stat(self, "fills_ok", ok + 1, 60));
+	sleep(1);	/* a second fill would be queued by now */
+	EXPECT_EQ(ok + 1, stat_of(self, "fills_ok"));
+	EXPECT_EQ(failed, stat_of(self, "fills_failed"));
+	EXPECT_EQ(0, stat_of(self, "pending") + stat_of(self, "filling"));
+	/* One open per process, each a hit or a miss. */
+	EXPECT_EQ(opens + 100, stat_of(self, "hits") + stat_of(self, "misses"));
+}
+
+TEST_F_TIMEOUT(fill, open_during_miss_switches_at_next_read, 180)
+{
+	const char *name = "switch";
+	unsigned char *got, *want;
+	long long hits, reads, n;
+	char path[PATH_MAX];
+	uint64_t size = 8 * MiB + 5;
+	int fd;
+
+	ASSERT_EQ(0, make_file(name, size, 3));
+	self->helper = start_helper("");
+	ASSERT_GT(self->helper, 0);
+
+	path_in(path, sizeof(path), NFSC_STACK, name);
+	fd = open(path, O_RDONLY);	/* the miss */
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(1, wait_stat(self, "fills_ok", 1, 60));
+
+	ASSERT_EQ(0, drop_caches());
+	hits = stat_of(self, "hits");
+	reads = nfs_reads();
+	ASSERT_LE(0, reads);
+	got = malloc(size);
+	want = malloc(size);
+	ASSERT_TRUE(got && want);
+	n = drain(fd, got, size);
+	close(fd);
+	EXPECT_EQ((long long)size, n);
+	pattern(3, 0, want, size);
+	EXPECT_EQ(0, memcmp(got, want, size));
+	/* Every byte came from the object. */
+	EXPECT_EQ(reads, nfs_reads());
+	EXPECT_EQ(hits + 1, stat_of(self, "hits"));
+	free(got);
+	free(want);
+}
+
+TEST_F_TIMEOUT(fill, server_change_before_open_is_seen, 180)
+{
+	const char *name = "changes";
+	long long stale, ok;
+	char obj[PATH_MAX];
+
+	ASSERT_EQ(0, make_file(name, 2 * MiB, 4));
+	self->helper = start_helper("");
+	ASSERT_GT(self->helper, 0);
+	ok = stat_of(self, "fills_ok");
+	ASSERT_EQ(0, stack_matches_export(name));
+	ASSERT_EQ(ok + 1, wait_stat(self, "fills_ok", ok + 1, 60));
+	ASSERT_EQ(0, object_of(name, obj, sizeof(obj)));
+
+	/* Same size, other bytes, written on the server. */
+	stale = stat_of(self, "stale");
+	ASSERT_EQ(0, make_file(name, 2 * MiB, 5));
+	ASSERT_EQ(0, stack_matches_export(name));
+	EXPECT_EQ(stale + 1, stat_of(self, "stale"));
+	/* ...and the refill replaces the old object. */
+	ASSERT_EQ(ok + 2, wait_stat(self, "fills_ok", ok + 2, 60));
+	ASSERT_EQ(0, object_of(name, obj, sizeof(obj)));
+	ASSERT_EQ(0, nfsc_sh("cmp -s '%s' '%s/%s'", obj, nfsc_env("NFSC_EXPORT"), name));
+	ASSERT_EQ(0, stack_matches_export(name));
+}
+
+TEST_F_TIMEOUT(fill, server_change_during_fill_is_discarded, 120)
+{
+	const char *name = "racing";
+	struct nfsc_fill_claim claim;
+	struct fake_daemon fd;
+	long long failed, hits;
+	char obj[PATH_MAX];
+
+	ASSERT_EQ(0, make_file(name, 3 * MiB, 6));
+	ASSERT_EQ(0, fake_open(&fd));
+	ASSERT_EQ(3 * MiB, read_through(name));
+	ASSERT_EQ(0, fake_wait_request(&fd, 10));
+	EXPECT_EQ(3 * MiB, fd.req[0].size);
+	ASSERT_EQ(0, nfsc_chan_claim(fd.ch, fd.req[0].id, &claim));
+	EXPECT_EQ(3 * MiB, claim.size);
+
+	/* The server's file changes after the claim. */
+	ASSERT_EQ(0, make_file(name, 3 * MiB, 7));
+	EXPECT_EQ((long long)claim.size, plain_copy(claim.src_fd, claim.dst_fd, claim.size));
+	close(claim.src_fd);
+	close(claim.dst_fd);
+	failed = stat_of(self, "fills_failed");
+	EXPECT_EQ(-ESTALE, nfsc_chan_done(fd.ch, fd.req[0].id, 0, claim.size));
+	EXPECT_STREQ("the NFS file changed during the fill", nfsc_chan_why(fd.ch));
+	EXPECT_EQ(failed + 1, stat_of(self, "fills_failed"));
+	EXPECT_EQ(-ENOENT, object_of(name, obj, sizeof(obj)));
+
+	/* A second DONE for the same request finds nothing. */
+	EXPECT_EQ(-ENOENT, nfsc_chan_done(fd.ch, fd.req[0].id, 0, claim.size));
+	nfsc_chan_close(fd.ch);
+
+	hits = stat_of(self, "hits");
+	EXPECT_EQ(0, stack_matches_export(name));
+	EXPECT_EQ(hits, stat_of(self, "hits"));
+}
+
+TEST_F_TIMEOUT(fill, server_truncate_during_fill_is_discarded, 120)
+{
+	const char *name = "shrinking";
+	struct nfsc_fill_claim claim;
+	struct fake_daemon fd;
+	char obj[PATH_MAX], path[PATH_MAX];
+	long long copied;
+	int ret;
+
+	ASSERT_EQ(0, make_file(name, 4 * MiB, 8));
+	ASSERT_EQ(0, fake_open(&fd));
+	ASSERT_EQ(4 * MiB, read_through(name));
+	ASSERT_EQ(0, fake_wait_request(&fd, 10));
+	ASSERT_EQ(0, nfsc_chan_claim(fd.ch, fd.req[0].id, &claim));
+
+	path_in(path, sizeof(path), nfsc_env("NFSC_EXPORT"), name);
+	ASSERT_EQ(0, truncate(path, 1 * MiB));
+	copied = plain_copy(claim.src_fd, claim.dst_fd, claim.size);
+	close(claim.src_fd);
+	close(claim.dst_fd);
+	/* Whatever the copy saw, the kernel refuses it. */
+	ret = nfsc_chan_done(fd.ch, fd.req[0].id, 0, copied);
+	EXPECT_TRUE(ret == -EIO || ret == -ESTALE);
+	nfsc_chan_close(fd.ch);
+	EXPECT_EQ(-ENOENT, object_of(name, obj, sizeof(obj)));
+	EXPECT_EQ(0, stack_matches_export(name));
+}
+
+TEST_F_TIMEOUT(fill, awkward_sizes, 600)
+{
+	static const struct { const char *name; uint64_t size; } files[] = {
+		{ "size-0", 0 },
+		{ "size-1", 1 },
+		{ "size-pipe", 1 * MiB },		/* the helper's pipe */
+		{ "size-pipe+1", 1 * MiB + 1 },
+		{ "size-64k", 65536 },			/* a default pipe */
+		{ "size-10m-1", 10 * MiB - 1 },		/* below the threshold */
+		{ "size-10m", 10 * MiB },
+		{ "size-10m+1", 10 * MiB + 1 },
+		{ "size-200m", 200 * MiB },
+	};
+	long long ok, reads, hits;
+	char obj[PATH_MAX], exp[PATH_MAX];
+	unsigned int i;
+
+	self->helper = start_helper("");
+	ASSERT_GT(self->helper, 0);
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		const char *name = files[i].name;
+
+		TH_LOG("%s: %llu bytes", name, (unsigned long long)files[i].size);
+		ASSERT_EQ(0, make_file(name, files[i].size, 100 + i));
+		ok = stat_of(self, "fills_ok");
+		ASSERT_EQ((long long)files[i].size, read_through(name));
+		ASSERT_EQ(ok + 1, wait_stat(self, "fills_ok", ok + 1, 300));
+		ASSERT_EQ(0, object_of(name, obj, sizeof(obj)));
+		path_in(exp, sizeof(exp), nfsc_env("NFSC_EXPORT"), name);
+		EXPECT_EQ(0, same_content(obj, exp));
+
+		ASSERT_EQ(0, drop_caches());
+		hits = stat_of(self, "hits");
+		reads = nfs_reads();
+		ASSERT_LE(0, reads);
+		EXPECT_EQ(0, stack_matches_export(name));
+		EXPECT_EQ(reads, nfs_reads());
+		EXPECT_EQ(hits + 1, stat_of(self, "hits"));
+		/* The big ones leave room for the rest. */
+		if (files[i].size > 100 * MiB)
+			unlink(exp);
+	}
+	EXPECT_EQ(0, helper_log_has("size-10m-1: 10485759 bytes, plain"));
+	EXPECT_EQ(0, helper_log_has("size-10m: 10485760 bytes, io_uring-splice"));
+}
+
+TEST_F_TIMEOUT(fill, sparse_file, 180)
+{
+	const char *name = "sparse";
+	char path[PATH_MAX], obj[PATH_MAX];
+	long long ok;
+	int fd;
+
+	path_in(path, sizeof(path), nfsc_env("NFSC_EXPORT"), name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, ftruncate(fd, 48 * MiB));
+	ASSERT_EQ(5, pwrite(fd, "start", 5, 0));
+	ASSERT_EQ(6, pwrite(fd, "middle", 6, 20 * MiB + 123));
+	ASSERT_EQ(3, pwrite(fd, "end", 3, 48 * MiB - 3));
+	close(fd);
+
+	self->helper = start_helper("");
+	ASSERT_GT(self->helper, 0);
+	ok = stat_of(self, "fills_ok");
+	ASSERT_EQ(48 * MiB, read_through(name));
+	ASSERT_EQ(ok + 1, wait_stat(self, "fills_ok", ok + 1, 120));
+	ASSERT_EQ(0, object_of(name, obj, sizeof(obj)));
+	EXPECT_EQ(0, same_content(obj, path));
+	ASSERT_EQ(0, drop_caches());
+	EXPECT_EQ(0, stack_matches_export(name));
+}
+
+TEST_F_TIMEOUT(fill, daemon_killed_after_claim_leaves_nothing, 180)
+{
+	const char *name = "orphan";
+	long long objects, ok, reads;
+	char obj[PATH_MAX];
+	int st, sync_pipe[2];
+	pid_t pid;
+
+	ASSERT_EQ(0, make_file(name, 6 * MiB, 9));
+	objects = cache_objects();
+	ASSERT_EQ(0, pipe(sync_pipe));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		struct nfsc_fill_claim claim;
+		struct fake_daemon fd;
+
+		close(sync_pipe[0]);
+		if (fake_open(&fd) || write(sync_pipe[1], "r", 1) != 1 ||
+		    fake_wait_request(&fd, 20) ||
+		    nfsc_chan_claim(fd.ch, fd.req[0].id, &claim))
+			_exit(1);
+		/* Half a copy, then death. */
+		plain_copy(claim.src_fd, claim.dst_fd, claim.size / 2);
+		raise(SIGKILL);
+		_exit(2);
+	}
+	close(sync_pipe[1]);
+	{
+		char c;
+
+		ASSERT_EQ(1, read(sync_pipe[0], &c, 1));	/* registered */
+	}
+	close(sync_pipe[0]);
+	ASSERT_EQ(6 * MiB, read_through(name));
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	ASSERT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+
+	/* Back to pending; no object, nothing half-written anywhere. */
+	EXPECT_EQ(1, wait_stat(self, "pending", 1, 10));
+	EXPECT_EQ(0, stat_of(self, "filling"));
+	EXPECT_EQ(-ENOENT, object_of(name, obj, sizeof(obj)));
+	EXPECT_EQ(objects, cache_objects());
+	EXPECT_EQ(0, stack_matches_export(name));
+
+	/* The next daemon is sent the request and completes it. */
+	ok = stat_of(self, "fills_ok");
+	self->helper = start_helper("");
+	ASSERT_GT(self->helper, 0);
+	ASSERT_EQ(ok + 1, wait_stat(self, "fills_ok", ok + 1, 60));
+	EXPECT_EQ(0, stat_of(self, "pending"));
+	ASSERT_EQ(0, drop_caches());
+	reads = nfs_reads();
+	ASSERT_LE(0, reads);
+	EXPECT_EQ(0, stack_matches_export(name));
+	EXPECT_EQ(reads, nfs_reads());
+}
+
+TEST_F_TIMEOUT(fill, helper_sigkill_mid_copy, 240)
+{
+	const char *name = "killed";
+	long long ok, objects;
+	char obj[PATH_MAX];
+	int i;
+
+	ASSERT_EQ(0, make_file(name, 200 * MiB, 10));
+	objects = cache_objects();
+	/* Small pipe rounds: the copy lasts long enough to be hit. */
+	self->helper = start_helper("--pipe-size 4096 --splice-threshold 1");
+	ASSERT_GT(self->helper, 0);
+	ok = stat_of(self, "fills_ok");
+	ASSERT_EQ(200 * MiB, read_through(name));
+	for (i = 0; i < 200 && helper_log_has("fill [0-9]* start: .*killed"); i++)
+		usleep(50000);
+	ASSERT_LT(i, 200);
+	usleep(200000);
+	kill(self->helper, SIGKILL);
+	waitpid(self->helper, NULL, 0);
+	self->helper = 0;
+	ASSERT_EQ(ok, stat_of(self, "fills_ok"));	/* it really was mid-copy */
+
+	EXPECT_EQ(1, wait_stat(self, "pending", 1, 10));
+	EXPECT_EQ(-ENOENT, object_of(name, obj, sizeof(obj)));
+	EXPECT_EQ(objects, cache_objects());
+	EXPECT_EQ(0, stack_matches_export(name));
+
+	self->helper = start_helper("");
+	ASSERT_GT(self->helper, 0);
+	ASSERT_EQ(ok + 1, wait_stat(self, "fills_ok", ok + 1, 180));
+	ASSERT_EQ(0, object_of(name, obj, sizeof(obj)));
+	EXPECT_EQ(0, nfsc_sh("cmp -s '%s' '%s/%s'", obj, nfsc_env("NFSC_EXPORT"), name));
+	nfsc_sh("rm -f '%s/%s'", nfsc_env("NFSC_EXPORT"), name);
+}
+
+TEST_F_TIMEOUT(fill, direct_writes_with_unaligned_tails, 180)
+{
+	static const struct { const char *name; uint64_t size; } files[] = {
+		{ "direct-splice", 12 * MiB + 7 },	/* io_uring splice */
+		{ "direct-plain", 3 * MiB + 5 },	/* plain I/O */
+	};
+	char obj[PATH_MAX], exp[PATH_MAX];
+	unsigned int i;
+	long long ok;
+
+	self->helper = start_helper("--direct");
+	ASSERT_GT(self->helper, 0);
+	EXPECT_EQ(0, helper_log_has("O_DIRECT)"));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, make_file(files[i].name, files[i].size, 300 + i));
+		ok = stat_of(self, "fills_ok");
+		ASSERT_EQ((long long)files[i].size, read_through(files[i].name));
+		ASSERT_EQ(ok + 1, wait_stat(self, "fills_ok", ok + 1, 120));
+		ASSERT_EQ(0, object_of(files[i].name, obj, sizeof(obj)));
+		path_in(exp, sizeof(exp), nfsc_env("NFSC_EXPORT"), files[i].name);
+		EXPECT_EQ(0, same_content(obj, exp));
+	}
+	EXPECT_EQ(0, helper_log_has("direct-splice: 12582919 bytes, io_uring-splice"));
+}
+
+TEST_F(fill, no_daemon_is_pure_passthrough)
+{
+	long long objects, misses;
+	char name[32];
+	int i;
+
+	for (i = 0; i < 20; i++) {
+		snprintf(name, sizeof(name), "alone-%d", i);
+		ASSERT_EQ(0, make_file(name, 4096 + i, 200 + i));
+	}
+	objects = cache_objects();
+	misses = stat_of(self, "misses");
+	for (i = 0; i < 20; i++) {
+		snprintf(name, sizeof(name), "alone-%d", i);
+		ASSERT_EQ(0, stack_matches_export(name));
+	}
+	EXPECT_EQ(misses + 20, stat_of(self, "misses"));
+	EXPECT_EQ(0, stat_of(self, "pending"));
+	EXPECT_EQ(0, stat_of(self, "filling"));
+	sleep(1);
+	EXPECT_EQ(objects, cache_objects());
+}
+
+TEST_F(fill, write_open_invalidates_object)
+{
+	const char *name = "rewritten";
+	char path[PATH_MAX], obj[PATH_MAX];
+	long long ok;
+	int fd;
+
+	ASSERT_EQ(0, make_file(name, 1 * MiB, 11));
+	self->helper = start_helper("");
+	ASSERT_GT(self->helper, 0);
+	ok = stat_of(self, "fills_ok");
+	ASSERT_EQ(1 * MiB, read_through(name));
+	ASSERT_EQ(ok + 1, wait_stat(self, "fills_ok", ok + 1, 60));
+	ASSERT_EQ(0, object_of(name, obj, sizeof(obj)));
+
+	/* Open for write through the stack: the object goes first. */
+	path_in(path, sizeof(path), NFSC_STACK, name);
+	fd = open(path, O_WRONLY);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(-ENOENT, object_of(name, obj, sizeof(obj)));
+	ASSERT_EQ(3, pwrite(fd, "new", 3, 0));
+	close(fd);
+	EXPECT_EQ(0, stack_matches_export(name));
+
+	/* Truncate through the stack too. */
+	ASSERT_EQ(ok + 2, wait_stat(self, "fills_ok", ok + 2, 60));
+	ASSERT_EQ(0, object_of(name, obj, sizeof(obj)));
+	ASSERT_EQ(0, truncate(path, 1000));
+	EXPECT_EQ(-ENOENT, object_of(name, obj, sizeof(obj)));
+	EXPECT_EQ(0, stack_matches_export(name));
+}
+
+TEST_HARNESS_MAIN
