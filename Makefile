@@ -54,12 +54,13 @@ build/tests/host/copy_test: EXTRA_CFLAGS = -fsanitize=address,undefined \
 	-fno-omit-frame-pointer -fno-sanitize-recover=all
 build/tests/host/copy_test: EXTRA_LDLIBS = -luring
 
-# The fill test drives the protocol itself through the helper's channel.
+# The fill tests drive the protocol themselves through the helper's channel.
 NL_PKG := libnl-genl-3.0
-build/tests/vm/fill_test: helper/nl.c helper/nl.h
-build/tests/vm/fill_test: EXTRA_SRCS = helper/nl.c
-build/tests/vm/fill_test: EXTRA_CFLAGS = -Ihelper $(shell pkg-config --cflags $(NL_PKG))
-build/tests/vm/fill_test: EXTRA_LDLIBS = $(shell pkg-config --libs $(NL_PKG))
+FILL_TESTS := build/tests/vm/fill_test build/tests/vm/protocol_test
+$(FILL_TESTS): helper/nl.c helper/nl.h
+$(FILL_TESTS): EXTRA_SRCS = helper/nl.c
+$(FILL_TESTS): EXTRA_CFLAGS = -Ihelper $(shell pkg-config --cflags $(NL_PKG))
+$(FILL_TESTS): EXTRA_LDLIBS = $(shell pkg-config --libs $(NL_PKG))
 
 deps:
 	scripts/deps

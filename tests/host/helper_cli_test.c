@@ -61,4 +61,31 @@ TEST(stats_without_module)
 	EXPECT_NE(NULL, strstr(out, "unexpected argument"));
 }
 
+TEST(run_without_module)
+{
+	char out[4096];
+	const char *vg = nfsc_sh("command -v valgrind >/dev/null") ? "" : VALGRIND;
+
+	EXPECT_EQ(1, nfsc_sh_out(out, sizeof(out), "%s" HELPER " run", vg))
+		TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "run: the nfs_cachefs module is not loaded"));
+}
+
+TEST(run_refuses_bad_options)
+{
+	char out[4096];
+
+	EXPECT_EQ(0, nfsc_sh_out(out, sizeof(out), HELPER " run --help"));
+	EXPECT_NE(NULL, strstr(out, "--max-inflight"));
+	EXPECT_NE(NULL, strstr(out, "--direct"));
+	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " run --max-inflight 0"));
+	EXPECT_NE(NULL, strstr(out, "--max-inflight: invalid value \"0\""));
+	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " run --max-inflight 5000"));
+	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " run --splice-threshold -1"));
+	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " run --pipe-size 12x"));
+	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " run --bogus"));
+	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " run extra"));
+	EXPECT_NE(NULL, strstr(out, "unexpected argument \"extra\""));
+}
+
 TEST_HARNESS_MAIN

@@ -66,7 +66,7 @@ static inline int nfsc_sh_out(char *buf, size_t len, const char *fmt, ...)
  * the helper or libnl, so the test checks the kernel directly.
  * 0 and the family's version, -ENOENT if absent, or another -errno.
  */
-static inline int nfsc_genl_family_version(const char *name, int *version)
+static inline int nfsc_genl_family(const char *name, int *id, int *version)
 {
 	struct {
 		struct nlmsghdr nlh;
@@ -119,12 +119,102 @@ static inline int nfsc_genl_family_version(const char *name, int *version)
 			*version = *(int *)((char *)nla + NLA_HDRLEN);
 			ret = 0;
 		}
+		if ((nla->nla_type & NLA_TYPE_MASK) == CTRL_ATTR_FAMILY_ID)
+			*id = *(unsigned short *)((char *)nla + NLA_HDRLEN);
 		rem -= NLA_ALIGN(nla->nla_len);
 		nla = (struct nlattr *)((char *)nla + NLA_ALIGN(nla->nla_len));
 	}
 out:
 	close(fd);
 	return ret;
+}
+
+static inline int nfsc_genl_family_version(const char *name, int *version)
+{
+	int id;
+
+	return nfsc_genl_family(name, &id, version);
+}
+
+/*
+ * Send one request of @family with NLM_F_ACK and raw attribute bytes
+ * @attrs, and wait for its ack: 0 or the kernel's -errno, with the
+ * extended ack's message in @why. Replies before the ack are skipped.
+ */
+static inline int nfsc_genl_raw(int family, int cmd, const void *attrs,
+				size_t len, char *why, size_t why_len)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct genlmsghdr genl;
+		char buf[1024];
+	} req = { 0 };
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	int fd, n, one = 1, ret = -EPROTO;
+	static char resp[16384];
+	struct nlmsghdr *nlh;
+
+	why[0] = '\0';
+	if (len > sizeof(req.buf))
+		return -E2BIG;
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	req.nlh.nlmsg_type = family;
+	req.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	req.nlh.nlmsg_seq = 7;
+	req.nlh.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN) + len;
+	req.genl.cmd = cmd;
+	req.genl.version = 1;
+	memcpy(req.buf, attrs, len);
+	if (sendto(fd, &req, req.nlh.nlmsg_len, 0, (struct sockaddr *)&sa,
+		   sizeof(sa)) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	while ((n = recv(fd, resp, sizeof(resp), 0)) > 0) {
+		for (nlh = (struct nlmsghdr *)resp; NLMSG_OK(nlh, (unsigned int)n);
+		     nlh = NLMSG_NEXT(nlh, n)) {
+			struct nlmsgerr *e = NLMSG_DATA(nlh);
+			struct nlattr *a;
+			int rem;
+
+			if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_seq != 7)
+				continue;
+			ret = e->error;
+			a = (struct nlattr *)((char *)e + sizeof(*e));
+			rem = nlh->nlmsg_len - NLMSG_HDRLEN - sizeof(*e);
+			while ((nlh->nlmsg_flags & NLM_F_ACK_TLVS) &&
+			       rem >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN &&
+			       a->nla_len <= rem) {
+				if (a->nla_type == NLMSGERR_ATTR_MSG)
+					snprintf(why, why_len, "%s",
+						 (char *)a + NLA_HDRLEN);
+				rem -= NLA_ALIGN(a->nla_len);
+				a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len));
+			}
+			goto out;
+		}
+	}
+	if (n < 0)
+		ret = -errno;
+out:
+	close(fd);
+	return ret;
+}
+
+/* Append one attribute to @buf at *@off. */
+static inline void nfsc_nla_put(void *buf, size_t *off, int type,
+				 const void *data, size_t len)
+{
+	struct nlattr *a = (struct nlattr *)((char *)buf + *off);
+
+	a->nla_type = type;
+	a->nla_len = NLA_HDRLEN + len;
+	memcpy((char *)a + NLA_HDRLEN, data, len);
+	*off += NLA_ALIGN(a->nla_len);
 }
 
 /* Is a filesystem type listed in /proc/filesystems? */

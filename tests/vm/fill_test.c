@@ -18,78 +18,15 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "../lib/nfsc_vm.h"
+#include "../lib/nfsc_fill.h"
 #include "kselftest_harness.h"
-#include "nl.h"
 
-#define MiB (1024 * 1024ULL)
 #define HELPER_LOG "/tmp/fill_test-helper.log"
 
 FIXTURE(fill) {
 	char dir[PATH_MAX];
 	pid_t helper;
 };
-
-static void path_in(char *buf, size_t len, const char *top, const char *name)
-{
-	snprintf(buf, len, "%s/%s", top, name);
-}
-
-/* Deterministic content: @seed picks the stream, offsets matter. */
-static void pattern(uint64_t seed, uint64_t off, unsigned char *buf, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		uint64_t x = (off + i) / 8 * 0x9e3779b97f4a7c15ULL ^ seed;
-
-		x ^= x >> 29;
-		x *= 0xbf58476d1ce4e5b9ULL;
-		x ^= x >> 32;
-		buf[i] = x >> (((off + i) % 8) * 8);
-	}
-}
-
-/* Write @size bytes of pattern @seed to the export, on the server side. */
-static int make_file(const char *name, uint64_t size, uint64_t seed)
-{
-	static unsigned char buf[1 << 20];
-	char path[PATH_MAX];
-	uint64_t off;
-	int fd;
-
-	path_in(path, sizeof(path), nfsc_env("NFSC_EXPORT"), name);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (fd < 0)
-		return -errno;
-	for (off = 0; off < size; off += sizeof(buf)) {
-		size_t n = size - off < sizeof(buf) ? size - off : sizeof(buf);
-
-		pattern(seed, off, buf, n);
-		if (pwrite(fd, buf, n, off) != (ssize_t)n) {
-			close(fd);
-			return -EIO;
-		}
-	}
-	close(fd);
-	return 0;
-}
-
-/* Read all of @fd from where it is; the bytes or -errno. */
-static long long drain(int fd, unsigned char *out, size_t outlen)
-{
-	static unsigned char buf[1 << 20];
-	long long total = 0;
-	ssize_t n;
-
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
-		if (out && (size_t)total < outlen)
-			memcpy(out + total, buf,
-			       outlen - total < (size_t)n ? outlen - total : (size_t)n);
-		total += n;
-	}
-	return n < 0 ? -errno : total;
-}
 
 /* 0 when the two files have the same bytes. */
 static int same_content(const char *a, const char *b)
@@ -128,46 +65,6 @@ static int stack_has_pattern(const char *name, uint64_t seed, uint64_t size)
 	}
 	close(fd);
 	return n < 0 ? -EIO : off != size ? -EIO : ret;
-}
-
-/* Open through the stack and read it all: a miss or a hit. */
-static long long read_through(const char *name)
-{
-	char path[PATH_MAX];
-	long long n;
-	int fd;
-
-	path_in(path, sizeof(path), NFSC_STACK, name);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -errno;
-	n = drain(fd, NULL, 0);
-	close(fd);
-	return n;
-}
-
-static long long stat_of(FIXTURE_DATA(fill) *self, const char *name)
-{
-	char attr[64];
-
-	snprintf(attr, sizeof(attr), "stats/%s", name);
-	return nfsc_attr_num(self->dir, attr);
-}
-
-/* Wait until counter @name reaches @target; its last value. */
-static long long wait_stat(FIXTURE_DATA(fill) *self, const char *name,
-			   long long target, int secs)
-{
-	long long v = -1;
-	int i;
-
-	for (i = 0; i < secs * 20; i++) {
-		v = stat_of(self, name);
-		if (v >= target)
-			break;
-		usleep(50000);
-	}
-	return v;
 }
 
 /* READ and READ_PLUS (NFSv4.2, 6.12) calls sent on the lower mount. */
@@ -282,63 +179,6 @@ static int helper_log_has(const char *pattern)
 	return nfsc_sh("grep -q -- '%s' " HELPER_LOG, pattern);
 }
 
-/* The protocol driven by hand: requests as they come. */
-struct fake_daemon {
-	struct nfsc_chan *ch;
-	struct nfsc_fill_request req[8];
-	int n;
-};
-
-static void fake_on_request(const struct nfsc_fill_request *req, void *arg)
-{
-	struct fake_daemon *fd = arg;
-
-	if (fd->n < 8)
-		fd->req[fd->n++] = *req;
-}
-
-static int fake_open(struct fake_daemon *fd)
-{
-	int err;
-
-	memset(fd, 0, sizeof(*fd));
-	fd->ch = nfsc_chan_open(fake_on_request, fd, &err);
-	if (!fd->ch)
-		return err;
-	return nfsc_chan_register(fd->ch);
-}
-
-static int fake_wait_request(struct fake_daemon *fd, int secs)
-{
-	struct pollfd pfd = { .fd = nfsc_chan_fd(fd->ch), .events = POLLIN };
-	int i;
-
-	for (i = 0; i < secs * 10 && !fd->n; i++) {
-		poll(&pfd, 1, 100);
-		if (nfsc_chan_receive(fd->ch))
-			return -EIO;
-	}
-	return fd->n ? 0 : -ETIMEDOUT;
-}
-
-/* Copy @len bytes from src to dst with plain I/O; bytes copied. */
-static long long plain_copy(int src, int dst, uint64_t len)
-{
-	static unsigned char buf[1 << 20];
-	uint64_t off = 0;
-	ssize_t n;
-
-	while (off < len) {
-		n = pread(src, buf, len - off < sizeof(buf) ? len - off : sizeof(buf), off);
-		if (n <= 0)
-			break;
-		if (pwrite(dst, buf, n, off) != n)
-			return -EIO;
-		off += n;
-	}
-	return off;
-}
-
 FIXTURE_SETUP(fill)
 {
 	self->helper = 0;
@@ -363,7 +203,7 @@ TEST_F_TIMEOUT(fill, cold_read_then_hits_without_nfs_reads, 240)
 	ASSERT_EQ(0, make_file(name, 64 * MiB + 3, 1));
 	self->helper = start_helper("");
 	ASSERT_GT(self->helper, 0);
-	ok = stat_of(self, "fills_ok");
+	ok = nfsc_stat(self->dir, "fills_ok");
 
 	/* Cold: served by NFS while the helper copies. */
 	ASSERT_EQ(0, drop_caches());
@@ -371,7 +211,7 @@ TEST_F_TIMEOUT(fill, cold_read_then_hits_without_nfs_reads, 240)
 	ASSERT_LE(0, reads);
 	ASSERT_EQ(0, stack_matches_export(name));
 	EXPECT_LT(reads, nfs_reads());	/* the counter does count */
-	ASSERT_EQ(ok + 1, wait_stat(self, "fills_ok", ok + 1, 120));
+	ASSERT_EQ(ok + 1, nfsc_wait_stat(self->dir, "fills_ok", ok + 1, 120));
 	EXPECT_EQ(0, helper_log_has("fill [0-9]* done: " NFSC_STACK "/cold-64m: 67108867 bytes, io_uring-splice"));
 
 	/* The object is where its name says, with the same bytes. */
@@ -381,15 +221,15 @@ TEST_F_TIMEOUT(fill, cold_read_then_hits_without_nfs_reads, 240)
 
 	/* Warm: from the object; NFS sees no READ. */
 	ASSERT_EQ(0, drop_caches());
-	hits = stat_of(self, "hits");
+	hits = nfsc_stat(self->dir, "hits");
 	reads = nfs_reads();
 	ASSERT_LE(0, reads);
 	ASSERT_EQ(0, stack_matches_export(name));
 	EXPECT_EQ(reads, nfs_reads());
-	EXPECT_EQ(hits + 1, stat_of(self, "hits"));
-	EXPECT_GE(stat_of(self, "bytes_cache"), 64 * MiB);
+	EXPECT_EQ(hits + 1, nfsc_stat(self->dir, "hits"));
+	EXPECT_GE(nfsc_stat(self->dir, "bytes_cache"), 64 * MiB);
 	/* No second fill for a hit. */
-	EXPECT_EQ(0, stat_of(self, "pending") + stat_of(self, "filling"));
+	EXPECT_EQ(0, nfsc_stat(self->dir, "pending") + nfsc_stat(self->dir, "filling"));
 }
 
 TEST_F_TIMEOUT(fill, hundred_openers_one_fill, 240)
@@ -402,9 +242,9 @@ TEST_F_TIMEOUT(fill, hundred_openers_one_fill, 240)
 	ASSERT_EQ(0, make_file(name, 4 * MiB, 2));
 	self->helper = start_helper("");
 	ASSERT_GT(self->helper, 0);
-	ok = stat_of(self, "fills_ok");
-	failed = stat_of(self, "fills_failed");
-	opens = stat_of(self, "hits") + stat_of(self, "misses");
+	ok = nfsc_stat(self->dir, "fills_ok");
+	failed = nfsc_stat(self->dir, "fills_failed");
+	opens = nfsc_stat(self->dir, "hits") + nfsc_stat(self->dir, "misses");
 
 	ASSERT_EQ(0, pipe(go));
 	for (i = 0; i < 100; i++) {
@@ -427,13 +267,13 @@ TEST_F_TIMEOUT(fill, hundred_openers_one_fill, 240)
 	}
 	EXPECT_EQ(0, bad);
 
-	ASSERT_EQ(ok + 1, wait_stat(self, "fills_ok", ok + 1, 60));
+	ASSERT_EQ(ok + 1, nfsc_wait_stat(self->dir, "fills_ok", ok + 1, 60));
 	sleep(1);	/* a second fill would be queued by now */
-	EXPECT_EQ(ok + 1, stat_of(self, "fills_ok"));
-	EXPECT_EQ(failed, stat_of(self, "fills_failed"));
-	EXPECT_EQ(0, stat_of(self, "pending") + stat_of(self, "filling"));
+	EXPECT_EQ(ok + 1, nfsc_stat(self->dir, "fills_ok"));
+	EXPECT_EQ(failed, nfsc_stat(self->dir, "fills_failed"));
+	EXPECT_EQ(0, nfsc_stat(self->dir, "pending") + nfsc_stat(self->dir, "filling"));
 	/* One open per process, each a hit or a miss. */
-	EXPECT_EQ(opens + 100, stat_of(self, "hits") + stat_of(self, "misses"));
+	EXPECT_EQ(opens + 100, nfsc_stat(self->dir, "hits") + nfsc_stat(self->dir, "misses"));
 }
 
 TEST_F_TIMEOUT(fill, open_during_miss_switches_at_next_read, 180)
@@ -452,10 +292,10 @@ TEST_F_TIMEOUT(fill, open_during_miss_switches_at_next_read, 180)
 	path_in(path, sizeof(path), NFSC_STACK, name);
 	fd = open(path, O_RDONLY);	/* the miss */
 	ASSERT_GE(fd, 0);
-	ASSERT_EQ(1, wait_stat(self, "fills_ok", 1, 60));
+	ASSERT_EQ(1, nfsc_wait_stat(self->dir, "fills_ok", 1, 60));
 
 	ASSERT_EQ(0, drop_caches());
-	hits = stat_of(self, "hits");
+	hits = nfsc_stat(self->dir, "hits");
 	reads = nfs_reads();
 	ASSERT_LE(0, reads);
 	got = malloc(size);
@@ -468,7 +308,7 @@ TEST_F_TIMEOUT(fill, open_during_miss_switches_at_next_read, 180)
 	EXPECT_EQ(0, memcmp(got, want, size));
 	/* Every byte came from the object. */
 	EXPECT_EQ(reads, nfs_reads());
-	EXPECT_EQ(hits + 1, stat_of(self, "hits"));
+	EXPECT_EQ(hits + 1, nfsc_stat(self->dir, "hits"));
 	free(got);
 	free(want);
 }
@@ -482,18 +322,18 @@ TEST_F_TIMEOUT(fill, server_change_before_open_is_seen, 180)
 	ASSERT_EQ(0, make_file(name, 2 * MiB, 4));
 	self->helper = start_helper("");
 	ASSERT_GT(self->helper, 0);
-	ok = stat_of(self, "fills_ok");
+	ok = nfsc_stat(self->dir, "fills_ok");
 	ASSERT_EQ(0, stack_matches_export(name));
-	ASSERT_EQ(ok + 1, wait_stat(self, "fills_ok", ok + 1, 60));
+	ASSERT_EQ(ok + 1, nfsc_wait_stat(self->dir, "fills_ok", ok + 1, 60));
 	ASSERT_EQ(0, object_of(name, obj, sizeof(obj)));
 
 	/* Same size, other bytes, written on the server. */
-	stale = stat_of(self, "stale");
+	stale = nfsc_stat(self->dir, "stale");
 	ASSERT_EQ(0, make_file(name, 2 * MiB, 5));
 	ASSERT_EQ(0, stack_matches_export(name));
-	EXPECT_EQ(stale + 1, stat_of(self, "stale"));
+	EXPECT_EQ(stale + 1, nfsc_stat(self->dir, "stale"));
 	/* ...and the refill replaces the old object. */
-	ASSERT_EQ(ok + 2, wait_stat(self, "fills_ok", ok + 2, 60));
+	ASSERT_EQ(ok + 2, nfsc_wait_stat(self->dir, "fills_ok", ok + 2, 60));
 	ASSERT_EQ(0, object_of(name, obj, sizeof(obj)));
 	ASSERT_EQ(0, nfsc_sh("cmp -s '%s' '%s/%s'", obj, nfsc_env("NFSC_EXPORT"), name));
 	ASSERT_EQ(0, stack_matches_export(name));
@@ -520,19 +360,19 @@ TEST_F_TIMEOUT(fill, server_change_during_fill_is_discarded, 120)
 	EXPECT_EQ((long long)claim.size, plain_copy(claim.src_fd, claim.dst_fd, claim.size));
 	close(claim.src_fd);
 	close(claim.dst_fd);
-	failed = stat_of(self, "fills_failed");
+	failed = nfsc_stat(self->dir, "fills_failed");
 	EXPECT_EQ(-ESTALE, nfsc_chan_done(fd.ch, fd.req[0].id, 0, claim.size));
 	EXPECT_STREQ("the NFS file changed during the fill", nfsc_chan_why(fd.ch));
-	EXPECT_EQ(failed + 1, stat_of(self, "fills_failed"));
+	EXPECT_EQ(failed + 1, nfsc_stat(self->dir, "fills_failed"));
 	EXPECT_EQ(-ENOENT, object_of(name, obj, sizeof(obj)));
 
 	/* A second DONE for the same request finds nothing. */
 	EXPECT_EQ(-ENOENT, nfsc_chan_done(fd.ch, fd.req[0].id, 0, claim.size));
 	nfsc_chan_close(fd.ch);
 
-	hits = stat_of(self, "hits");
+	hits = nfsc_stat(self->dir, "hits");
 	EXPECT_EQ(0, stack_matches_export(name));
-	EXPECT_EQ(hits, stat_of(self, "hits"));
+	EXPECT_EQ(hits, nfsc_stat(self->dir, "hits"));
 }
 
 TEST_F_TIMEOUT(fill, server_truncate_during_fill_is_discarded, 120)
@@ -587,20 +427,20 @@ TEST_F_TIMEOUT(fill, awkward_sizes, 600)
 
 		TH_LOG("%s: %llu bytes", name, (unsigned long long)files[i].size);
 		ASSERT_EQ(0, make_file(name, files[i].size, 100 + i));
-		ok = stat_of(self, "fills_ok");
+		ok = nfsc_stat(self->dir, "fills_ok");
 		ASSERT_EQ((long long)files[i].size, read_through(name));
-		ASSERT_EQ(ok + 1, wait_stat(self, "fills_ok", ok + 1, 300));
+		ASSERT_EQ(ok + 1, nfsc_wait_stat(self->dir, "fills_ok", ok + 1, 300));
 		ASSERT_EQ(0, object_of(name, obj, sizeof(obj)));
 		path_in(exp, sizeof(exp), nfsc_env("NFSC_EXPORT"), name);
 		EXPECT_EQ(0, same_content(obj, exp));
 
 		ASSERT_EQ(0, drop_caches());
-		hits = stat_of(self, "hits");
+		hits = nfsc_stat(self->dir, "hits");
 		reads = nfs_reads();
 		ASSERT_LE(0, reads);
 		EXPECT_EQ(0, stack_matches_export(name));
 		EXPECT_EQ(reads, nfs_reads());
-		EXPECT_EQ(hits + 1, stat_of(self, "hits"));
+		EXPECT_EQ(hits + 1, nfsc_stat(self->dir, "hits"));
 		/* The big ones leave room for the rest. */
 		if (files[i].size > 100 * MiB)
 			unlink(exp);
@@ -627,9 +467,9 @@ TEST_F_TIMEOUT(fill, sparse_file, 180)
 
 	self->helper = start_helper("");
 	ASSERT_GT(self->helper, 0);
-	ok = stat_of(self, "fills_ok");
+	ok = nfsc_stat(self->dir, "fills_ok");
 	ASSERT_EQ(48 * MiB, read_through(name));
-	ASSERT_EQ(ok + 1, wait_stat(self, "fills_ok", ok + 1, 120));
+	ASSERT_EQ(ok + 1, nfsc_wait_stat(self->dir, "fills_ok", ok + 1, 120));
 	ASSERT_EQ(0, object_of(name, obj, sizeof(obj)));
 	EXPECT_EQ(0, same_content(obj, path));
 	ASSERT_EQ(0, drop_caches());
@@ -675,18 +515,18 @@ TEST_F_TIMEOUT(fill, daemon_killed_after_claim_leaves_nothing, 180)
 	ASSERT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
 
 	/* Back to pending; no object, nothing half-written anywhere. */
-	EXPECT_EQ(1, wait_stat(self, "pending", 1, 10));
-	EXPECT_EQ(0, stat_of(self, "filling"));
+	EXPECT_EQ(1, nfsc_wait_stat(self->dir, "pending", 1, 10));
+	EXPECT_EQ(0, nfsc_stat(self->dir, "filling"));
 	EXPECT_EQ(-ENOENT, object_of(name, obj, sizeof(obj)));
 	EXPECT_EQ(objects, cache_objects());
 	EXPECT_EQ(0, stack_matches_export(name));
 
 	/* The next daemon is sent the request and completes it. */
-	ok = stat_of(self, "fills_ok");
+	ok = nfsc_stat(self->dir, "fills_ok");
 	self->helper = start_helper("");
 	ASSERT_GT(self->helper, 0);
-	ASSERT_EQ(ok + 1, wait_stat(self, "fills_ok", ok + 1, 60));
-	EXPECT_EQ(0, stat_of(self, "pending"));
+	ASSERT_EQ(ok + 1, nfsc_wait_stat(self->dir, "fills_ok", ok + 1, 60));
+	EXPECT_EQ(0, nfsc_stat(self->dir, "pending"));
 	ASSERT_EQ(0, drop_caches());
 	reads = nfs_reads();
 	ASSERT_LE(0, reads);
@@ -706,7 +546,7 @@ TEST_F_TIMEOUT(fill, helper_sigkill_mid_copy, 240)
 	/* Small pipe rounds: the copy lasts long enough to be hit. */
 	self->helper = start_helper("--pipe-size 4096 --splice-threshold 1");
 	ASSERT_GT(self->helper, 0);
-	ok = stat_of(self, "fills_ok");
+	ok = nfsc_stat(self->dir, "fills_ok");
 	ASSERT_EQ(200 * MiB, read_through(name));
 	for (i = 0; i < 200 && helper_log_has("fill [0-9]* start: .*killed"); i++)
 		usleep(50000);
@@ -715,16 +555,16 @@ TEST_F_TIMEOUT(fill, helper_sigkill_mid_copy, 240)
 	kill(self->helper, SIGKILL);
 	waitpid(self->helper, NULL, 0);
 	self->helper = 0;
-	ASSERT_EQ(ok, stat_of(self, "fills_ok"));	/* it really was mid-copy */
+	ASSERT_EQ(ok, nfsc_stat(self->dir, "fills_ok"));	/* it really was mid-copy */
 
-	EXPECT_EQ(1, wait_stat(self, "pending", 1, 10));
+	EXPECT_EQ(1, nfsc_wait_stat(self->dir, "pending", 1, 10));
 	EXPECT_EQ(-ENOENT, object_of(name, obj, sizeof(obj)));
 	EXPECT_EQ(objects, cache_objects());
 	EXPECT_EQ(0, stack_matches_export(name));
 
 	self->helper = start_helper("");
 	ASSERT_GT(self->helper, 0);
-	ASSERT_EQ(ok + 1, wait_stat(self, "fills_ok", ok + 1, 180));
+	ASSERT_EQ(ok + 1, nfsc_wait_stat(self->dir, "fills_ok", ok + 1, 180));
 	ASSERT_EQ(0, object_of(name, obj, sizeof(obj)));
 	EXPECT_EQ(0, nfsc_sh("cmp -s '%s' '%s/%s'", obj, nfsc_env("NFSC_EXPORT"), name));
 	nfsc_sh("rm -f '%s/%s'", nfsc_env("NFSC_EXPORT"), name);
@@ -745,9 +585,9 @@ TEST_F_TIMEOUT(fill, direct_writes_with_unaligned_tails, 180)
 	EXPECT_EQ(0, helper_log_has("O_DIRECT)"));
 	for (i = 0; i < 2; i++) {
 		ASSERT_EQ(0, make_file(files[i].name, files[i].size, 300 + i));
-		ok = stat_of(self, "fills_ok");
+		ok = nfsc_stat(self->dir, "fills_ok");
 		ASSERT_EQ((long long)files[i].size, read_through(files[i].name));
-		ASSERT_EQ(ok + 1, wait_stat(self, "fills_ok", ok + 1, 120));
+		ASSERT_EQ(ok + 1, nfsc_wait_stat(self->dir, "fills_ok", ok + 1, 120));
 		ASSERT_EQ(0, object_of(files[i].name, obj, sizeof(obj)));
 		path_in(exp, sizeof(exp), nfsc_env("NFSC_EXPORT"), files[i].name);
 		EXPECT_EQ(0, same_content(obj, exp));
@@ -766,14 +606,14 @@ TEST_F(fill, no_daemon_is_pure_passthrough)
 		ASSERT_EQ(0, make_file(name, 4096 + i, 200 + i));
 	}
 	objects = cache_objects();
-	misses = stat_of(self, "misses");
+	misses = nfsc_stat(self->dir, "misses");
 	for (i = 0; i < 20; i++) {
 		snprintf(name, sizeof(name), "alone-%d", i);
 		ASSERT_EQ(0, stack_matches_export(name));
 	}
-	EXPECT_EQ(misses + 20, stat_of(self, "misses"));
-	EXPECT_EQ(0, stat_of(self, "pending"));
-	EXPECT_EQ(0, stat_of(self, "filling"));
+	EXPECT_EQ(misses + 20, nfsc_stat(self->dir, "misses"));
+	EXPECT_EQ(0, nfsc_stat(self->dir, "pending"));
+	EXPECT_EQ(0, nfsc_stat(self->dir, "filling"));
 	sleep(1);
 	EXPECT_EQ(objects, cache_objects());
 }
@@ -788,9 +628,9 @@ TEST_F(fill, write_open_invalidates_object)
 	ASSERT_EQ(0, make_file(name, 1 * MiB, 11));
 	self->helper = start_helper("");
 	ASSERT_GT(self->helper, 0);
-	ok = stat_of(self, "fills_ok");
+	ok = nfsc_stat(self->dir, "fills_ok");
 	ASSERT_EQ(1 * MiB, read_through(name));
-	ASSERT_EQ(ok + 1, wait_stat(self, "fills_ok", ok + 1, 60));
+	ASSERT_EQ(ok + 1, nfsc_wait_stat(self->dir, "fills_ok", ok + 1, 60));
 	ASSERT_EQ(0, object_of(name, obj, sizeof(obj)));
 
 	/* Open for write through the stack: the object goes first. */
@@ -803,7 +643,7 @@ TEST_F(fill, write_open_invalidates_object)
 	EXPECT_EQ(0, stack_matches_export(name));
 
 	/* Truncate through the stack too. */
-	ASSERT_EQ(ok + 2, wait_stat(self, "fills_ok", ok + 2, 60));
+	ASSERT_EQ(ok + 2, nfsc_wait_stat(self->dir, "fills_ok", ok + 2, 60));
 	ASSERT_EQ(0, object_of(name, obj, sizeof(obj)));
 	ASSERT_EQ(0, truncate(path, 1000));
 	EXPECT_EQ(-ENOENT, object_of(name, obj, sizeof(obj)));

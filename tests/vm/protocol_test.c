@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VM test: the fill protocol's rules. Only CAP_SYS_ADMIN may register,
+ * claim or complete; one daemon at a time; malformed messages, unknown or
+ * stale ids, double claims and completions of unclaimed requests are
+ * refused with an error and an extended-ack message; ids are never
+ * reused; fill_timeout_ms, max_pending, min_size, max_size and enabled
+ * bound what is queued and served.
+ */
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "../lib/nfsc_fill.h"
+#include "kselftest_harness.h"
+
+FIXTURE(proto) {
+	char dir[PATH_MAX];
+	int family;
+};
+
+FIXTURE_SETUP(proto)
+{
+	int version;
+
+	ASSERT_EQ(0, nfsc_module_load());
+	ASSERT_EQ(0, nfsc_mount_stack(NFSC_STACK));
+	ASSERT_EQ(0, nfsc_sysfs_dir(NFSC_STACK, self->dir, sizeof(self->dir)));
+	ASSERT_EQ(0, nfsc_genl_family(NFS_CACHEFS_GENL_NAME, &self->family,
+				      &version));
+}
+
+FIXTURE_TEARDOWN(proto)
+{
+	nfsc_umount(NFSC_STACK);
+}
+
+/* A raw FILL_CLAIM or FILL_DONE with the given attributes. */
+static int raw_cmd(FIXTURE_DATA(proto) *self, int cmd, const void *attrs,
+		   size_t len, char *why)
+{
+	return nfsc_genl_raw(self->family, cmd, attrs, len, why, 256);
+}
+
+TEST_F(proto, unprivileged_callers_are_refused)
+{
+	char why[256], attrs[64];
+	size_t off = 0;
+	uint64_t id = 1;
+	int st;
+	pid_t pid;
+
+	nfsc_nla_put(attrs, &off, NFS_CACHEFS_A_REQUEST_ID, &id, sizeof(id));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+			_exit(10);
+		if (raw_cmd(self, NFS_CACHEFS_CMD_DAEMON_REGISTER, NULL, 0, why) != -EPERM ||
+		    strcmp(why, "needs CAP_SYS_ADMIN"))
+			_exit(11);
+		if (raw_cmd(self, NFS_CACHEFS_CMD_FILL_CLAIM, attrs, off, why) != -EPERM)
+			_exit(12);
+		if (raw_cmd(self, NFS_CACHEFS_CMD_FILL_DONE, attrs, off, why) != -EPERM)
+			_exit(13);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	ASSERT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(0, WEXITSTATUS(st));
+}
+
+TEST_F(proto, one_daemon_at_a_time)
+{
+	struct fake_daemon a, b;
+
+	ASSERT_EQ(0, fake_open(&a));
+	EXPECT_EQ(-EBUSY, fake_open(&b));
+	EXPECT_STREQ("another fill daemon is registered", nfsc_chan_why(b.ch));
+	/* Registering again from the daemon's own socket is harmless. */
+	EXPECT_EQ(0, nfsc_chan_register(a.ch));
+	nfsc_chan_close(a.ch);
+	/* Its socket gone, the next one may register. */
+	EXPECT_EQ(0, nfsc_chan_register(b.ch));
+	nfsc_chan_close(b.ch);
+}
+
+TEST_F(proto, malformed_messages_are_refused)
+{
+	char why[256], attrs[256];
+	uint32_t small = 1;
+	uint64_t id = 1;
+	size_t off;
+	struct fake_daemon d;
+
+	ASSERT_EQ(0, fake_open(&d));
+	/* The request id is required. */
+	EXPECT_EQ(-EINVAL, raw_cmd(self, NFS_CACHEFS_CMD_FILL_CLAIM, NULL, 0, why));
+	/* Wrong length for a u64. */
+	off = 0;
+	nfsc_nla_put(attrs, &off, NFS_CACHEFS_A_REQUEST_ID, &small, sizeof(small));
+	EXPECT_EQ(-EINVAL, raw_cmd(self, NFS_CACHEFS_CMD_FILL_CLAIM, attrs, off, why));
+	EXPECT_NE(0, why[0]);
+	/* Unknown attribute type. */
+	off = 0;
+	nfsc_nla_put(attrs, &off, NFS_CACHEFS_A_REQUEST_ID, &id, sizeof(id));
+	nfsc_nla_put(attrs, &off, NFS_CACHEFS_A_MAX + 5, &id, sizeof(id));
+	EXPECT_EQ(-EINVAL, raw_cmd(self, NFS_CACHEFS_CMD_FILL_CLAIM, attrs, off, why));
+	/* Attributes only the kernel sends. */
+	off = 0;
+	nfsc_nla_put(attrs, &off, NFS_CACHEFS_A_REQUEST_ID, &id, sizeof(id));
+	nfsc_nla_put(attrs, &off, NFS_CACHEFS_A_STATS, &id, sizeof(id));
+	EXPECT_EQ(-EINVAL, raw_cmd(self, NFS_CACHEFS_CMD_FILL_CLAIM, attrs, off, why));
+	/* DONE needs id, status and bytes. */
+	off = 0;
+	nfsc_nla_put(attrs, &off, NFS_CACHEFS_A_REQUEST_ID, &id, sizeof(id));
+	EXPECT_EQ(-EINVAL, raw_cmd(self, NFS_CACHEFS_CMD_FILL_DONE, attrs, off, why));
+	/* Commands only the kernel sends. */
+	EXPECT_EQ(-EOPNOTSUPP, raw_cmd(self, NFS_CACHEFS_CMD_FILL_REQUEST, NULL, 0, why));
+	EXPECT_EQ(-EOPNOTSUPP, raw_cmd(self, NFS_CACHEFS_CMD_EVENT, NULL, 0, why));
+	nfsc_chan_close(d.ch);
+}
+
+TEST_F(proto, ids_claims_and_completions)
+{
+	struct nfsc_fill_claim claim, again;
+	struct fake_daemon d, other;
+	char attrs[64], why[256];
+	int32_t status = 5;
+	uint64_t id, bytes = 0;
+	long long failed;
+	size_t off = 0;
+	int err;
+
+	ASSERT_EQ(0, make_file("ids-a", 1000, 1));
+	ASSERT_EQ(0, make_file("ids-b", 2000, 2));
+	ASSERT_EQ(0, fake_open(&d));
+	ASSERT_EQ(1000, read_through("ids-a"));
+	ASSERT_EQ(2000, read_through("ids-b"));
+	ASSERT_EQ(0, fake_wait_requests(&d, 2, 10));
+	EXPECT_LT(d.req[0].id, d.req[1].id);
+	EXPECT_EQ(1000, d.req[0].size);
+	EXPECT_NE(NULL, strstr(d.req[0].path, "/ids-a"));
+	EXPECT_EQ(2, nfsc_stat(self->dir, "pending"));
+
+	/* Unknown id. */
+	EXPECT_EQ(-ENOENT, nfsc_chan_claim(d.ch, d.req[1].id + 1000, &claim));
+	EXPECT_STREQ("no such request (done, cancelled or timed out)",
+		     nfsc_chan_why(d.ch));
+	/* DONE before the claim. */
+	EXPECT_EQ(-EBUSY, nfsc_chan_done(d.ch, d.req[0].id, 0, 1000));
+	EXPECT_STREQ("request not claimed", nfsc_chan_why(d.ch));
+
+	ASSERT_EQ(0, nfsc_chan_claim(d.ch, d.req[0].id, &claim));
+	EXPECT_EQ(1000, claim.size);
+	EXPECT_EQ(1, nfsc_stat(self->dir, "filling"));
+	/* The fds are ours, close-on-exec, read-only and read-write. */
+	EXPECT_EQ(FD_CLOEXEC, fcntl(claim.src_fd, F_GETFD) & FD_CLOEXEC);
+	EXPECT_EQ(O_RDONLY, fcntl(claim.src_fd, F_GETFL) & O_ACCMODE);
+	EXPECT_EQ(O_RDWR, fcntl(claim.dst_fd, F_GETFL) & O_ACCMODE);
+	/* Twice. */
+	EXPECT_EQ(-EBUSY, nfsc_chan_claim(d.ch, d.req[0].id, &again));
+	EXPECT_STREQ("request already claimed", nfsc_chan_why(d.ch));
+
+	/* Another socket is not the daemon. */
+	other.ch = nfsc_chan_open(fake_on_request, &other, &err);
+	ASSERT_NE(NULL, other.ch);
+	EXPECT_EQ(-EPERM, nfsc_chan_done(other.ch, d.req[0].id, 0, 1000));
+	EXPECT_STREQ("not the registered fill daemon", nfsc_chan_why(other.ch));
+	nfsc_chan_close(other.ch);
+
+	/* A positive status is malformed, whoever sends it. */
+	id = d.req[0].id;
+	off = 0;
+	nfsc_nla_put(attrs, &off, NFS_CACHEFS_A_REQUEST_ID, &id, sizeof(id));
+	nfsc_nla_put(attrs, &off, NFS_CACHEFS_A_STATUS, &status, sizeof(status));
+	nfsc_nla_put(attrs, &off, NFS_CACHEFS_A_BYTES, &bytes, sizeof(bytes));
+	EXPECT_EQ(-EINVAL, raw_cmd(self, NFS_CACHEFS_CMD_FILL_DONE, attrs, off, why));
+	EXPECT_STREQ("status must be 0 or a negative errno", why);
+
+	/* The daemon's own failure: acknowledged, counted, nothing kept. */
+	failed = nfsc_stat(self->dir, "fills_failed");
+	EXPECT_EQ(0, nfsc_chan_done(d.ch, d.req[0].id, -EIO, 0));
+	EXPECT_EQ(failed + 1, nfsc_stat(self->dir, "fills_failed"));
+	EXPECT_EQ(0, nfsc_stat(self->dir, "filling"));
+	/* The id is spent. */
+	EXPECT_EQ(-ENOENT, nfsc_chan_claim(d.ch, d.req[0].id, &again));
+	close(claim.src_fd);
+	close(claim.dst_fd);
+
+	/* The next miss of the same file gets a new id. */
+	d.n = 0;
+	ASSERT_EQ(1000, read_through("ids-a"));
+	ASSERT_EQ(0, fake_wait_request(&d, 10));
+	EXPECT_GT(d.req[0].id, id);
+
+	/* A short copy is discarded. */
+	ASSERT_EQ(0, nfsc_chan_claim(d.ch, d.req[0].id, &claim));
+	EXPECT_EQ(-EIO, nfsc_chan_done(d.ch, d.req[0].id, 0, 999));
+	EXPECT_STREQ("copy size differs from the NFS file's", nfsc_chan_why(d.ch));
+	close(claim.src_fd);
+	close(claim.dst_fd);
+	nfsc_chan_close(d.ch);
+}
+
+TEST_F(proto, requests_time_out)
+{
+	struct nfsc_fill_claim claim;
+	struct fake_daemon d;
+
+	ASSERT_EQ(0, nfsc_attr_write(self->dir, "fill_timeout_ms", "300"));
+	ASSERT_EQ(0, make_file("slow-a", 100, 3));
+	ASSERT_EQ(0, make_file("slow-b", 100, 4));
+	ASSERT_EQ(0, fake_open(&d));
+
+	/* Never claimed. */
+	ASSERT_EQ(100, read_through("slow-a"));
+	ASSERT_EQ(0, fake_wait_request(&d, 10));
+	sleep(3);
+	EXPECT_EQ(0, nfsc_stat(self->dir, "pending"));
+	EXPECT_EQ(1, nfsc_stat(self->dir, "fills_failed"));
+	EXPECT_EQ(-ENOENT, nfsc_chan_claim(d.ch, d.req[0].id, &claim));
+
+	/* Claimed, never done. */
+	d.n = 0;
+	ASSERT_EQ(100, read_through("slow-b"));
+	ASSERT_EQ(0, fake_wait_request(&d, 10));
+	ASSERT_EQ(0, nfsc_chan_claim(d.ch, d.req[0].id, &claim));
+	EXPECT_EQ(100, plain_copy(claim.src_fd, claim.dst_fd, 100));
+	sleep(3);
+	EXPECT_EQ(0, nfsc_stat(self->dir, "filling"));
+	EXPECT_EQ(2, nfsc_stat(self->dir, "fills_failed"));
+	EXPECT_EQ(-ENOENT, nfsc_chan_done(d.ch, d.req[0].id, 0, 100));
+	close(claim.src_fd);
+	close(claim.dst_fd);
+	nfsc_chan_close(d.ch);
+}
+
+TEST_F(proto, bounds_on_what_is_queued)
+{
+	struct fake_daemon d;
+	char name[32];
+	int i;
+
+	ASSERT_EQ(0, nfsc_attr_write(self->dir, "max_pending", "2"));
+	ASSERT_EQ(0, fake_open(&d));
+	for (i = 0; i < 5; i++) {
+		snprintf(name, sizeof(name), "bound-%d", i);
+		ASSERT_EQ(0, make_file(name, 100, 10 + i));
+		ASSERT_EQ(100, read_through(name));
+	}
+	EXPECT_EQ(2, nfsc_stat(self->dir, "pending"));
+	EXPECT_EQ(5, nfsc_stat(self->dir, "misses"));
+
+	/* Sizes outside min_size..max_size are not queued. */
+	ASSERT_EQ(0, nfsc_attr_write(self->dir, "max_pending", "100"));
+	ASSERT_EQ(0, nfsc_attr_write(self->dir, "min_size", "1000"));
+	ASSERT_EQ(0, nfsc_attr_write(self->dir, "max_size", "5000"));
+	ASSERT_EQ(0, make_file("size-small", 999, 20));
+	ASSERT_EQ(0, make_file("size-mid", 3000, 21));
+	ASSERT_EQ(0, make_file("size-large", 5001, 22));
+	ASSERT_EQ(999, read_through("size-small"));
+	ASSERT_EQ(3000, read_through("size-mid"));
+	ASSERT_EQ(5001, read_through("size-large"));
+	EXPECT_EQ(3, nfsc_stat(self->dir, "pending"));
+	nfsc_chan_close(d.ch);
+}
+
+TEST_F(proto, disabled_mount_neither_serves_nor_queues)
+{
+	struct nfsc_fill_claim claim;
+	struct fake_daemon d;
+	long long hits;
+
+	ASSERT_EQ(0, make_file("toggle", 4096, 30));
+	ASSERT_EQ(0, fake_open(&d));
+	ASSERT_EQ(4096, read_through("toggle"));
+	ASSERT_EQ(0, fake_wait_request(&d, 10));
+	ASSERT_EQ(0, nfsc_chan_claim(d.ch, d.req[0].id, &claim));
+	ASSERT_EQ(4096, plain_copy(claim.src_fd, claim.dst_fd, 4096));
+	close(claim.src_fd);
+	close(claim.dst_fd);
+	ASSERT_EQ(0, nfsc_chan_done(d.ch, d.req[0].id, 0, 4096));
+	EXPECT_EQ(1, nfsc_stat(self->dir, "fills_ok"));
+
+	ASSERT_EQ(0, nfsc_attr_write(self->dir, "enabled", "0"));
+	hits = nfsc_stat(self->dir, "hits");
+	ASSERT_EQ(4096, read_through("toggle"));
+	EXPECT_EQ(hits, nfsc_stat(self->dir, "hits"));
+	EXPECT_EQ(0, nfsc_stat(self->dir, "pending"));
+
+	ASSERT_EQ(0, nfsc_attr_write(self->dir, "enabled", "1"));
+	ASSERT_EQ(4096, read_through("toggle"));
+	EXPECT_EQ(hits + 1, nfsc_stat(self->dir, "hits"));
+	nfsc_chan_close(d.ch);
+}
+
+TEST_HARNESS_MAIN
