@@ -42,7 +42,8 @@ static bool nfsc_cache_enabled(struct inode *inode)
  * object if its record matches; otherwise it reads NFS and asks for a
  * fill. Any other open invalidates the object first.
  */
-static struct file *nfsc_open_real_file(struct file *file, bool *hit)
+static struct file *nfsc_open_real_file(struct file *file, bool *hit,
+					u32 *commit_gen)
 {
 	struct inode *inode = file_inode(file);
 	struct nfsc_sb_info *sbi = NFSC_SB(inode->i_sb);
@@ -61,6 +62,7 @@ static struct file *nfsc_open_real_file(struct file *file, bool *hit)
 		   !nfsc_object_key(lower.dentry, &key) &&
 		   !nfsc_revalidate_attrs(inode, &lower, &attrs)) {
 		gen = READ_ONCE(NFSC_I(inode)->commit_gen);
+		*commit_gen = gen;
 		real = nfsc_cache_open(file, &key, &attrs);
 		if (real && !IS_ERR(real)) {
 			*hit = true;
@@ -80,13 +82,14 @@ static int nfsc_open(struct inode *inode, struct file *file)
 {
 	struct nfsc_file *nf;
 	struct file *real;
+	u32 gen = 0;
 	bool hit;
 
 	nf = kzalloc(sizeof(*nf), GFP_KERNEL);
 	if (!nf)
 		return -ENOMEM;
 
-	real = nfsc_open_real_file(file, &hit);
+	real = nfsc_open_real_file(file, &hit, &gen);
 	if (IS_ERR(real)) {
 		kfree(nf);
 		return PTR_ERR(real);
@@ -95,8 +98,9 @@ static int nfsc_open(struct inode *inode, struct file *file)
 	file->private_data = nf;
 	if (nfsc_open_is_read_only(file) && !hit) {
 		atomic64_inc(&NFSC_SB(inode->i_sb)->stats.misses);
+		/* A fill that committed since the lookup switches us. */
 		nf->may_switch = true;
-		nf->seen_gen = READ_ONCE(NFSC_I(inode)->commit_gen);
+		nf->seen_gen = gen;
 	}
 	/* O_DIRECT is allowed when the real file takes it. */
 	file->f_mode |= real->f_mode & FMODE_CAN_ODIRECT;

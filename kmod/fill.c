@@ -49,6 +49,7 @@ struct nfsc_request {
 	struct nfsc_key key;
 	/* Set by the claim. */
 	struct file *tmpfile;		/* our own reference to the object */
+	loff_t progress;		/* its size when the reaper last looked */
 	struct nfsc_attrs snap;		/* NFS file when the copy started */
 	u32 inval_gen;
 	char *path;			/* for logs */
@@ -119,9 +120,10 @@ static void nfsc_request_unhash(struct nfsc_request *req)
 		ni->req = NULL;
 }
 
+/* Once a second while requests exist; a pending run is not pushed back. */
 static void nfsc_reaper_arm(void)
 {
-	mod_delayed_work(system_wq, &nfsc_reaper, HZ);
+	queue_delayed_work(system_wq, &nfsc_reaper, HZ);
 }
 
 /*
@@ -307,8 +309,22 @@ void nfsc_fill_unmount(struct nfsc_sb_info *sbi)
 	wait_var_event(&sbi->nr_requests, !atomic_read(&sbi->nr_requests));
 }
 
+/*
+ * Waiting for a claim: fill_timeout_ms from the queueing. Claimed: from
+ * the last time the copy was seen to grow, so big files may take long.
+ */
 static bool nfsc_req_expired(struct nfsc_request *req, void *unused)
 {
+	loff_t size;
+
+	if (req->tmpfile) {
+		size = i_size_read(file_inode(req->tmpfile));
+		if (size != req->progress) {
+			req->progress = size;
+			req->deadline = jiffies + msecs_to_jiffies(
+				READ_ONCE(req->sbi->tun.fill_timeout_ms));
+		}
+	}
 	return time_after(jiffies, req->deadline);
 }
 

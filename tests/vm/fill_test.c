@@ -544,7 +544,8 @@ TEST_F_TIMEOUT(fill, helper_sigkill_mid_copy, 240)
 	ASSERT_EQ(0, make_file(name, 200 * MiB, 10));
 	objects = cache_objects();
 	/* Small pipe rounds: the copy lasts long enough to be hit. */
-	self->helper = start_helper("--pipe-size 4096 --splice-threshold 1");
+	ASSERT_EQ(0, nfsc_attr_write(self->dir, "fill_timeout_ms", "600000"));
+	self->helper = start_helper("--pipe-size 65536 --splice-threshold 1");
 	ASSERT_GT(self->helper, 0);
 	ok = nfsc_stat(self->dir, "fills_ok");
 	ASSERT_EQ(200 * MiB, read_through(name));
@@ -593,6 +594,67 @@ TEST_F_TIMEOUT(fill, direct_writes_with_unaligned_tails, 180)
 		EXPECT_EQ(0, same_content(obj, exp));
 	}
 	EXPECT_EQ(0, helper_log_has("direct-splice: 12582919 bytes, io_uring-splice"));
+}
+
+/* Start a slow fill of a 200 MiB file; 0 once the helper logs its start. */
+static int start_slow_fill(FIXTURE_DATA(fill) *self, const char *name)
+{
+	int i;
+
+	if (make_file(name, 200 * MiB, 12) ||
+	    nfsc_attr_write(self->dir, "fill_timeout_ms", "600000"))
+		return -1;
+	self->helper = start_helper("--pipe-size 65536 --splice-threshold 1");
+	if (self->helper <= 0 || read_through(name) != 200 * MiB)
+		return -1;
+	for (i = 0; i < 200; i++) {
+		if (!helper_log_has("fill [0-9]* start: "))
+			return 0;
+		usleep(50000);
+	}
+	return -1;
+}
+
+TEST_F_TIMEOUT(fill, sigterm_finishes_fills_in_flight, 240)
+{
+	char obj[PATH_MAX];
+	int st;
+
+	ASSERT_EQ(0, start_slow_fill(self, "term-once"));
+	kill(self->helper, SIGTERM);
+	ASSERT_EQ(self->helper, waitpid(self->helper, &st, 0));
+	self->helper = 0;
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	EXPECT_EQ(0, helper_log_has("finishing 1 fill(s) in flight"));
+	EXPECT_EQ(1, nfsc_stat(self->dir, "fills_ok")) {
+		nfsc_sh("cat " HELPER_LOG " >&2");
+	}
+	ASSERT_EQ(0, object_of("term-once", obj, sizeof(obj)));
+	EXPECT_EQ(0, nfsc_sh("cmp -s '%s' '%s/term-once'", obj, nfsc_env("NFSC_EXPORT")));
+	nfsc_sh("rm -f '%s/term-once'", nfsc_env("NFSC_EXPORT"));
+}
+
+TEST_F_TIMEOUT(fill, second_sigterm_abandons_cleanly, 240)
+{
+	long long objects;
+	char obj[PATH_MAX];
+	int st;
+
+	objects = cache_objects();
+	ASSERT_EQ(0, start_slow_fill(self, "term-twice"));
+	kill(self->helper, SIGTERM);
+	usleep(300000);	/* two signals, not one merged */
+	kill(self->helper, SIGTERM);
+	ASSERT_EQ(self->helper, waitpid(self->helper, &st, 0));
+	self->helper = 0;
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	EXPECT_EQ(0, helper_log_has("abandoning the fills in flight"));
+	EXPECT_EQ(0, helper_log_has("1 in flight abandoned"));
+	EXPECT_EQ(0, nfsc_stat(self->dir, "fills_ok"));
+	EXPECT_EQ(1, nfsc_wait_stat(self->dir, "pending", 1, 10));
+	EXPECT_EQ(-ENOENT, object_of("term-twice", obj, sizeof(obj)));
+	EXPECT_EQ(objects, cache_objects());
+	nfsc_sh("rm -f '%s/term-twice'", nfsc_env("NFSC_EXPORT"));
 }
 
 TEST_F(fill, no_daemon_is_pure_passthrough)
@@ -648,6 +710,36 @@ TEST_F(fill, write_open_invalidates_object)
 	ASSERT_EQ(0, truncate(path, 1000));
 	EXPECT_EQ(-ENOENT, object_of(name, obj, sizeof(obj)));
 	EXPECT_EQ(0, stack_matches_export(name));
+}
+
+TEST_F(fill, namespace_changes_invalidate_objects)
+{
+	char from[PATH_MAX], to[PATH_MAX], obj[PATH_MAX];
+	long long ok;
+
+	ASSERT_EQ(0, make_file("ns-a", 5000, 13));
+	ASSERT_EQ(0, make_file("ns-b", 6000, 14));
+	self->helper = start_helper("");
+	ASSERT_GT(self->helper, 0);
+	ok = nfsc_stat(self->dir, "fills_ok");
+	ASSERT_EQ(5000, read_through("ns-a"));
+	ASSERT_EQ(6000, read_through("ns-b"));
+	ASSERT_EQ(ok + 2, nfsc_wait_stat(self->dir, "fills_ok", ok + 2, 60));
+	ASSERT_EQ(0, object_of("ns-a", obj, sizeof(obj)));
+	ASSERT_EQ(0, object_of("ns-b", obj, sizeof(obj)));
+
+	/* Renaming ns-a over ns-b drops both objects. */
+	path_in(from, sizeof(from), NFSC_STACK, "ns-a");
+	path_in(to, sizeof(to), NFSC_STACK, "ns-b");
+	ASSERT_EQ(0, rename(from, to));
+	EXPECT_EQ(-ENOENT, object_of("ns-b", obj, sizeof(obj)));
+	EXPECT_EQ(0, stack_matches_export("ns-b"));
+
+	/* ...refilled, then unlinked: its object goes too. */
+	ASSERT_EQ(ok + 3, nfsc_wait_stat(self->dir, "fills_ok", ok + 3, 60));
+	ASSERT_EQ(0, object_of("ns-b", obj, sizeof(obj)));
+	ASSERT_EQ(0, unlink(to));
+	EXPECT_NE(0, access(obj, F_OK));
 }
 
 TEST_HARNESS_MAIN

@@ -226,7 +226,8 @@ TEST_F(proto, requests_time_out)
 	ASSERT_EQ(0, fake_wait_request(&d, 10));
 	ASSERT_EQ(0, nfsc_chan_claim(d.ch, d.req[0].id, &claim));
 	EXPECT_EQ(100, plain_copy(claim.src_fd, claim.dst_fd, 100));
-	sleep(3);
+	/* Progress moves the deadline once; then it stalls. */
+	sleep(4);
 	EXPECT_EQ(0, nfsc_stat(self->dir, "filling"));
 	EXPECT_EQ(2, nfsc_stat(self->dir, "fills_failed"));
 	EXPECT_EQ(-ENOENT, nfsc_chan_done(d.ch, d.req[0].id, 0, 100));
