@@ -28,6 +28,7 @@ TEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-Iuapi -isystem $(KSFT) -DNFSC_VERSION='"$(shell cat VERSION)"'
 HOST_TESTS := $(patsubst tests/host/%.c,build/tests/host/%,$(wildcard tests/host/*_test.c))
 VM_TESTS := $(patsubst tests/vm/%.c,build/tests/vm/%,$(wildcard tests/vm/*_test.c))
+BENCH_TOOLS := build/tests/bench/copy_bench build/tests/bench/fh_name
 
 all: module helper
 
@@ -38,7 +39,7 @@ module:
 helper:
 	$(MAKE) -C helper
 
-tests: $(HOST_TESTS) $(VM_TESTS)
+tests: $(HOST_TESTS) $(VM_TESTS) $(BENCH_TOOLS)
 
 $(KSFT)/kselftest_harness.h:
 	scripts/deps
@@ -62,6 +63,12 @@ $(FILL_TESTS): EXTRA_SRCS = helper/nl.c
 $(FILL_TESTS): EXTRA_CFLAGS = -Ihelper $(shell pkg-config --cflags $(NL_PKG))
 $(FILL_TESTS): EXTRA_LDLIBS = $(shell pkg-config --libs $(NL_PKG))
 
+# Benchmark tools (scripts/bench-guest): the copier against other engines.
+build/tests/bench/copy_bench: helper/copy.c helper/copy.h
+build/tests/bench/copy_bench: EXTRA_SRCS = helper/copy.c
+build/tests/bench/copy_bench: EXTRA_CFLAGS = -Ihelper
+build/tests/bench/copy_bench: EXTRA_LDLIBS = -luring
+
 deps:
 	scripts/deps
 
@@ -70,6 +77,9 @@ check:
 
 demo:
 	scripts/demo
+
+bench:
+	scripts/bench
 
 lint:
 	scripts/lint
@@ -93,4 +103,4 @@ clean:
 	$(MAKE) -C helper clean
 	rm -rf build/tests build/vm build/check build/6.*
 
-.PHONY: all module helper tests deps check demo lint install uninstall clean
+.PHONY: all module helper tests deps check demo bench lint install uninstall clean

@@ -130,7 +130,7 @@ int nfsc_cache_mount(struct nfsc_sb_info *sbi)
 {
 	struct dentry *lower_root = sbi->lower_root.dentry;
 	const char *server = NFS_SB(lower_root->d_sb)->nfs_client->cl_hostname;
-	u8 buf[NFS_CACHEFS_FH_MAX + 256], hash[SHA256_DIGEST_SIZE];
+	u8 buf[255 + 2 + NFS_CACHEFS_FH_MAX], hash[SHA256_DIGEST_SIZE];
 	char name[2 * 16 + 1];
 	const struct cred *old;
 	size_t slen = strnlen(server ?: "", 255);

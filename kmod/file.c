@@ -31,9 +31,14 @@ static void nfsc_account_read(struct file *file, struct file *real,
 			     &stats->bytes_lower);
 }
 
-static bool nfsc_cache_enabled(struct inode *inode)
+/*
+ * Objects serve only while nobody writes the file through the stack: a
+ * writer's data reaches NFS's page cache before the object goes stale.
+ */
+static bool nfsc_cache_usable(struct inode *inode)
 {
-	return READ_ONCE(NFSC_SB(inode->i_sb)->tun.enabled);
+	return READ_ONCE(NFSC_SB(inode->i_sb)->tun.enabled) &&
+	       atomic_read(&inode->i_writecount) <= 0;
 }
 
 /*
@@ -58,7 +63,7 @@ static struct file *nfsc_open_real_file(struct file *file, bool *hit,
 	nfsc_lower_path(file->f_path.dentry, &lower);
 	if (!nfsc_open_is_read_only(file) || (file->f_flags & O_TRUNC)) {
 		nfsc_invalidate(file->f_path.dentry);
-	} else if (nfsc_cache_enabled(inode) &&
+	} else if (nfsc_cache_usable(inode) &&
 		   !nfsc_object_key(lower.dentry, &key) &&
 		   !nfsc_revalidate_attrs(inode, &lower, &attrs)) {
 		gen = READ_ONCE(NFSC_I(inode)->commit_gen);
@@ -72,7 +77,10 @@ static struct file *nfsc_open_real_file(struct file *file, bool *hit,
 		fill = true;
 	}
 
-	real = nfsc_open_real(file, file->f_flags, &lower, current_cred());
+	/* The VFS creates and truncates through our inode operations. */
+	real = nfsc_open_real(file, file->f_flags &
+			      ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC),
+			      &lower, current_cred());
 	if (!IS_ERR(real) && fill)
 		nfsc_fill_miss(file, &key, gen, attrs.size);
 	return real;
@@ -123,9 +131,10 @@ static int nfsc_release(struct inode *inode, struct file *file)
 /*
  * The file reads go to: the object this open switched to, once a fill of
  * its file committed after it missed; else its real file. The switch
- * trusts NFS's cached attributes: the commit has just checked them.
+ * trusts NFS's cached attributes: the commit has just checked them. It
+ * looks up and opens files, so not for @nowait callers.
  */
-static struct file *nfsc_read_file(struct file *file)
+static struct file *nfsc_read_file(struct file *file, bool nowait)
 {
 	struct nfsc_file *nf = file->private_data;
 	struct inode *inode = file_inode(file);
@@ -139,8 +148,8 @@ static struct file *nfsc_read_file(struct file *file)
 	if (cached)
 		return cached;
 	gen = READ_ONCE(NFSC_I(inode)->commit_gen);
-	if (!nf->may_switch || gen == READ_ONCE(nf->seen_gen) ||
-	    !nfsc_cache_enabled(inode))
+	if (!nf->may_switch || nowait || gen == READ_ONCE(nf->seen_gen) ||
+	    !nfsc_cache_usable(inode))
 		return nf->real;
 	WRITE_ONCE(nf->seen_gen, gen);
 
@@ -157,6 +166,14 @@ static struct file *nfsc_read_file(struct file *file)
 	}
 	atomic64_inc(&NFSC_SB(inode->i_sb)->stats.hits);
 	return cached;
+}
+
+/* The file reads go to now, without trying to switch. */
+static struct file *nfsc_current_file(struct file *file)
+{
+	struct nfsc_file *nf = file->private_data;
+
+	return READ_ONCE(nf->cached) ?: nf->real;
 }
 
 /*
@@ -242,7 +259,9 @@ static ssize_t nfsc_read_iter(struct kiocb *iocb, struct iov_iter *iter)
 
 	if (!iov_iter_count(iter))
 		return 0;
-	real = nfsc_sync_flags(iocb->ki_filp, nfsc_read_file(iocb->ki_filp),
+	real = nfsc_sync_flags(iocb->ki_filp,
+			       nfsc_read_file(iocb->ki_filp,
+					      iocb->ki_flags & IOCB_NOWAIT),
 			       &err);
 	if (err)
 		return err;
@@ -275,7 +294,7 @@ static ssize_t nfsc_splice_read(struct file *in, loff_t *ppos,
 	ssize_t ret;
 	int err;
 
-	real = nfsc_sync_flags(in, nfsc_read_file(in), &err);
+	real = nfsc_sync_flags(in, nfsc_read_file(in, false), &err);
 	if (err)
 		return err;
 	ret = nfsc_real_splice_read(real, ppos, pipe, len, flags, &ctx);
@@ -301,13 +320,14 @@ static int nfsc_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct nfsc_io_ctx ctx = NFSC_IO_CTX(file);
 
-	return nfsc_real_mmap(nfsc_read_file(file), vma, &ctx);
+	/* ->mmap runs under mmap_lock: no lookups, so no switch here. */
+	return nfsc_real_mmap(nfsc_current_file(file), vma, &ctx);
 }
 
 static loff_t nfsc_llseek(struct file *file, loff_t offset, int whence)
 {
 	struct inode *inode = file_inode(file);
-	struct file *real = nfsc_read_file(file);
+	struct file *real = nfsc_read_file(file, false);
 	loff_t ret;
 
 	/* The common "where am I" costs nothing, as on any filesystem. */
@@ -346,7 +366,7 @@ static long nfsc_fallocate(struct file *file, int mode, loff_t offset,
 static int nfsc_fadvise(struct file *file, loff_t offset, loff_t len,
 			int advice)
 {
-	return vfs_fadvise(nfsc_read_file(file), offset, len, advice);
+	return vfs_fadvise(nfsc_current_file(file), offset, len, advice);
 }
 
 /*

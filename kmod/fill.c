@@ -63,7 +63,14 @@ static u64 nfsc_next_id = 1;
 static u32 nfsc_daemon;			/* portid of the daemon, 0 if none */
 
 static void nfsc_reaper_fn(struct work_struct *work);
+
 static DECLARE_DELAYED_WORK(nfsc_reaper, nfsc_reaper_fn);
+
+/* fill_timeout_ms from now (the tunable is at most a day: fits in u32). */
+static unsigned long nfsc_deadline(struct nfsc_sb_info *sbi)
+{
+	return jiffies + msecs_to_jiffies(READ_ONCE(sbi->tun.fill_timeout_ms));
+}
 
 static void nfsc_request_free(struct kref *ref)
 {
@@ -199,6 +206,7 @@ void nfsc_fill_miss(struct file *file, const struct nfsc_key *key,
 	struct nfsc_request *req;
 
 	if (!READ_ONCE(nfsc_daemon) || READ_ONCE(ni->req) ||
+	    atomic_read(&inode->i_writecount) > 0 ||
 	    size < READ_ONCE(sbi->tun.min_size) ||
 	    size > READ_ONCE(sbi->tun.max_size))
 		return;
@@ -231,8 +239,7 @@ void nfsc_fill_miss(struct file *file, const struct nfsc_key *key,
 	}
 	req->id = nfsc_next_id++;
 	req->state = NFSC_REQ_PENDING;
-	req->deadline = jiffies +
-		msecs_to_jiffies(READ_ONCE(sbi->tun.fill_timeout_ms));
+	req->deadline = nfsc_deadline(sbi);
 	hash_add(nfsc_requests, &req->hash, req->id);
 	list_add_tail(&req->node, &nfsc_unsent);
 	ni->req = req;
@@ -321,8 +328,7 @@ static bool nfsc_req_expired(struct nfsc_request *req, void *unused)
 		size = i_size_read(file_inode(req->tmpfile));
 		if (size != req->progress) {
 			req->progress = size;
-			req->deadline = jiffies + msecs_to_jiffies(
-				READ_ONCE(req->sbi->tun.fill_timeout_ms));
+			req->deadline = nfsc_deadline(req->sbi);
 		}
 	}
 	return time_after(jiffies, req->deadline);
@@ -347,7 +353,7 @@ int nfsc_fill_register(u32 portid)
 		spin_unlock(&nfsc_fill_lock);
 		return -EBUSY;
 	}
-	nfsc_daemon = portid;
+	WRITE_ONCE(nfsc_daemon, portid);
 	spin_unlock(&nfsc_fill_lock);
 	pr_info("fill daemon registered (port %u)\n", portid);
 	nfsc_fill_kick();
@@ -369,9 +375,11 @@ void nfsc_fill_daemon_gone(u32 portid)
 		spin_unlock(&nfsc_fill_lock);
 		return;
 	}
-	nfsc_daemon = 0;
+	WRITE_ONCE(nfsc_daemon, 0);
 	while (!list_empty(&nfsc_sent)) {
 		req = list_first_entry(&nfsc_sent, struct nfsc_request, node);
+		/* A fresh wait for the next daemon. */
+		req->deadline = nfsc_deadline(req->sbi);
 		if (req->state == NFSC_REQ_FILLING) {
 			atomic64_dec(&req->sbi->stats.filling);
 			atomic64_inc(&req->sbi->stats.pending);
@@ -389,11 +397,15 @@ void nfsc_fill_daemon_gone(u32 portid)
 		portid);
 }
 
-/* A failed claim: the request is dropped, and counted. */
-static void nfsc_fill_fail(struct nfsc_request *req)
+/*
+ * A failed claim by @portid: the request is dropped, and counted, unless
+ * it went back to pending meanwhile (its daemon went away).
+ */
+static void nfsc_fill_fail(struct nfsc_request *req, u32 portid)
 {
 	spin_lock(&nfsc_fill_lock);
-	if (hash_hashed(&req->hash)) {
+	if (hash_hashed(&req->hash) && req->state == NFSC_REQ_FILLING &&
+	    req->portid == portid) {
 		nfsc_request_unhash(req);
 		atomic64_inc(&req->sbi->stats.fills_failed);
 		spin_unlock(&nfsc_fill_lock);
@@ -455,8 +467,7 @@ int nfsc_fill_claim(u32 portid, u64 id, struct nfsc_claim *claim,
 	atomic64_inc(&req->sbi->stats.filling);
 	req->state = NFSC_REQ_FILLING;
 	req->portid = portid;
-	req->deadline = jiffies +
-		msecs_to_jiffies(READ_ONCE(req->sbi->tun.fill_timeout_ms));
+	req->deadline = nfsc_deadline(req->sbi);
 	list_move_tail(&req->node, &nfsc_sent);
 	kref_get(&req->ref);
 	spin_unlock(&nfsc_fill_lock);
@@ -514,7 +525,7 @@ int nfsc_fill_claim(u32 portid, u64 id, struct nfsc_claim *claim,
 fail_src:
 	fput(src);
 fail:
-	nfsc_fill_fail(req);
+	nfsc_fill_fail(req, portid);
 	nfsc_request_put(req);
 	return err;
 }
@@ -532,7 +543,7 @@ void nfsc_fill_claim_undo(u32 portid, u64 id, struct nfsc_claim *claim)
 		req = NULL;
 	spin_unlock(&nfsc_fill_lock);
 	if (req) {
-		nfsc_fill_fail(req);
+		nfsc_fill_fail(req, portid);
 		nfsc_request_put(req);
 	}
 	fput(claim->src);
@@ -578,6 +589,9 @@ static int nfsc_fill_commit(struct nfsc_request *req, u64 bytes,
 	if (NFSC_I(req->inode)->inval_gen != req->inval_gen) {
 		err = -ESTALE;
 		*why = "the file was changed through the stack during the fill";
+	} else if (atomic_read(&req->inode->i_writecount) > 0) {
+		err = -ETXTBSY;
+		*why = "the file is open for writing through the stack";
 	} else {
 		err = nfsc_cache_commit(sbi, &req->key, req->tmpfile,
 					&req->snap, csum, csum_len);

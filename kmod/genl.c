@@ -185,10 +185,12 @@ static int nfsc_fill_claim_doit(struct sk_buff *skb, struct genl_info *info)
 	}
 
 	err = -ENOMEM;
+	why = "cannot send the claim's reply";
 	reply = genlmsg_new(NLMSG_DEFAULT_SIZE + strlen(claim.path ?: ""),
 			    GFP_KERNEL);
 	if (!reply)
 		goto undo;
+	why = "no free file descriptors in the daemon";
 	src_fd = get_unused_fd_flags(O_CLOEXEC);
 	if (src_fd < 0) {
 		err = src_fd;
@@ -199,6 +201,7 @@ static int nfsc_fill_claim_doit(struct sk_buff *skb, struct genl_info *info)
 		err = dst_fd;
 		goto put_src_fd;
 	}
+	why = "cannot send the claim's reply";
 	hdr = genlmsg_put_reply(reply, info, &nfsc_genl_family, 0,
 				NFS_CACHEFS_CMD_FILL_CLAIM);
 	err = -EMSGSIZE;
@@ -221,7 +224,7 @@ put_src_fd:
 free_reply:
 	nlmsg_free(reply);
 undo:
-	NL_SET_ERR_MSG(info->extack, "cannot send the claim's reply");
+	nfsc_set_err(info, why);
 	nfsc_fill_claim_undo(info->snd_portid, id, &claim);
 	return err;
 }

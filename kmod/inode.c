@@ -42,7 +42,12 @@ struct inode *nfsc_alloc_inode(struct super_block *sb)
 	ni = alloc_inode_sb(sb, nfsc_inode_cachep, GFP_KERNEL);
 	if (!ni)
 		return NULL;
+	/* The slab constructor only sets up the VFS inode: the rest is ours. */
 	ni->lower = NULL;
+	ni->req = NULL;
+	ni->commit_gen = 0;
+	ni->inval_gen = 0;
+	ni->verified = jiffies - MAX_JIFFY_OFFSET;	/* long ago */
 	return &ni->vfs_inode;
 }
 

@@ -161,7 +161,7 @@ enum nfs_cachefs_stat {
  * length) makes the object stale.
  */
 #define NFS_CACHEFS_RECORD_VERSION	1
-#define NFS_CACHEFS_FH_MAX		128
+#define NFS_CACHEFS_FH_MAX		160	/* NFSv4's 128 and exportfs's framing */
 
 struct nfs_cachefs_record {
 	__u8	version;	/* NFS_CACHEFS_RECORD_VERSION */
