@@ -272,13 +272,24 @@ static void fall_back(struct nfsc_copier *cp, struct nfsc_copy *c)
 	run_plain(cp, c);
 }
 
+/*
+ * A splice the kernel gave up on before moving anything, because a signal
+ * came (the daemon is stopped and continued, or told to stop): ask again.
+ */
+static bool interrupted(int res)
+{
+	return res == -EINTR || res == -EAGAIN;
+}
+
 /* All CQEs of a round are in: account for them and decide what is next. */
 static void end_round(struct nfsc_copier *cp, struct nfsc_copy *c)
 {
 	int in_err = 0, ret;
 
 	if (c->round_in) {
-		if (c->res_in < 0) {
+		if (interrupted(c->res_in)) {
+			c->resubmits++;
+		} else if (c->res_in < 0) {
 			in_err = c->res_in;
 		} else {
 			c->off_in += c->res_in;
@@ -290,7 +301,7 @@ static void end_round(struct nfsc_copier *cp, struct nfsc_copy *c)
 	if (c->res_out >= 0) {
 		c->in_pipe -= c->res_out;
 		c->copied += c->res_out;
-	} else if (c->res_out == -ECANCELED) {
+	} else if (c->res_out == -ECANCELED || interrupted(c->res_out)) {
 		c->resubmits += c->in_pipe > 0;
 	} else if (c->res_out == -EINVAL && drop_direct(c)) {
 		/* Nothing moved; the next round drains the pipe, buffered. */
