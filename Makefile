@@ -78,8 +78,9 @@ check:
 demo:
 	scripts/demo
 
+# make bench [SCALE=quick|smoke]
 bench:
-	scripts/bench
+	scripts/bench $(if $(SCALE),--$(SCALE))
 
 lint:
 	scripts/lint

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <unistd.h>
 
 #include <liburing.h>
@@ -36,7 +37,11 @@ struct nfsc_copier {
 
 const char *nfsc_engine_name(enum nfsc_engine engine)
 {
-	return engine == NFSC_ENGINE_SPLICE ? "io_uring-splice" : "plain";
+	switch (engine) {
+	case NFSC_ENGINE_SPLICE:	return "io_uring-splice";
+	case NFSC_ENGINE_SENDFILE:	return "sendfile";
+	default:			return "plain";
+	}
 }
 
 void nfsc_copy_opts_default(struct nfsc_copy_opts *opts)
@@ -182,6 +187,37 @@ static void run_plain(struct nfsc_copier *cp, struct nfsc_copy *c)
 {
 	c->engine = NFSC_ENGINE_PLAIN;
 	finish(cp, c, plain_copy(cp, c));
+}
+
+/* sendfile() to the end; what it cannot do is finished with plain I/O. */
+static void run_sendfile(struct nfsc_copier *cp, struct nfsc_copy *c)
+{
+	off_t off = c->copied;
+	ssize_t n;
+
+	c->engine = NFSC_ENGINE_SENDFILE;
+	if (lseek(c->dst, c->copied, SEEK_SET) < 0)
+		goto fall_back;
+	while (c->copied < c->size) {
+		n = sendfile(c->dst, c->src, &off, c->size - c->copied);
+		if (n < 0 && (errno == EINTR ||
+			      (errno == EINVAL && drop_direct(c))))
+			continue;
+		if (n < 0)
+			goto fall_back;
+		if (n == 0) {
+			finish(cp, c, -ENODATA);	/* the source got shorter */
+			return;
+		}
+		c->copied += n;
+	}
+	finish(cp, c, 0);
+	return;
+
+fall_back:
+	snprintf(c->fallback, sizeof(c->fallback), "sendfile: %s",
+		 strerror(errno));
+	run_plain(cp, c);
 }
 
 static struct io_uring_sqe *get_sqe(struct nfsc_copier *cp)
@@ -358,9 +394,12 @@ void nfsc_copier_start(struct nfsc_copier *cp, struct nfsc_copy *c)
 	c->pipe[0] = c->pipe[1] = -1;
 	c->engine = NFSC_ENGINE_SPLICE;
 
-	if (!cp->have_ring || c->size < cp->opts.splice_threshold ||
-	    c->size == 0) {
-		if (c->size && c->size >= cp->opts.splice_threshold)
+	if (c->size < cp->opts.splice_threshold && !cp->opts.no_splice) {
+		run_sendfile(cp, c);
+		return;
+	}
+	if (!cp->have_ring || c->size == 0) {
+		if (c->size)
 			snprintf(c->fallback, sizeof(c->fallback), "%s",
 				 cp->opts.no_splice ? "splice disabled by option" :
 				 "io_uring unavailable");

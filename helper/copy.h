@@ -2,7 +2,8 @@
 /*
  * nfscache-helper: the copy engine. Copies many files at once through one
  * io_uring ring, each as linked splice pairs source -> pipe -> destination;
- * small files and files whose splice fails take plain pread/pwrite.
+ * small files take sendfile() (make bench measures it fastest for them),
+ * and files whose splice or sendfile fails take plain pread/pwrite.
  */
 #ifndef NFSC_HELPER_COPY_H
 #define NFSC_HELPER_COPY_H
@@ -13,6 +14,7 @@
 enum nfsc_engine {
 	NFSC_ENGINE_SPLICE,	/* io_uring linked splice pairs */
 	NFSC_ENGINE_PLAIN,	/* pread/pwrite */
+	NFSC_ENGINE_SENDFILE,	/* sendfile(): small files */
 };
 
 const char *nfsc_engine_name(enum nfsc_engine engine);
@@ -21,7 +23,7 @@ struct nfsc_copy_opts {
 	unsigned int max_inflight;	/* copies in the ring at once */
 	unsigned int pipe_size;		/* F_SETPIPE_SZ for each copy's pipe */
 	unsigned int chunk;		/* bytes asked of one splice pair */
-	uint64_t splice_threshold;	/* smaller files take plain I/O */
+	uint64_t splice_threshold;	/* smaller files take sendfile() */
 	bool no_splice;			/* plain I/O for everything */
 };
 

@@ -3,8 +3,8 @@
  * Host test: nfscache-helper's copy engine on ordinary files. Exact copies
  * at the sizes that matter (0, 1, pipe size +-1, the splice threshold +-1,
  * odd large sizes), short splices forced by asking more of a splice than
- * the pipe holds, many copies in one ring, the plain path, the fallback
- * when splice is refused, and errors. Built with ASan/UBSan; every test
+ * the pipe holds, many copies in one ring, small files by sendfile, plain
+ * I/O on request and when splice is refused, and errors. Built with ASan/UBSan; every test
  * ends with a leak check and a check that no fd was left open.
  */
 #include <dirent.h>
@@ -249,7 +249,7 @@ TEST_F_TIMEOUT(copy, many_in_one_ring, 120)
 	end_checks(_metadata, self);
 }
 
-TEST_F(copy, small_files_take_plain_io)
+TEST_F(copy, small_files_take_sendfile)
 {
 	struct job jobs[4];
 	struct nfsc_copier *cp;
@@ -262,7 +262,7 @@ TEST_F(copy, small_files_take_plain_io)
 	run_all(_metadata, cp, self, jobs, 4);
 	for (i = 0; i < 4; i++)
 		EXPECT_STREQ("", jobs[i].c.fallback);
-	check_jobs(_metadata, jobs, 4, NFSC_ENGINE_PLAIN);
+	check_jobs(_metadata, jobs, 4, NFSC_ENGINE_SENDFILE);
 	nfsc_copier_free(cp);
 	end_checks(_metadata, self);
 }
@@ -324,7 +324,7 @@ TEST_F(copy, errors_reported)
 	close(jobs[1].c.dst);
 	jobs[1].c.dst = open("/dev/null", O_RDONLY);	/* not writable */
 	ASSERT_LE(0, jobs[1].c.dst);
-	jobs[2].c.size = 10;				/* plain path: fine */
+	jobs[2].c.size = 10;				/* sendfile path: fine */
 	run_all(_metadata, cp, self, jobs, 3);
 	EXPECT_EQ(-ENODATA, jobs[0].c.error);
 	EXPECT_EQ(2 * MiB, jobs[0].c.copied);

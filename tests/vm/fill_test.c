@@ -446,7 +446,7 @@ TEST_F_TIMEOUT(fill, awkward_sizes, 600)
 		if (files[i].size > 100 * MiB)
 			unlink(exp);
 	}
-	EXPECT_EQ(0, helper_log_has("size-10m-1: 10485759 bytes, plain"));
+	EXPECT_EQ(0, helper_log_has("size-10m-1: 10485759 bytes, sendfile"));
 	EXPECT_EQ(0, helper_log_has("size-10m: 10485760 bytes, io_uring-splice"));
 }
 
