@@ -34,6 +34,22 @@ static struct nfsc_idmap *nfsc_cache_idmap(struct nfsc_sb_info *sbi)
 	return nfsc_mnt_idmap(sbi->cache_root.mnt);
 }
 
+/* Write access to the cache, as the mounter; undone by nfsc_cache_end(). */
+static int nfsc_cache_begin(struct nfsc_sb_info *sbi, const struct cred **old)
+{
+	int err = mnt_want_write(sbi->cache_root.mnt);
+
+	if (!err)
+		*old = override_creds(sbi->mounter_cred);
+	return err;
+}
+
+static void nfsc_cache_end(struct nfsc_sb_info *sbi, const struct cred *old)
+{
+	revert_creds(old);
+	mnt_drop_write(sbi->cache_root.mnt);
+}
+
 bool nfsc_is_cache_file(const struct file *real)
 {
 	struct super_block *sb = file_inode(real)->i_sb;
@@ -147,13 +163,11 @@ int nfsc_cache_mount(struct nfsc_sb_info *sbi)
 	sha256(buf, slen + 2 + len, hash);
 	*bin2hex(name, hash, 16) = '\0';
 
-	err = mnt_want_write(sbi->cache_root.mnt);
+	err = nfsc_cache_begin(sbi, &old);
 	if (err)
 		return err;
-	old = override_creds(sbi->mounter_cred);
 	vol = nfsc_cache_mkdir(sbi, sbi->cache_root.dentry, name);
-	revert_creds(old);
-	mnt_drop_write(sbi->cache_root.mnt);
+	nfsc_cache_end(sbi, old);
 	if (IS_ERR(vol))
 		return PTR_ERR(vol);
 	sbi->volume.mnt = mntget(sbi->cache_root.mnt);
@@ -336,10 +350,9 @@ struct file *nfsc_cache_tmpfile(struct nfsc_sb_info *sbi,
 	struct file *file;
 	int err;
 
-	err = mnt_want_write(sbi->volume.mnt);
+	err = nfsc_cache_begin(sbi, &old);
 	if (err)
 		return ERR_PTR(err);
-	old = override_creds(sbi->mounter_cred);
 	parent.dentry = nfsc_object_dir(sbi, key, true);
 	if (IS_ERR(parent.dentry)) {
 		file = ERR_CAST(parent.dentry);
@@ -350,8 +363,7 @@ struct file *nfsc_cache_tmpfile(struct nfsc_sb_info *sbi,
 				 O_RDWR | O_LARGEFILE, sbi->mounter_cred);
 	dput(parent.dentry);
 out:
-	revert_creds(old);
-	mnt_drop_write(sbi->volume.mnt);
+	nfsc_cache_end(sbi, old);
 	return file;
 }
 
@@ -390,10 +402,9 @@ int nfsc_cache_commit(struct nfsc_sb_info *sbi, const struct nfsc_key *key,
 	lockdep_assert_held(&sbi->cache_mutex);
 	nfsc_record_fill(&rec, key, a, csum, csum_len);
 
-	err = mnt_want_write(sbi->volume.mnt);
+	err = nfsc_cache_begin(sbi, &old);
 	if (err)
 		return err;
-	old = override_creds(sbi->mounter_cred);
 	err = vfs_fsync(tmpfile, 0);
 	if (err)
 		goto out;
@@ -418,8 +429,7 @@ out_unlock:
 	inode_unlock(d_inode(dir));
 	dput(dir);
 out:
-	revert_creds(old);
-	mnt_drop_write(sbi->volume.mnt);
+	nfsc_cache_end(sbi, old);
 	return err;
 }
 
@@ -430,10 +440,9 @@ static int nfsc_cache_drop(struct nfsc_sb_info *sbi, const struct nfsc_key *key)
 	struct dentry *dir;
 	int err;
 
-	err = mnt_want_write(sbi->volume.mnt);
+	err = nfsc_cache_begin(sbi, &old);
 	if (err)
 		return err;
-	old = override_creds(sbi->mounter_cred);
 	dir = nfsc_object_dir(sbi, key, false);
 	if (IS_ERR(dir)) {
 		err = PTR_ERR(dir) == -ENOENT ? 0 : PTR_ERR(dir);
@@ -444,8 +453,7 @@ static int nfsc_cache_drop(struct nfsc_sb_info *sbi, const struct nfsc_key *key)
 	inode_unlock(d_inode(dir));
 	dput(dir);
 out:
-	revert_creds(old);
-	mnt_drop_write(sbi->volume.mnt);
+	nfsc_cache_end(sbi, old);
 	return err;
 }
 

@@ -47,11 +47,9 @@ static bool nfsc_cache_usable(struct inode *inode)
  * object if its record matches; otherwise it reads NFS and asks for a
  * fill. Any other open invalidates the object first.
  */
-static struct file *nfsc_open_real_file(struct file *file, bool *hit,
-					u32 *commit_gen)
+static struct file *nfsc_open_real_file(struct file *file, u32 *commit_gen)
 {
 	struct inode *inode = file_inode(file);
-	struct nfsc_sb_info *sbi = NFSC_SB(inode->i_sb);
 	struct nfsc_attrs attrs = {};
 	struct nfsc_key key;
 	struct file *real;
@@ -59,7 +57,6 @@ static struct file *nfsc_open_real_file(struct file *file, bool *hit,
 	bool fill = false;
 	u32 gen = 0;
 
-	*hit = false;
 	nfsc_lower_path(file->f_path.dentry, &lower);
 	if (!nfsc_open_is_read_only(file) || (file->f_flags & O_TRUNC)) {
 		nfsc_invalidate(file->f_path.dentry);
@@ -69,11 +66,8 @@ static struct file *nfsc_open_real_file(struct file *file, bool *hit,
 		gen = READ_ONCE(NFSC_I(inode)->commit_gen);
 		*commit_gen = gen;
 		real = nfsc_cache_open(file, &key, &attrs);
-		if (real && !IS_ERR(real)) {
-			*hit = true;
-			atomic64_inc(&sbi->stats.hits);
+		if (real && !IS_ERR(real))
 			return real;
-		}
 		fill = true;
 	}
 
@@ -88,24 +82,26 @@ static struct file *nfsc_open_real_file(struct file *file, bool *hit,
 
 static int nfsc_open(struct inode *inode, struct file *file)
 {
+	struct nfsc_stats *stats = &NFSC_SB(inode->i_sb)->stats;
 	struct nfsc_file *nf;
 	struct file *real;
 	u32 gen = 0;
-	bool hit;
 
 	nf = kzalloc(sizeof(*nf), GFP_KERNEL);
 	if (!nf)
 		return -ENOMEM;
 
-	real = nfsc_open_real_file(file, &hit, &gen);
+	real = nfsc_open_real_file(file, &gen);
 	if (IS_ERR(real)) {
 		kfree(nf);
 		return PTR_ERR(real);
 	}
 	nf->real = real;
 	file->private_data = nf;
-	if (nfsc_open_is_read_only(file) && !hit) {
-		atomic64_inc(&NFSC_SB(inode->i_sb)->stats.misses);
+	if (nfsc_is_cache_file(real)) {
+		atomic64_inc(&stats->hits);
+	} else if (nfsc_open_is_read_only(file)) {
+		atomic64_inc(&stats->misses);
 		/* A fill that committed since the lookup switches us. */
 		nf->may_switch = true;
 		nf->seen_gen = gen;

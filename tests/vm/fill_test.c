@@ -169,6 +169,7 @@ static int stop_helper(pid_t pid)
 	if (pid <= 0)
 		return -1;
 	kill(pid, SIGTERM);
+	kill(pid, SIGCONT);	/* a test may have left it stopped */
 	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
 		return -1;
 	return WEXITSTATUS(st);
@@ -536,20 +537,28 @@ TEST_F_TIMEOUT(fill, daemon_killed_after_claim_leaves_nothing, 180)
 }
 
 /*
- * Start a fill of a 64 MiB file and freeze the helper mid-copy: small
- * pipe rounds, stopped as soon as it logs the start. A stopped helper
- * submits no more rounds, so the copy cannot finish behind the test's back.
+ * Start a fill of a 200 MiB file and freeze the helper mid-copy: small
+ * pipe rounds, a miss made by an open alone (reading the file first would
+ * let the copy run ahead), and a stop as soon as the helper logs the
+ * start. A stopped helper submits no more rounds, so the copy cannot
+ * finish behind the test's back.
  */
 static int start_frozen_fill(FIXTURE_DATA(fill) *self, const char *name)
 {
-	int i;
+	char path[PATH_MAX];
+	int i, fd;
 
-	if (make_file(name, 64 * MiB, 12) ||
+	if (make_file(name, 200 * MiB, 12) ||
 	    nfsc_attr_write(self->dir, "fill_timeout_ms", "600000"))
 		return -1;
 	self->helper = start_helper("--pipe-size 4096 --splice-threshold 1");
-	if (self->helper <= 0 || read_through(name) != 64 * MiB)
+	if (self->helper <= 0)
 		return -1;
+	path_in(path, sizeof(path), NFSC_STACK, name);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	close(fd);
 	for (i = 0; i < 400; i++) {
 		if (!helper_log_has("fill [0-9]* start: ")) {
 			kill(self->helper, SIGSTOP);
