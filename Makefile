@@ -57,7 +57,8 @@ build/tests/host/copy_test: EXTRA_LDLIBS = -luring
 
 # The fill tests drive the protocol themselves through the helper's channel.
 NL_PKG := libnl-genl-3.0
-FILL_TESTS := build/tests/vm/fill_test build/tests/vm/protocol_test
+FILL_TESTS := build/tests/vm/fill_test build/tests/vm/protocol_test \
+	build/tests/vm/lifecycle_test
 $(FILL_TESTS): helper/nl.c helper/nl.h
 $(FILL_TESTS): EXTRA_SRCS = helper/nl.c
 $(FILL_TESTS): EXTRA_CFLAGS = -Ihelper $(shell pkg-config --cflags $(NL_PKG))

@@ -32,8 +32,10 @@ struct nfsc_copier {
 	char *buf;			/* for plain copies */
 };
 
-/* user_data: the copy pointer, low bit set for the pipe -> dst splice. */
-#define UD_OUT 1UL
+/* user_data: the copy pointer, its low bits the step the CQE ends. */
+#define UD_OUT	1UL	/* the pipe -> dst splice of a round */
+#define UD_SYNC	2UL	/* the writeback of a finished copy */
+#define UD_STEP	(UD_OUT | UD_SYNC)
 
 const char *nfsc_engine_name(enum nfsc_engine engine)
 {
@@ -309,6 +311,41 @@ static void fall_back(struct nfsc_copier *cp, struct nfsc_copy *c)
 }
 
 /*
+ * Every byte is in the destination: write it back and wait, in the ring,
+ * so that FILL_DONE (the kernel has the data on disk before it publishes
+ * the object) finds nothing left to write and the daemon's loop does not
+ * wait for the disk. A ring too full for it leaves that to the kernel.
+ */
+static void queue_sync(struct nfsc_copier *cp, struct nfsc_copy *c)
+{
+	struct io_uring_sqe *sqe = get_sqe(cp);
+
+	if (!sqe) {
+		finish(cp, c, 0);
+		return;
+	}
+	io_uring_prep_sync_file_range(sqe, c->dst, 0, 0,
+				      SYNC_FILE_RANGE_WAIT_BEFORE |
+				      SYNC_FILE_RANGE_WRITE |
+				      SYNC_FILE_RANGE_WAIT_AFTER);
+	io_uring_sqe_set_data(sqe, (void *)((uintptr_t)c | UD_SYNC));
+}
+
+/*
+ * The writeback ended. Its error is the copy's: the kernel's own check of
+ * the file at FILL_DONE no longer sees an error reported here. A kernel
+ * without the operation leaves the writeback to FILL_DONE.
+ */
+static void end_sync(struct nfsc_copier *cp, struct nfsc_copy *c, int res)
+{
+	if (res == -EINTR || res == -EAGAIN) {
+		queue_sync(cp, c);
+		return;
+	}
+	finish(cp, c, res == -EINVAL || res == -EOPNOTSUPP ? 0 : res);
+}
+
+/*
  * A splice the kernel gave up on before moving anything, because a signal
  * came (the daemon is stopped and continued, or told to stop): ask again.
  */
@@ -363,7 +400,7 @@ static void end_round(struct nfsc_copier *cp, struct nfsc_copy *c)
 		return;
 	}
 	if (c->in_pipe == 0 && c->copied >= c->size) {
-		finish(cp, c, 0);
+		queue_sync(cp, c);
 		return;
 	}
 	if (c->in_pipe == 0 && c->eof) {
@@ -424,7 +461,7 @@ int nfsc_copier_run(struct nfsc_copier *cp, bool wait)
 {
 	struct io_uring_cqe *cqe;
 	unsigned int seen = 0;
-	int ret;
+	int ret, res;
 
 	if (!cp->have_ring || !cp->inflight)
 		return 0;
@@ -444,13 +481,18 @@ int nfsc_copier_run(struct nfsc_copier *cp, bool wait)
 		if (ret < 0)
 			return ret;
 		ud = (uintptr_t)io_uring_cqe_get_data(cqe);
-		c = (struct nfsc_copy *)(ud & ~UD_OUT);
-		if (ud & UD_OUT)
-			c->res_out = cqe->res;
-		else
-			c->res_in = cqe->res;
+		c = (struct nfsc_copy *)(ud & ~UD_STEP);
+		res = cqe->res;
 		io_uring_cqe_seen(&cp->ring, cqe);
 		seen++;
+		if (ud & UD_SYNC) {
+			end_sync(cp, c, res);
+			continue;
+		}
+		if (ud & UD_OUT)
+			c->res_out = res;
+		else
+			c->res_in = res;
 		if (++c->round_got == c->round_want)
 			end_round(cp, c);
 	}

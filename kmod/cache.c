@@ -180,24 +180,35 @@ void nfsc_cache_unmount(struct nfsc_sb_info *sbi)
 	path_put(&sbi->volume);
 }
 
-/* Lower attributes; @force asks NFS for a GETATTR now. Caller's creds. */
+/*
+ * Lower attributes, in the caller's creds. @fresh asks for the server's
+ * attributes now: a GETATTR, unless NFS holds a read delegation, under
+ * which its cached attributes are the server's (NFS's own open trusts them
+ * the same way). Only what the record compares is asked for: NFS then
+ * revalidates nothing else (atime above all).
+ */
 int nfsc_lower_attrs(struct inode *inode, const struct path *lower,
-		     bool force, struct nfsc_attrs *a)
+		     bool fresh, struct nfsc_attrs *a)
 {
+	struct inode *nfs_inode = d_inode(lower->dentry);
+	unsigned int sync = AT_STATX_DONT_SYNC;
 	struct kstat st;
 	int err;
 
-	err = vfs_getattr(lower, &st, STATX_BASIC_STATS,
-			  force ? AT_STATX_FORCE_SYNC : AT_STATX_DONT_SYNC);
+	if (fresh)
+		sync = nfsc_nfs_has_read_delegation(nfs_inode) ?
+		       AT_STATX_SYNC_AS_STAT : AT_STATX_FORCE_SYNC;
+	err = vfs_getattr(lower, &st, STATX_SIZE | STATX_MTIME | STATX_CTIME,
+			  sync);
 	if (err)
 		return err;
-	if (force && inode)
+	if (fresh && inode)
 		WRITE_ONCE(NFSC_I(inode)->verified, jiffies);
 	a->size = st.size;
 	a->mtime = st.mtime;
 	a->ctime = st.ctime;
 	/* NFS keeps the change attribute in i_version. */
-	a->change = inode_peek_iversion_raw(d_inode(lower->dentry));
+	a->change = inode_peek_iversion_raw(nfs_inode);
 	return 0;
 }
 
@@ -207,21 +218,21 @@ int nfsc_revalidate_attrs(struct inode *inode, const struct path *lower,
 {
 	u64 policy = READ_ONCE(NFSC_SB(inode->i_sb)->tun.revalidate);
 	unsigned long ttl;
-	bool force;
+	bool fresh;
 
 	switch (policy >> 32) {
 	case NFSC_REVAL_NEVER:
-		force = false;
+		fresh = false;
 		break;
 	case NFSC_REVAL_TTL:
 		ttl = msecs_to_jiffies(lower_32_bits(policy));
-		force = time_after(jiffies, READ_ONCE(NFSC_I(inode)->verified) + ttl);
+		fresh = time_after(jiffies, READ_ONCE(NFSC_I(inode)->verified) + ttl);
 		break;
 	default:
-		force = true;
+		fresh = true;
 		break;
 	}
-	return nfsc_lower_attrs(inode, lower, force, a);
+	return nfsc_lower_attrs(inode, lower, fresh, a);
 }
 
 static void nfsc_record_fill(struct nfs_cachefs_record *rec,
@@ -385,10 +396,22 @@ static int nfsc_unlink_locked(struct nfsc_sb_info *sbi, struct dentry *dir,
 }
 
 /*
- * Publish a filled tmpfile as the object of @key, for the NFS file in the
- * state @a: data on disk first, then the record, then the name, so that a
- * crash leaves either no object or a complete one. Caller holds
- * sbi->cache_mutex.
+ * The data of a filled tmpfile on disk, before nfsc_cache_commit() gives
+ * it a record and a name. No fsync: on a journalling filesystem (ext4,
+ * xfs) the transaction that links the object comes after the one that
+ * allocated its blocks, so a crash leaves no object or a complete one,
+ * without a journal commit per fill. Every open checks the object's size
+ * against its record as well. No locks held: this waits for the disk.
+ */
+int nfsc_cache_write_data(struct file *tmpfile)
+{
+	return file_write_and_wait_range(tmpfile, 0, LLONG_MAX);
+}
+
+/*
+ * Publish a filled tmpfile, its data written (nfsc_cache_write_data()),
+ * as the object of @key for the NFS file in the state @a: the record,
+ * then the name. Caller holds sbi->cache_mutex.
  */
 int nfsc_cache_commit(struct nfsc_sb_info *sbi, const struct nfsc_key *key,
 		      struct file *tmpfile, const struct nfsc_attrs *a,
@@ -405,9 +428,6 @@ int nfsc_cache_commit(struct nfsc_sb_info *sbi, const struct nfsc_key *key,
 	err = nfsc_cache_begin(sbi, &old);
 	if (err)
 		return err;
-	err = vfs_fsync(tmpfile, 0);
-	if (err)
-		goto out;
 	err = vfs_setxattr(nfsc_cache_idmap(sbi), tmp, NFS_CACHEFS_XATTR,
 			   &rec, sizeof(rec), 0);
 	if (err)

@@ -16,6 +16,7 @@
 #include <linux/cred.h>
 #include <linux/mm.h>
 #include <linux/mount.h>
+#include <linux/nfs_fs.h>
 #include <linux/path.h>
 #include <linux/fcntl.h>
 #include <linux/splice.h>
@@ -66,6 +67,21 @@ static inline int nfsc_vfs_getattr(const struct path *path, struct kstat *stat,
 		return vfs_getattr_nosec(path, stat, request_mask, flags);
 #endif
 	return vfs_getattr(path, stat, request_mask, flags);
+}
+
+/*
+ * Does NFS hold a read delegation for @inode? Then its cached attributes
+ * are the server's, as NFS itself trusts them. The check marks the
+ * delegation referenced, so the client keeps it while opens use it. A
+ * flags argument (for delegated timestamps) came in 6.11.
+ */
+static inline bool nfsc_nfs_has_read_delegation(struct inode *inode)
+{
+#ifdef NFSC_HAVE_DELEGATION_FLAGS
+	return NFS_PROTO(inode)->have_delegation(inode, FMODE_READ, 0);
+#else
+	return NFS_PROTO(inode)->have_delegation(inode, FMODE_READ);
+#endif
 }
 
 /* File lock fields moved into struct file_lock_core in 6.9. */

@@ -573,6 +573,11 @@ static int nfsc_fill_commit(struct nfsc_request *req, u64 bytes,
 		*why = "copy size differs from the NFS file's";
 		return -EIO;
 	}
+	err = nfsc_cache_write_data(req->tmpfile);
+	if (err) {
+		*why = "cannot write the copy to the cache disk";
+		return err;
+	}
 	old = override_creds(req->cred);
 	err = nfsc_lower_attrs(NULL, &req->lower, true, &now);
 	revert_creds(old);

@@ -50,7 +50,7 @@
 
 /* How an open checks that NFS's view of a file is current. */
 enum nfsc_revalidate {
-	NFSC_REVAL_CTO,		/* GETATTR on every open (close-to-open) */
+	NFSC_REVAL_CTO,		/* server attributes at every open (close-to-open) */
 	NFSC_REVAL_TTL,		/* trust NFS's attribute cache for ttl ms */
 	NFSC_REVAL_NEVER,	/* immutable data sets */
 };
@@ -107,7 +107,7 @@ struct nfsc_inode_info {
 	struct nfsc_request *req;	/* queued fill, under nfsc_fill_lock */
 	u32 commit_gen;			/* bumped when a fill commits */
 	u32 inval_gen;			/* bumped by invalidation, cache_mutex */
-	unsigned long verified;		/* jiffies of the last forced GETATTR */
+	unsigned long verified;		/* jiffies the server attributes were last had */
 	struct inode vfs_inode;
 };
 
@@ -217,11 +217,12 @@ int nfsc_cache_mount(struct nfsc_sb_info *sbi);
 void nfsc_cache_unmount(struct nfsc_sb_info *sbi);
 int nfsc_object_key(struct dentry *lower, struct nfsc_key *key);
 int nfsc_lower_attrs(struct inode *inode, const struct path *lower,
-		     bool force, struct nfsc_attrs *a);
+		     bool fresh, struct nfsc_attrs *a);
 int nfsc_revalidate_attrs(struct inode *inode, const struct path *lower,
 			  struct nfsc_attrs *a);
 struct file *nfsc_cache_open(struct file *user_file, const struct nfsc_key *key,
 			     const struct nfsc_attrs *a);
+int nfsc_cache_write_data(struct file *tmpfile);
 struct file *nfsc_cache_tmpfile(struct nfsc_sb_info *sbi,
 				const struct nfsc_key *key);
 int nfsc_cache_commit(struct nfsc_sb_info *sbi, const struct nfsc_key *key,

@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Helpers for the VM tests of the fill path: files with known content on
- * the server, reads through the stack, counters, and a fill daemon driven
+ * the server, reads through the stack, counters, NFS call counts, cache
+ * objects, the real helper started and stopped, and a fill daemon driven
  * by hand through the helper's netlink channel (helper/nl.c).
  */
 #ifndef NFSC_FILL_H
 #define NFSC_FILL_H
 
 #include <poll.h>
+#include <signal.h>
 #include <stdint.h>
+#include <sys/wait.h>
 
 #include "nfsc_vm.h"
 #include "nl.h"
@@ -177,6 +180,126 @@ static inline long long plain_copy(int src, int dst, uint64_t len)
 		off += n;
 	}
 	return off;
+}
+
+/* 0 when the two files have the same bytes. */
+static inline int same_content(const char *a, const char *b)
+{
+	return nfsc_sh("cmp -s '%s' '%s'", a, b);
+}
+
+/* The file through the stack equals the server's copy. */
+static inline int stack_matches_export(const char *name)
+{
+	char s[PATH_MAX], e[PATH_MAX];
+
+	path_in(s, sizeof(s), NFSC_STACK, name);
+	path_in(e, sizeof(e), nfsc_env("NFSC_EXPORT"), name);
+	return same_content(s, e);
+}
+
+/* Calls of the NFS operations @ops (an awk regex) sent on the lower mount. */
+static inline long long nfs_calls(const char *ops)
+{
+	char out[256];
+
+	if (nfsc_sh_out(out, sizeof(out),
+			"awk '$1==\"device\"{m=($5==\"%s\" && $8 ~ /^nfs4?$/)}"
+			" m && $1 ~ /^(%s):$/ {n+=$2; f=1}"
+			" END{if (f) print n}' /proc/self/mountstats",
+			nfsc_env("NFSC_NFS"), ops) || !*out)
+		return -1;
+	return strtoll(out, NULL, 10);
+}
+
+/* READ and READ_PLUS (NFSv4.2, 6.12) calls. */
+static inline long long nfs_reads(void)
+{
+	return nfs_calls("READ|READ_PLUS");
+}
+
+/* Forget cached pages, so a read that is not a hit must go to NFS. */
+static inline int drop_caches(void)
+{
+	return nfsc_sh("sync && echo 3 > /proc/sys/vm/drop_caches");
+}
+
+/*
+ * The object of the NFS file @name: found by the name the module gives it,
+ * the file handle in hex (name_to_handle_at encodes it the same way).
+ * 0 and its path, -ENOENT when there is none.
+ */
+static inline int object_of(const char *name, char *obj, size_t len)
+{
+	char path[PATH_MAX], hex[2 * (1 + 128) + 1], out[PATH_MAX];
+	struct file_handle *fh;
+	unsigned int i;
+	int mnt_id;
+
+	fh = calloc(1, sizeof(*fh) + 128);
+	if (!fh)
+		return -ENOMEM;
+	fh->handle_bytes = 128;
+	path_in(path, sizeof(path), nfsc_env("NFSC_NFS"), name);
+	if (name_to_handle_at(AT_FDCWD, path, fh, &mnt_id, 0)) {
+		free(fh);
+		return -errno;
+	}
+	snprintf(hex, sizeof(hex), "%02x", fh->handle_type & 0xff);
+	for (i = 0; i < fh->handle_bytes; i++)
+		snprintf(hex + 2 + 2 * i, 3, "%02x", fh->f_handle[i]);
+	free(fh);
+	if (nfsc_sh_out(out, sizeof(out), "find '%s' -name '%s' -type f",
+			nfsc_env("NFSC_CACHEDIR"), hex))
+		return -EIO;
+	if (!*out)
+		return -ENOENT;
+	out[strcspn(out, "\n")] = '\0';
+	snprintf(obj, len, "%s", out);
+	return 0;
+}
+
+/* Start nfscache-helper run with @args, logging to @log; wait until it is registered. */
+static inline pid_t nfsc_start_helper(const char *log, const char *args)
+{
+	char cmd[PATH_MAX];
+	pid_t pid;
+	int i;
+
+	unlink(log);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		snprintf(cmd, sizeof(cmd), "exec %s/helper/nfscache-helper run %s 2>>%s",
+			 nfsc_env("NFSC_TOP"), args, log);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 200; i++) {
+		if (!nfsc_sh("grep -q 'registered as the fill daemon' %s", log))
+			return pid;
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return -1;
+		usleep(50000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return -1;
+}
+
+/* SIGTERM and wait; the helper's exit status, or -1. */
+static inline int stop_helper(pid_t pid)
+{
+	int st;
+
+	if (pid <= 0)
+		return -1;
+	kill(pid, SIGTERM);
+	kill(pid, SIGCONT);	/* a test may have left it stopped */
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
 }
 
 #endif /* NFSC_FILL_H */
