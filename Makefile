@@ -27,7 +27,8 @@ KSFT := build/tools/kselftest
 TEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-Iuapi -isystem $(KSFT) -DNFSC_VERSION='"$(shell cat VERSION)"'
 HOST_TESTS := $(patsubst tests/host/%.c,build/tests/host/%,$(wildcard tests/host/*_test.c))
-VM_TESTS := $(patsubst tests/vm/%.c,build/tests/vm/%,$(wildcard tests/vm/*_test.c))
+VM_TESTS := $(patsubst tests/vm/%.c,build/tests/vm/%,$(wildcard tests/vm/*_test.c)) \
+	build/tests/vm/reboot_persist
 BENCH_TOOLS := build/tests/bench/copy_bench build/tests/bench/fh_name
 
 all: module helper
@@ -58,7 +59,7 @@ build/tests/host/copy_test: EXTRA_LDLIBS = -luring
 # The fill tests drive the protocol themselves through the helper's channel.
 NL_PKG := libnl-genl-3.0
 FILL_TESTS := build/tests/vm/fill_test build/tests/vm/protocol_test \
-	build/tests/vm/lifecycle_test
+	build/tests/vm/lifecycle_test build/tests/vm/reboot_persist
 $(FILL_TESTS): helper/nl.c helper/nl.h
 $(FILL_TESTS): EXTRA_SRCS = helper/nl.c
 $(FILL_TESTS): EXTRA_CFLAGS = -Ihelper $(shell pkg-config --cflags $(NL_PKG))

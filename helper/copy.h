@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * nfscache-helper: the copy engine. Copies many files at once through one
- * io_uring ring, each as linked splice pairs source -> pipe -> destination;
- * small files take sendfile() (make bench measures it fastest for them),
- * and files whose splice or sendfile fails take plain pread/pwrite.
+ * io_uring ring, each as linked splice pairs source -> pipe -> destination
+ * and a final writeback of the destination in the ring; small files take
+ * sendfile() (make bench measures it fastest for them), and files whose
+ * splice or sendfile fails take plain pread/pwrite.
  */
 #ifndef NFSC_HELPER_COPY_H
 #define NFSC_HELPER_COPY_H
