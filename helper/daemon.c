@@ -299,7 +299,8 @@ static void run_usage(FILE *out)
 		"\n"
 		"  --max-inflight N        fills copied at once (default %u)\n"
 		"  --splice-threshold B    files smaller than B bytes use\n"
-		"                          sendfile() (default %llu)\n"
+		"                          sendfile(), one at a time (default\n"
+		"                          %llu: every file through the ring)\n"
 		"  --pipe-size B           pipe size of each fill (default %u)\n"
 		"  --no-splice             plain I/O for every file\n"
 		"  --direct                write cache files with O_DIRECT\n"
@@ -313,8 +314,8 @@ static void run_usage(FILE *out)
 }
 
 /* A number with an optional K/M/G suffix (powers of 1024). */
-static int parse_size(const char *opt, const char *arg, uint64_t max,
-		      uint64_t *out)
+static int parse_size(const char *opt, const char *arg, uint64_t min,
+		      uint64_t max, uint64_t *out)
 {
 	unsigned long long v;
 	char *end;
@@ -330,9 +331,9 @@ static int parse_size(const char *opt, const char *arg, uint64_t max,
 			end++;
 		}
 	}
-	if (errno || end == arg || *end || arg[0] == '-' || v > max || !v) {
-		fprintf(stderr, "nfscache-helper: run: %s: invalid value \"%s\" (1..%llu)\n",
-			opt, arg, (unsigned long long)max);
+	if (errno || end == arg || *end || arg[0] == '-' || v > max || v < min) {
+		fprintf(stderr, "nfscache-helper: run: %s: invalid value \"%s\" (%llu..%llu)\n",
+			opt, arg, (unsigned long long)min, (unsigned long long)max);
 		return -EINVAL;
 	}
 	*out = v;
@@ -360,18 +361,18 @@ static int parse_run_opts(int argc, char **argv, struct nfsc_copy_opts *opts,
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_INFLIGHT:
-			if (parse_size("--max-inflight", optarg, 4096, &v))
+			if (parse_size("--max-inflight", optarg, 1, 4096, &v))
 				return EXIT_USAGE;
 			opts->max_inflight = v;
 			break;
 		case OPT_THRESHOLD:
-			if (parse_size("--splice-threshold", optarg,
+			if (parse_size("--splice-threshold", optarg, 0,
 				       UINT64_MAX >> 1, &v))
 				return EXIT_USAGE;
 			opts->splice_threshold = v;
 			break;
 		case OPT_PIPE:
-			if (parse_size("--pipe-size", optarg, 1U << 30, &v))
+			if (parse_size("--pipe-size", optarg, 1, 1U << 30, &v))
 				return EXIT_USAGE;
 			opts->pipe_size = v;
 			opts->chunk = v;

@@ -82,6 +82,9 @@ TEST(run_refuses_bad_options)
 	EXPECT_NE(NULL, strstr(out, "--max-inflight: invalid value \"0\""));
 	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " run --max-inflight 5000"));
 	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " run --splice-threshold -1"));
+	/* 0 is valid: no file takes sendfile(). */
+	EXPECT_EQ(1, nfsc_sh_out(out, sizeof(out), HELPER " run --splice-threshold 0"));
+	EXPECT_EQ(NULL, strstr(out, "invalid value"));
 	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " run --pipe-size 12x"));
 	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " run --bogus"));
 	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " run extra"));
