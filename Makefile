@@ -7,6 +7,9 @@
 #   make KVER=6.12        module against the installed 6.12 headers
 #   make check            deps, builds, lint, dkms, host and VM tests on
 #                         every kernel in KERNELS; ends "N passed, N failed"
+#   make check-debug      the VM tests on the debug kernel (KASAN, lockdep,
+#                         kmemleak), built first if needed (30+ min once)
+#   make KVER=debug       module against that debug kernel
 #   make demo             the main job in the test VM
 #   make lint             checkpatch --strict and sparse on both kernels
 #   make install          module into /lib/modules/KVER/updates, helper
@@ -15,7 +18,7 @@
 
 KERNELS ?= 6.1 6.12
 KVER_FULL := $(shell scripts/kver $(KVER) 2>/dev/null)
-KDIR ?= /lib/modules/$(KVER_FULL)/build
+KDIR ?= $(shell scripts/kver -b $(KVER) 2>/dev/null)
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 MODDIR = $(DESTDIR)/lib/modules/$(KVER_FULL)/updates
@@ -77,6 +80,12 @@ deps:
 check:
 	scripts/check
 
+check-debug:
+	scripts/check-debug
+
+debug-kernel:
+	scripts/debug-kernel
+
 demo:
 	scripts/demo
 
@@ -106,4 +115,4 @@ clean:
 	$(MAKE) -C helper clean
 	rm -rf build/tests build/vm build/check build/6.*
 
-.PHONY: all module helper tests deps check demo bench lint install uninstall clean
+.PHONY: all module helper tests deps check check-debug debug-kernel demo bench lint install uninstall clean

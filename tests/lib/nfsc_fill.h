@@ -218,6 +218,24 @@ static inline long long nfs_reads(void)
 	return nfs_calls("READ|READ_PLUS");
 }
 
+/*
+ * Read delegations the NFS server holds out on its file @name, from
+ * nfsd's per-client state lists (which name the file by its last path
+ * components): a test that counts on one checks it was granted. -1 when
+ * the lists cannot be read.
+ */
+static inline int nfs_server_delegations(const char *name)
+{
+	char out[64];
+
+	if (nfsc_sh_out(out, sizeof(out),
+			"s=$(cat /proc/fs/nfsd/clients/*/states) &&"
+			" { echo \"$s\" | grep -cE 'type: deleg.*filename: \"([^\"]*/)?%s\"'; true; }",
+			name) || !*out)
+		return -1;
+	return (int)strtol(out, NULL, 10);
+}
+
 /* Forget cached pages, so a read that is not a hit must go to NFS. */
 static inline int drop_caches(void)
 {

@@ -257,10 +257,12 @@ TEST_F_TIMEOUT(fill, server_change_before_open_is_seen, 180)
  * open must be a hit. The number of GETATTR calls those opens sent. The
  * first hit after the fill goes before the count: it may refresh an
  * attribute the fill's close left for NFS to revalidate (6.1 does).
+ * Before and after the count the server must hold out @delegations read
+ * delegations of the file: that is what the count is about.
  */
 static long long getattrs_of_warm_opens(struct __test_metadata *_metadata,
 					FIXTURE_DATA(fill) *self,
-					const char *name, int n)
+					const char *name, int n, int delegations)
 {
 	long long ok, hits, getattrs;
 	int i;
@@ -269,12 +271,14 @@ static long long getattrs_of_warm_opens(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, stack_matches_export(name));
 	EXPECT_EQ(ok + 1, nfsc_wait_stat(self->dir, "fills_ok", ok + 1, 60));
 	EXPECT_EQ(0, stack_matches_export(name));
+	EXPECT_EQ(delegations, nfs_server_delegations(name));
 	hits = nfsc_stat(self->dir, "hits");
 	getattrs = nfs_calls("GETATTR");
 	EXPECT_LE(0, getattrs);
 	for (i = 0; i < n; i++)
 		EXPECT_EQ(0, stack_matches_export(name));
 	EXPECT_EQ(hits + n, nfsc_stat(self->dir, "hits"));
+	EXPECT_EQ(delegations, nfs_server_delegations(name));
 	return nfs_calls("GETATTR") - getattrs;
 }
 
@@ -288,7 +292,7 @@ TEST_F_TIMEOUT(fill, warm_opens_trust_a_read_delegation, 120)
 	ASSERT_EQ(0, make_file("delegated", MiB, 30));
 	self->helper = start_helper("");
 	ASSERT_GT(self->helper, 0);
-	EXPECT_EQ(0, getattrs_of_warm_opens(_metadata, self, "delegated", 20));
+	EXPECT_EQ(0, getattrs_of_warm_opens(_metadata, self, "delegated", 20, 1));
 }
 
 /* Without delegations (leases off on the server) every open asks it. */
@@ -298,7 +302,7 @@ TEST_F_TIMEOUT(fill, without_delegation_every_open_asks_the_server, 120)
 	ASSERT_EQ(0, make_file("undelegated", MiB, 31));
 	self->helper = start_helper("");
 	ASSERT_GT(self->helper, 0);
-	EXPECT_LE(20, getattrs_of_warm_opens(_metadata, self, "undelegated", 20));
+	EXPECT_LE(20, getattrs_of_warm_opens(_metadata, self, "undelegated", 20, 0));
 }
 
 /* A server-side write recalls the delegation: the next open sees it. */
@@ -310,7 +314,7 @@ TEST_F_TIMEOUT(fill, server_write_recalls_the_delegation, 180)
 	ASSERT_EQ(0, make_file(name, MiB, 32));
 	self->helper = start_helper("");
 	ASSERT_GT(self->helper, 0);
-	EXPECT_EQ(0, getattrs_of_warm_opens(_metadata, self, name, 2));
+	EXPECT_EQ(0, getattrs_of_warm_opens(_metadata, self, name, 2, 1));
 	stale = nfsc_stat(self->dir, "stale");
 	/* Same size, other bytes: only the attributes tell. */
 	ASSERT_EQ(0, make_file(name, MiB, 33));
