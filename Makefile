@@ -13,7 +13,8 @@
 #   make demo             the main job in the test VM
 #   make lint             checkpatch --strict and sparse on both kernels
 #   make install          module into /lib/modules/KVER/updates, helper
-#                         into $(DESTDIR)$(SBINDIR); make uninstall
+#                         into $(DESTDIR)$(SBINDIR), its systemd unit, man
+#                         pages, example configurations; make uninstall
 #   make deps             install build and test dependencies (Debian)
 
 KERNELS ?= 6.1 6.12
@@ -21,6 +22,9 @@ KVER_FULL := $(shell scripts/kver $(KVER) 2>/dev/null)
 KDIR ?= $(shell scripts/kver -b $(KVER) 2>/dev/null)
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+DOCDIR ?= $(PREFIX)/share/doc/nfs_cachefs
+MANDIR ?= $(PREFIX)/share/man
 MODDIR = $(DESTDIR)/lib/modules/$(KVER_FULL)/updates
 # What `make install` installs; the VM tests point MODULE at a per-kernel build.
 MODULE ?= kmod/nfs_cachefs.ko
@@ -59,10 +63,17 @@ build/tests/host/copy_test: EXTRA_CFLAGS = -fsanitize=address,undefined \
 	-fno-omit-frame-pointer -fno-sanitize-recover=all
 build/tests/host/copy_test: EXTRA_LDLIBS = -luring
 
+# The culling policy's test links it with the kernel's side stubbed.
+build/tests/host/cull_test: helper/cull.c helper/cull.h helper/nl.h helper/log.h
+build/tests/host/cull_test: EXTRA_SRCS = helper/cull.c
+build/tests/host/cull_test: EXTRA_CFLAGS = -fsanitize=address,undefined \
+	-fno-omit-frame-pointer -fno-sanitize-recover=all
+
 # The fill tests drive the protocol themselves through the helper's channel.
 NL_PKG := libnl-genl-3.0
 FILL_TESTS := build/tests/vm/fill_test build/tests/vm/protocol_test \
-	build/tests/vm/lifecycle_test build/tests/vm/reboot_persist
+	build/tests/vm/lifecycle_test build/tests/vm/reboot_persist \
+	build/tests/vm/cull_test
 $(FILL_TESTS): helper/nl.c helper/nl.h
 $(FILL_TESTS): EXTRA_SRCS = helper/nl.c
 $(FILL_TESTS): EXTRA_CFLAGS = -Ihelper $(shell pkg-config --cflags $(NL_PKG))
@@ -104,10 +115,20 @@ install:
 	 { echo "install: $(MODULE) is built for '$$vm', not KVER=$(KVER_FULL)"; exit 1; }
 	install -D -m 0644 $(MODULE) $(MODDIR)/nfs_cachefs.ko
 	install -D -m 0755 $(HELPER) $(DESTDIR)$(SBINDIR)/nfscache-helper
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)
+	sed 's|@SBINDIR@|$(SBINDIR)|' helper/dist/nfscache-helper.service.in \
+		>$(DESTDIR)$(UNITDIR)/nfscache-helper.service
+	install -m 0644 helper/dist/modules-load.conf $(DESTDIR)$(DOCDIR)/modules-load.d-nfs_cachefs.conf
+	install -m 0644 helper/dist/nfscache-helper.conf $(DESTDIR)$(DOCDIR)/nfscache-helper.conf.example
+	install -D -m 0644 helper/dist/nfscache-helper.8 $(DESTDIR)$(MANDIR)/man8/nfscache-helper.8
+	install -D -m 0644 helper/dist/nfs_cachefs.5 $(DESTDIR)$(MANDIR)/man5/nfs_cachefs.5
 	$(if $(DESTDIR),depmod -b $(DESTDIR) $(KVER_FULL),depmod -a $(KVER_FULL))
 
 uninstall:
-	rm -f $(MODDIR)/nfs_cachefs.ko $(DESTDIR)$(SBINDIR)/nfscache-helper
+	rm -f $(MODDIR)/nfs_cachefs.ko $(DESTDIR)$(SBINDIR)/nfscache-helper \
+		$(DESTDIR)$(UNITDIR)/nfscache-helper.service \
+		$(DESTDIR)$(MANDIR)/man8/nfscache-helper.8 $(DESTDIR)$(MANDIR)/man5/nfs_cachefs.5
+	rm -rf $(DESTDIR)$(DOCDIR)
 	$(if $(DESTDIR),-depmod -b $(DESTDIR) $(KVER_FULL),depmod -a $(KVER_FULL))
 
 clean:

@@ -9,6 +9,11 @@
  * ring and a signalfd. SIGTERM or SIGINT: claim nothing more, finish the
  * fills in flight, exit; a second one abandons them (the kernel discards
  * unfinished tmpfiles, so nothing partial is left).
+ *
+ * Before each claim the cache makes room for the file (cull.c): the byte
+ * cap holds with every fill in flight counted at its full size, and the
+ * free-space watermarks are checked; the same runs at start and every
+ * few seconds.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,11 +26,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "copy.h"
+#include "cull.h"
 #include "daemon.h"
+#include "log.h"
 #include "nl.h"
 
 struct queued {
@@ -37,15 +46,20 @@ struct fill {
 	struct nfsc_copy copy;
 	struct daemon *d;
 	uint64_t id;
+	uint32_t mount_id;
+	uint64_t reserved;		/* counted in d->inflight_bytes */
 	struct timespec start;
 	struct fill *next;		/* on d->finished */
 	struct fill *anext, **aprev;	/* on d->active until reported */
 	char path[NFS_CACHEFS_PATH_MAX];
+	char object[NFS_CACHEFS_OBJECT_MAX];
 };
 
 struct daemon {
 	struct nfsc_chan *ch;
 	struct nfsc_copier *cp;
+	struct nfsc_cache *cache;
+	uint64_t inflight_bytes;	/* sizes of the fills claimed */
 	struct queued *head, **tail;
 	unsigned int queued;
 	struct fill *finished;		/* copies ended, FILL_DONE not sent */
@@ -55,17 +69,9 @@ struct daemon {
 	unsigned long fills_ok, fills_failed;
 };
 
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
-{
-	va_list ap;
+/* How often an idle daemon checks the cap and the watermarks. */
+#define CULL_CHECK_MS	5000
 
-	fputs("nfscache-helper: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 static double elapsed(const struct timespec *start)
 {
@@ -85,7 +91,7 @@ static void on_request(const struct nfsc_fill_request *req, void *arg)
 	q = malloc(sizeof(*q));
 	if (!q) {
 		/* The kernel times it out; a later miss asks again. */
-		say("fill %" PRIu64 ": out of memory, request dropped", req->id);
+		nfsc_say("fill %" PRIu64 ": out of memory, request dropped", req->id);
 		return;
 	}
 	q->req = *req;
@@ -122,29 +128,38 @@ static void report(struct daemon *d, struct fill *f)
 {
 	struct nfsc_copy *c = &f->copy;
 	double secs = elapsed(&f->start);
+	uint64_t disk = 0;
+	struct stat st;
 	int ret;
 
+	d->inflight_bytes -= f->reserved;
+	if (!c->error && !fstat(c->dst, &st))
+		disk = (uint64_t)st.st_blocks * 512;
 	if (c->fallback[0])
-		say("fill %" PRIu64 ": %s: plain I/O instead of splice: %s",
-		     f->id, f->path, c->fallback);
+		nfsc_say("fill %" PRIu64 ": %s: plain I/O instead of splice: %s",
+		          f->id, f->path, c->fallback);
 	/* Closing first: the kernel holds its own reference to the tmpfile. */
 	close_fill_fds(f);
 	ret = nfsc_chan_done(d->ch, f->id, c->error, c->copied);
 	if (c->error) {
 		d->fills_failed++;
-		say("fill %" PRIu64 " failed: %s: copy: %s", f->id, f->path,
-		     strerror(-c->error));
+		nfsc_say("fill %" PRIu64 " failed: %s: copy: %s", f->id, f->path,
+		          strerror(-c->error));
 	} else if (ret) {
 		d->fills_failed++;
-		say("fill %" PRIu64 " discarded: %s: %s%s%s", f->id, f->path,
-		     strerror(-ret), *nfsc_chan_why(d->ch) ? ": " : "",
-		     nfsc_chan_why(d->ch));
+		nfsc_say("fill %" PRIu64 " discarded: %s: %s%s%s", f->id, f->path,
+		          strerror(-ret), *nfsc_chan_why(d->ch) ? ": " : "",
+		          nfsc_chan_why(d->ch));
 	} else {
 		d->fills_ok++;
-		say("fill %" PRIu64 " done: %s: %" PRIu64 " bytes, %s, %.3f s, %.1f MB/s",
-		     f->id, f->path, c->copied, nfsc_engine_name(c->engine),
-		     secs, secs > 0 ? c->copied / secs / 1e6 : 0.0);
+		nfsc_cache_added(d->cache, f->mount_id, f->object, disk);
+		nfsc_say("fill %" PRIu64 " done: %s: %" PRIu64 " bytes, %s, %.3f s, %.1f MB/s",
+		          f->id, f->path, c->copied, nfsc_engine_name(c->engine),
+		          secs, secs > 0 ? c->copied / secs / 1e6 : 0.0);
 	}
+	/* The cache disk filled up under us: make room for the next ones. */
+	if (c->error == -ENOSPC || ret == -ENOSPC)
+		nfsc_cache_cull(d->cache);
 	fill_free(f);
 }
 
@@ -165,8 +180,8 @@ static void set_direct(struct fill *f)
 	int flags = fcntl(f->copy.dst, F_GETFL);
 
 	if (flags < 0 || fcntl(f->copy.dst, F_SETFL, flags | O_DIRECT))
-		say("fill %" PRIu64 ": %s: O_DIRECT refused, writing buffered: %s",
-		    f->id, f->path, strerror(errno));
+		nfsc_say("fill %" PRIu64 ": %s: O_DIRECT refused, writing buffered: %s",
+		         f->id, f->path, strerror(errno));
 }
 
 /* Claim the next queued request and start its copy. */
@@ -175,18 +190,37 @@ static void start_next(struct daemon *d)
 	struct nfsc_fill_claim claim;
 	struct queued *q = d->head;
 	struct fill *f;
-	int ret;
+	int ret, room;
 
 	d->head = q->next;
 	if (!d->head)
 		d->tail = &d->head;
 	d->queued--;
 
+	/* A mount made after the start: index its volume first. */
+	if (!nfsc_cache_knows(d->cache, q->req.mount_id))
+		nfsc_cache_sync_mounts(d->cache);
+	room = nfsc_cache_make_room(d->cache, q->req.mount_id, q->req.size,
+				    d->inflight_bytes);
+
 	ret = nfsc_chan_claim(d->ch, q->req.id, &claim);
 	if (ret) {
-		say("fill %" PRIu64 ": claim refused: %s: %s%s%s", q->req.id,
-		     q->req.path, strerror(-ret),
-		     *nfsc_chan_why(d->ch) ? ": " : "", nfsc_chan_why(d->ch));
+		nfsc_say("fill %" PRIu64 ": claim refused: %s: %s%s%s", q->req.id,
+		          q->req.path, strerror(-ret),
+		          *nfsc_chan_why(d->ch) ? ": " : "", nfsc_chan_why(d->ch));
+		free(q);
+		return;
+	}
+	if (room) {
+		/* Claimed to be answered: the kernel drops the request now. */
+		close(claim.src_fd);
+		close(claim.dst_fd);
+		nfsc_chan_done(d->ch, q->req.id, room, 0);
+		d->fills_failed++;
+		nfsc_say("fill %" PRIu64 " refused: %s: %" PRIu64 " bytes: %s",
+		         q->req.id, claim.path, q->req.size,
+		         room == -EFBIG ? "larger than --max-size" :
+		         "no room in the cache within its limits");
 		free(q);
 		return;
 	}
@@ -200,7 +234,11 @@ static void start_next(struct daemon *d)
 	}
 	f->d = d;
 	f->id = q->req.id;
+	f->mount_id = claim.mount_id;
+	f->reserved = claim.size;
+	d->inflight_bytes += claim.size;
 	snprintf(f->path, sizeof(f->path), "%s", claim.path);
+	snprintf(f->object, sizeof(f->object), "%s", claim.object);
 	f->copy.src = claim.src_fd;
 	f->copy.dst = claim.dst_fd;
 	if (d->direct)
@@ -214,8 +252,8 @@ static void start_next(struct daemon *d)
 	d->active = f;
 	free(q);
 	clock_gettime(CLOCK_MONOTONIC, &f->start);
-	say("fill %" PRIu64 " start: %s: %" PRIu64 " bytes", f->id, f->path,
-	     f->copy.size);
+	nfsc_say("fill %" PRIu64 " start: %s: %" PRIu64 " bytes", f->id, f->path,
+	          f->copy.size);
 	nfsc_copier_start(d->cp, &f->copy);
 }
 
@@ -238,11 +276,11 @@ static void take_signals(struct daemon *d, int sfd)
 	while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 		d->stopping++;
 		if (d->stopping == 1)
-			say("signal %u: finishing %u fill(s) in flight, then exiting",
-			     si.ssi_signo, nfsc_copier_inflight(d->cp));
+			nfsc_say("signal %u: finishing %u fill(s) in flight, then exiting",
+			          si.ssi_signo, nfsc_copier_inflight(d->cp));
 		else
-			say("signal %u: abandoning the fills in flight",
-			     si.ssi_signo);
+			nfsc_say("signal %u: abandoning the fills in flight",
+			          si.ssi_signo);
 	}
 }
 
@@ -259,7 +297,7 @@ static int loop(struct daemon *d, int sfd)
 		}
 		ret = nfsc_copier_run(d->cp, false);	/* submits */
 		if (ret) {
-			say("io_uring: %s", strerror(-ret));
+			nfsc_say("io_uring: %s", strerror(-ret));
 			return ret;
 		}
 		if (d->finished)
@@ -274,17 +312,21 @@ static int loop(struct daemon *d, int sfd)
 		if (nfsc_copier_inflight(d->cp) && nfsc_copier_fd(d->cp) >= 0)
 			pfd[n++] = (struct pollfd){ .fd = nfsc_copier_fd(d->cp),
 						    .events = POLLIN };
-		if (poll(pfd, n, -1) < 0 && errno != EINTR) {
+		ret = poll(pfd, n, CULL_CHECK_MS);
+		if (ret < 0 && errno != EINTR) {
 			ret = -errno;
-			say("poll: %s", strerror(-ret));
+			nfsc_say("poll: %s", strerror(-ret));
 			return ret;
 		}
+		/* Quiet for a while: the watermarks may still need work. */
+		if (!ret)
+			nfsc_cache_cull(d->cache);
 		if (pfd[1].revents)
 			take_signals(d, sfd);
 		if (pfd[0].revents) {
 			ret = nfsc_chan_receive(d->ch);
 			if (ret) {
-				say("netlink: %s", strerror(-ret));
+				nfsc_say("netlink: %s", strerror(-ret));
 				return ret;
 			}
 		}
@@ -304,14 +346,31 @@ static void run_usage(FILE *out)
 		"  --pipe-size B           pipe size of each fill (default %u)\n"
 		"  --no-splice             plain I/O for every file\n"
 		"  --direct                write cache files with O_DIRECT\n"
+		"  --max-size B            keep the cache's objects under B bytes\n"
+		"                          on disk (default 0: no cap)\n"
+		"  --cull-run P            free-space watermarks of the cache\n"
+		"  --cull-start P          filesystem, in percent of its blocks and\n"
+		"  --cull-stop P           of its inodes: below start, cull until\n"
+		"                          run is free; below stop, no new fills\n"
+		"                          (defaults %u, %u, %u; stop < start < run)\n"
+		"  --config FILE           options from FILE, one \"key = value\" a\n"
+		"                          line, keys the long options' names\n"
+		"                          (default " NFSC_CONFIG_DEFAULT " if it\n"
+		"                          exists); the command line wins\n"
 		"  -h, --help              print this help\n"
 		"\n"
-		"Logs one line per fill start and end to stderr. SIGTERM finishes\n"
-		"the fills in flight and exits; a second SIGTERM abandons them.\n",
+		"Culling evicts the least recently opened objects first, never one\n"
+		"that is open. Logs one line per fill start and end to stderr.\n"
+		"SIGTERM finishes the fills in flight and exits; a second SIGTERM\n"
+		"abandons them.\n",
 		NFSC_COPY_DEFAULT_INFLIGHT,
 		(unsigned long long)NFSC_COPY_DEFAULT_THRESHOLD,
-		NFSC_COPY_DEFAULT_PIPE_SIZE);
+		NFSC_COPY_DEFAULT_PIPE_SIZE, NFSC_CULL_DEFAULT_RUN,
+		NFSC_CULL_DEFAULT_START, NFSC_CULL_DEFAULT_STOP);
 }
+
+/* The command whose options are being parsed, for messages. */
+static const char *cmd_name = "run";
 
 /* A number with an optional K/M/G suffix (powers of 1024). */
 static int parse_size(const char *opt, const char *arg, uint64_t min,
@@ -332,34 +391,78 @@ static int parse_size(const char *opt, const char *arg, uint64_t min,
 		}
 	}
 	if (errno || end == arg || *end || arg[0] == '-' || v > max || v < min) {
-		fprintf(stderr, "nfscache-helper: run: %s: invalid value \"%s\" (%llu..%llu)\n",
-			opt, arg, (unsigned long long)min, (unsigned long long)max);
+		fprintf(stderr, "nfscache-helper: %s: %s: invalid value \"%s\" (%llu..%llu)\n",
+			cmd_name, opt, arg, (unsigned long long)min,
+			(unsigned long long)max);
 		return -EINVAL;
 	}
 	*out = v;
 	return 0;
 }
 
-static int parse_run_opts(int argc, char **argv, struct nfsc_copy_opts *opts,
-			  bool *direct)
+enum { OPT_MAX_SIZE = 256, OPT_CULL_RUN, OPT_CULL_START, OPT_CULL_STOP,
+       OPT_INFLIGHT, OPT_THRESHOLD, OPT_PIPE, OPT_NOSPLICE, OPT_DIRECT,
+       OPT_CONFIG };
+
+#define CULL_LONGOPTS \
+	{ "max-size", required_argument, NULL, OPT_MAX_SIZE }, \
+	{ "cull-run", required_argument, NULL, OPT_CULL_RUN }, \
+	{ "cull-start", required_argument, NULL, OPT_CULL_START }, \
+	{ "cull-stop", required_argument, NULL, OPT_CULL_STOP }
+
+/* One of CULL_LONGOPTS. 0, or EXIT_USAGE. */
+static int parse_cull_opt(int opt, const char *arg, struct nfsc_cull_opts *cull)
 {
-	enum { OPT_INFLIGHT = 256, OPT_THRESHOLD, OPT_PIPE, OPT_NOSPLICE,
-	       OPT_DIRECT };
-	static const struct option longopts[] = {
-		{ "max-inflight", required_argument, NULL, OPT_INFLIGHT },
-		{ "splice-threshold", required_argument, NULL, OPT_THRESHOLD },
-		{ "pipe-size", required_argument, NULL, OPT_PIPE },
-		{ "no-splice", no_argument, NULL, OPT_NOSPLICE },
-		{ "direct", no_argument, NULL, OPT_DIRECT },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	uint64_t v;
+
+	if (opt == OPT_MAX_SIZE) {
+		if (parse_size("--max-size", arg, 0, UINT64_MAX >> 1, &v))
+			return EXIT_USAGE;
+		cull->max_size = v;
+		return 0;
+	}
+	if (parse_size(opt == OPT_CULL_RUN ? "--cull-run" :
+		       opt == OPT_CULL_START ? "--cull-start" : "--cull-stop",
+		       arg, 0, 99, &v))
+		return EXIT_USAGE;
+	*(opt == OPT_CULL_RUN ? &cull->run :
+	  opt == OPT_CULL_START ? &cull->start : &cull->stop) = v;
+	return 0;
+}
+
+static int check_cull_opts(const struct nfsc_cull_opts *cull)
+{
+	if (cull->stop < cull->start && cull->start < cull->run)
+		return 0;
+	fprintf(stderr, "nfscache-helper: %s: watermarks must be --cull-stop < --cull-start < --cull-run (%u, %u, %u given)\n",
+		cmd_name, cull->stop, cull->start, cull->run);
+	return EXIT_USAGE;
+}
+
+/* run's options; the configuration file's keys are their names. */
+static const struct option run_longopts[] = {
+	{ "max-inflight", required_argument, NULL, OPT_INFLIGHT },
+	{ "splice-threshold", required_argument, NULL, OPT_THRESHOLD },
+	{ "pipe-size", required_argument, NULL, OPT_PIPE },
+	{ "no-splice", no_argument, NULL, OPT_NOSPLICE },
+	{ "direct", no_argument, NULL, OPT_DIRECT },
+	CULL_LONGOPTS,
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int parse_run_opts(int argc, char **argv, struct nfsc_copy_opts *opts,
+			  struct nfsc_cull_opts *cull, bool *direct)
+{
 	uint64_t v;
 	int opt;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "h", run_longopts, NULL)) != -1) {
 		switch (opt) {
+		case OPT_CONFIG:	/* read before, see run_args() */
+			break;
 		case OPT_INFLIGHT:
 			if (parse_size("--max-inflight", optarg, 1, 4096, &v))
 				return EXIT_USAGE;
@@ -383,6 +486,13 @@ static int parse_run_opts(int argc, char **argv, struct nfsc_copy_opts *opts,
 		case OPT_DIRECT:
 			*direct = true;
 			break;
+		case OPT_MAX_SIZE:
+		case OPT_CULL_RUN:
+		case OPT_CULL_START:
+		case OPT_CULL_STOP:
+			if (parse_cull_opt(opt, optarg, cull))
+				return EXIT_USAGE;
+			break;
 		case 'h':
 			run_usage(stdout);
 			return -1;
@@ -396,59 +506,119 @@ static int parse_run_opts(int argc, char **argv, struct nfsc_copy_opts *opts,
 			argv[optind]);
 		return EXIT_USAGE;
 	}
+	return check_cull_opts(cull);
+}
+
+/*
+ * run's arguments: the configuration file's (--config FILE, or
+ * NFSC_CONFIG_DEFAULT if it exists), then the command line's, which win.
+ * 0 and *@all to free(); or an exit status.
+ */
+static int run_args(int argc, char **argv, struct nfsc_config *cfg,
+		    char ***all, int *n)
+{
+	const char *path = NFSC_CONFIG_DEFAULT;
+	bool must_exist = false;
+	int i, ret;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		if (!strcmp(argv[i], "--config") && i + 1 < argc) {
+			path = argv[++i];
+			must_exist = true;
+		} else if (!strncmp(argv[i], "--config=", 9)) {
+			path = argv[i] + 9;
+			must_exist = true;
+		}
+	}
+	ret = nfsc_config_load(cfg, path, must_exist, run_longopts);
+	if (ret)
+		return ret > 0 ? EXIT_USAGE : 1;
+	*all = calloc(argc + cfg->n + 1, sizeof(**all));
+	if (!*all) {
+		nfsc_config_free(cfg);
+		nfsc_say("run: %s", strerror(ENOMEM));
+		return 1;
+	}
+	(*all)[0] = argv[0];
+	memcpy(*all + 1, cfg->args, cfg->n * sizeof(**all));
+	memcpy(*all + 1 + cfg->n, argv + 1, (argc - 1) * sizeof(**all));
+	*n = argc + cfg->n;
 	return 0;
 }
 
 int cmd_run(int argc, char **argv)
 {
+	struct nfsc_cull_opts cull = NFSC_CULL_OPTS_DEFAULT;
 	struct daemon d = { .tail = &d.head };
 	struct nfsc_copy_opts opts;
+	struct nfsc_config cfg;
 	const char *why;
-	int ret, sfd;
+	int ret, sfd, n;
+	char **all;
 
 	nfsc_copy_opts_default(&opts);
-	ret = parse_run_opts(argc, argv, &opts, &d.direct);
+	ret = run_args(argc, argv, &cfg, &all, &n);
+	if (ret)
+		return ret;
+	ret = parse_run_opts(n, all, &opts, &cull, &d.direct);
+	free(all);
+	nfsc_config_free(&cfg);
 	if (ret)
 		return ret < 0 ? 0 : ret;
 
 	d.ch = nfsc_chan_open(on_request, &d, &ret);
 	if (!d.ch) {
 		if (ret == -ENOENT)
-			say("run: the nfs_cachefs module is not loaded");
+			nfsc_say("run: the nfs_cachefs module is not loaded");
 		else
-			say("run: netlink: %s", strerror(-ret));
+			nfsc_say("run: netlink: %s", strerror(-ret));
 		return 1;
 	}
 	ret = nfsc_chan_register(d.ch);
 	if (ret) {
-		say("run: cannot register as the fill daemon: %s%s%s",
-		     strerror(-ret), *nfsc_chan_why(d.ch) ? ": " : "",
-		     nfsc_chan_why(d.ch));
+		nfsc_say("run: cannot register as the fill daemon: %s%s%s",
+		          strerror(-ret), *nfsc_chan_why(d.ch) ? ": " : "",
+		          nfsc_chan_why(d.ch));
+		nfsc_chan_close(d.ch);
+		return 1;
+	}
+	d.cache = nfsc_cache_new(&cull, d.ch);
+	if (!d.cache) {
+		nfsc_say("run: %s", strerror(ENOMEM));
 		nfsc_chan_close(d.ch);
 		return 1;
 	}
 	d.cp = nfsc_copier_new(&opts, &why, &ret);
 	if (!d.cp) {
-		say("run: copier: %s", strerror(-ret));
+		nfsc_say("run: copier: %s", strerror(-ret));
+		nfsc_cache_free(d.cache);
 		nfsc_chan_close(d.ch);
 		return 1;
 	}
 	if (why)
-		say("run: every fill uses plain I/O: %s", why);
+		nfsc_say("run: every fill uses plain I/O: %s", why);
 	sfd = signal_fd();
 	if (sfd < 0) {
-		say("run: signalfd: %s", strerror(-sfd));
+		nfsc_say("run: signalfd: %s", strerror(-sfd));
 		ret = sfd;
 		goto out;
 	}
-	say("registered as the fill daemon (max %u in flight, splice from %llu bytes%s)",
-	    opts.max_inflight, (unsigned long long)opts.splice_threshold,
-	    d.direct ? ", O_DIRECT" : "");
+	nfsc_say("registered as the fill daemon (max %u in flight, splice from %llu bytes%s)",
+	         opts.max_inflight, (unsigned long long)opts.splice_threshold,
+	         d.direct ? ", O_DIRECT" : "");
+	/* What the cache holds, and culling it to the limits now. */
+	ret = nfsc_cache_sync_mounts(d.cache);
+	if (ret)
+		nfsc_say("run: indexing the cache: %s", strerror(-ret));
+	nfsc_cache_cull(d.cache);
+	nfsc_say("cache cap %llu bytes%s; free-space watermarks run %u%%, start %u%%, stop %u%%",
+	         (unsigned long long)cull.max_size, cull.max_size ? "" : " (none)",
+	         cull.run, cull.start, cull.stop);
 
 	ret = loop(&d, sfd);
 	close(sfd);
-	say("exiting: %lu fill(s) done, %lu failed, %u in flight abandoned",
-	     d.fills_ok, d.fills_failed, nfsc_copier_inflight(d.cp));
+	nfsc_say("exiting: %lu fill(s) done, %lu failed, %u in flight abandoned",
+	          d.fills_ok, d.fills_failed, nfsc_copier_inflight(d.cp));
 out:
 	/*
 	 * Abandoned fills: the ring goes first (it points at them), then
@@ -472,6 +642,90 @@ out:
 		d.head = q->next;
 		free(q);
 	}
+	nfsc_cache_free(d.cache);
 	nfsc_chan_close(d.ch);
+	return ret ? 1 : 0;
+}
+
+static void cull_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: nfscache-helper cull [OPTION]...\n"
+		"Cull every mount's cache to the limits now, as run does: least\n"
+		"recently opened objects first, never one that is open.\n"
+		"\n"
+		"  --max-size B            keep the objects under B bytes on disk\n"
+		"                          (default 0: no cap)\n"
+		"  --cull-run P            free-space watermarks, in percent of\n"
+		"  --cull-start P          blocks and inodes (defaults %u, %u, %u)\n"
+		"  --cull-stop P\n"
+		"  -h, --help              print this help\n",
+		NFSC_CULL_DEFAULT_RUN, NFSC_CULL_DEFAULT_START,
+		NFSC_CULL_DEFAULT_STOP);
+}
+
+static void ignore_request(const struct nfsc_fill_request *req, void *arg)
+{
+	(void)req;
+	(void)arg;
+}
+
+int cmd_cull(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CULL_LONGOPTS,
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct nfsc_cull_opts cull = NFSC_CULL_OPTS_DEFAULT;
+	struct nfsc_cache_usage u;
+	struct nfsc_cache *cache;
+	struct nfsc_chan *ch;
+	unsigned long n;
+	int opt, ret;
+
+	cmd_name = "cull";
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (opt == 'h') {
+			cull_usage(stdout);
+			return 0;
+		}
+		if (opt == '?' || opt == ':') {
+			cull_usage(stderr);
+			return EXIT_USAGE;
+		}
+		if (parse_cull_opt(opt, optarg, &cull))
+			return EXIT_USAGE;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "nfscache-helper: cull: unexpected argument \"%s\"\n",
+			argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (check_cull_opts(&cull))
+		return EXIT_USAGE;
+
+	ch = nfsc_chan_open(ignore_request, NULL, &ret);
+	if (!ch) {
+		nfsc_say("cull: %s", ret == -ENOENT ?
+		         "the nfs_cachefs module is not loaded" : strerror(-ret));
+		return 1;
+	}
+	cache = nfsc_cache_new(&cull, ch);
+	if (!cache) {
+		nfsc_chan_close(ch);
+		nfsc_say("cull: %s", strerror(ENOMEM));
+		return 1;
+	}
+	ret = nfsc_cache_sync_mounts(cache);
+	if (ret)
+		nfsc_say("cull: indexing the cache: %s", strerror(-ret));
+	n = nfsc_cache_cull(cache);
+	nfsc_cache_usage(cache, &u);
+	printf("culled %lu object(s); the cache holds %lu object(s), %llu bytes\n",
+	       n, u.objects, (unsigned long long)u.bytes);
+	nfsc_cache_free(cache);
+	nfsc_chan_close(ch);
 	return ret ? 1 : 0;
 }

@@ -10,7 +10,9 @@
 #include <linux/nfs_cachefs.h>
 
 #include "daemon.h"
+#include "json.h"
 #include "nl.h"
+#include "tunables.h"
 
 static void usage(FILE *out)
 {
@@ -18,6 +20,9 @@ static void usage(FILE *out)
 		"Usage: nfscache-helper [OPTION]\n"
 		"       nfscache-helper run [OPTION]...\n"
 		"       nfscache-helper stats [--json]\n"
+		"       nfscache-helper cull [OPTION]...\n"
+		"       nfscache-helper set [--mount ID] KEY=VALUE...\n"
+		"       nfscache-helper get [--mount ID] [--json] [KEY...]\n"
 		"Fill daemon and control tool for the nfs_cachefs module.\n"
 		"\n"
 		"  -V, --version  print the helper's version and netlink protocol,\n"
@@ -27,6 +32,8 @@ static void usage(FILE *out)
 		"Commands:\n"
 		"  run            the fill daemon (see run --help)\n"
 		"  stats [--json] every counter of every nfs_cachefs mount\n"
+		"  cull           cull the cache to its limits now (see cull --help)\n"
+		"  set, get       a mount's tunables, as in sysfs (see set --help)\n"
 		"\n"
 		"Exit status: 0 on success, 1 on failure, 2 on bad usage.\n");
 }
@@ -58,23 +65,6 @@ static int print_version(void)
 	return 0;
 }
 
-/* A JSON string: quotes, backslashes and control characters escaped. */
-static void json_string(const char *str)
-{
-	const unsigned char *p;
-
-	putchar('"');
-	for (p = (const unsigned char *)str; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
-		else if (*p < 0x20)
-			printf("\\u%04x", *p);
-		else
-			putchar(*p);
-	}
-	putchar('"');
-}
-
 struct stats_out {
 	bool json;
 	unsigned int count;
@@ -97,9 +87,9 @@ static void print_mount_stats(const struct nfsc_mount_stats *m, void *arg)
 	/* Opened with the first mount, so that errors print no half object. */
 	printf("%s\n    {\"id\": %u, \"lowerdir\": ",
 	       out->count ? "," : "{\"mounts\": [", m->id);
-	json_string(m->lowerdir);
+	nfsc_json_string(m->lowerdir);
 	printf(", \"cachedir\": ");
-	json_string(m->cachedir);
+	nfsc_json_string(m->cachedir);
 	printf(", \"stats\": {");
 	for (i = NFS_CACHEFS_STAT_HITS; i <= NFS_CACHEFS_STAT_MAX; i++)
 		printf("%s\"%s\": %" PRIu64, i == NFS_CACHEFS_STAT_HITS ? "" : ", ",
@@ -162,6 +152,12 @@ int main(int argc, char **argv)
 		return cmd_run(argc - optind, argv + optind);
 	if (optind < argc && !strcmp(argv[optind], "stats"))
 		return cmd_stats(argc - optind, argv + optind);
+	if (optind < argc && !strcmp(argv[optind], "cull"))
+		return cmd_cull(argc - optind, argv + optind);
+	if (optind < argc && !strcmp(argv[optind], "set"))
+		return cmd_set(argc - optind, argv + optind);
+	if (optind < argc && !strcmp(argv[optind], "get"))
+		return cmd_get(argc - optind, argv + optind);
 	if (optind < argc)
 		fprintf(stderr, "nfscache-helper: unknown command \"%s\"\n",
 			argv[optind]);

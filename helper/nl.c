@@ -52,6 +52,7 @@ static const char *const stat_names[NFS_CACHEFS_STAT_MAX + 1] = {
 	[NFS_CACHEFS_STAT_BYTES_LOWER]	= "bytes_lower",
 	[NFS_CACHEFS_STAT_PENDING]	= "pending",
 	[NFS_CACHEFS_STAT_FILLING]	= "filling",
+	[NFS_CACHEFS_STAT_CULLED]	= "culled",
 };
 
 const char *nfsc_stat_name(int type)
@@ -126,6 +127,8 @@ static int parse_mount_stats(struct nl_msg *msg, void *data)
 		nla_strlcpy(m.lowerdir, tb[NFS_CACHEFS_A_LOWERDIR], sizeof(m.lowerdir));
 	if (tb[NFS_CACHEFS_A_CACHEDIR])
 		nla_strlcpy(m.cachedir, tb[NFS_CACHEFS_A_CACHEDIR], sizeof(m.cachedir));
+	if (tb[NFS_CACHEFS_A_VOLUME])
+		nla_strlcpy(m.volume, tb[NFS_CACHEFS_A_VOLUME], sizeof(m.volume));
 	ret = nla_parse_nested(st, NFS_CACHEFS_STAT_MAX, tb[NFS_CACHEFS_A_STATS], NULL);
 	if (ret < 0) {
 		ctx->error = -EPROTO;
@@ -209,6 +212,9 @@ struct nfsc_chan {
 	int error;
 	char why[256];
 	struct nfsc_fill_claim *claim;
+	uint64_t *cull_bytes;
+	char *value;			/* GET's reply goes here */
+	size_t value_len;
 	int proto_error;
 };
 
@@ -269,7 +275,20 @@ static int chan_valid(struct nl_msg *msg, void *data)
 		if (tb[NFS_CACHEFS_A_PATH])
 			nla_strlcpy(c->path, tb[NFS_CACHEFS_A_PATH],
 				    sizeof(c->path));
+		if (tb[NFS_CACHEFS_A_OBJECT])
+			nla_strlcpy(c->object, tb[NFS_CACHEFS_A_OBJECT],
+				    sizeof(c->object));
 		ch->claim = NULL;	/* filled */
+	}
+	if (cmd == NFS_CACHEFS_CMD_GET && ch->value &&
+	    nlmsg_hdr(msg)->nlmsg_seq == ch->seq && tb[NFS_CACHEFS_A_VALUE]) {
+		nla_strlcpy(ch->value, tb[NFS_CACHEFS_A_VALUE], ch->value_len);
+		ch->value = NULL;
+	}
+	if (cmd == NFS_CACHEFS_CMD_CULL && ch->cull_bytes &&
+	    nlmsg_hdr(msg)->nlmsg_seq == ch->seq && tb[NFS_CACHEFS_A_BYTES]) {
+		*ch->cull_bytes = nla_get_u64(tb[NFS_CACHEFS_A_BYTES]);
+		ch->cull_bytes = NULL;
 	}
 	return NL_OK;
 }
@@ -473,4 +492,63 @@ int nfsc_chan_done(struct nfsc_chan *ch, uint64_t id, int status,
 		return -ENOMEM;
 	}
 	return chan_transact(ch, msg);
+}
+
+int nfsc_chan_cull(struct nfsc_chan *ch, uint32_t mount_id,
+		   const char *object, uint64_t *bytes)
+{
+	struct nl_msg *msg = chan_msg(ch, NFS_CACHEFS_CMD_CULL);
+	int ret;
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u32(msg, NFS_CACHEFS_A_MOUNT_ID, mount_id) < 0 ||
+	    nla_put_string(msg, NFS_CACHEFS_A_OBJECT, object) < 0) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	*bytes = 0;
+	ch->cull_bytes = bytes;
+	ret = chan_transact(ch, msg);
+	ch->cull_bytes = NULL;
+	return ret;
+}
+
+int nfsc_chan_set(struct nfsc_chan *ch, uint32_t mount_id, const char *key,
+		  const char *value)
+{
+	struct nl_msg *msg = chan_msg(ch, NFS_CACHEFS_CMD_SET);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u32(msg, NFS_CACHEFS_A_MOUNT_ID, mount_id) < 0 ||
+	    nla_put_string(msg, NFS_CACHEFS_A_KEY, key) < 0 ||
+	    nla_put_string(msg, NFS_CACHEFS_A_VALUE, value) < 0) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	return chan_transact(ch, msg);
+}
+
+int nfsc_chan_get(struct nfsc_chan *ch, uint32_t mount_id, const char *key,
+		  char *value, size_t len)
+{
+	struct nl_msg *msg = chan_msg(ch, NFS_CACHEFS_CMD_GET);
+	int ret;
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u32(msg, NFS_CACHEFS_A_MOUNT_ID, mount_id) < 0 ||
+	    nla_put_string(msg, NFS_CACHEFS_A_KEY, key) < 0) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	value[0] = '\0';
+	ch->value = value;
+	ch->value_len = len;
+	ret = chan_transact(ch, msg);
+	if (!ret && ch->value)
+		ret = -EPROTO;	/* acked without a reply */
+	ch->value = NULL;
+	return ret;
 }

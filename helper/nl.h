@@ -17,6 +17,7 @@ struct nfsc_mount_stats {
 	uint32_t id;
 	char lowerdir[NFS_CACHEFS_PATH_MAX];
 	char cachedir[NFS_CACHEFS_PATH_MAX];
+	char volume[NFS_CACHEFS_OBJECT_MAX];	/* its objects: cachedir/volume/ */
 	uint64_t stat[NFS_CACHEFS_STAT_MAX + 1];	/* by enum nfs_cachefs_stat */
 };
 
@@ -49,6 +50,7 @@ struct nfsc_fill_claim {
 	uint64_t size;
 	uint32_t mount_id;
 	char path[NFS_CACHEFS_PATH_MAX];
+	char object[NFS_CACHEFS_OBJECT_MAX];	/* its name once committed */
 };
 
 typedef void (*nfsc_fill_request_fn)(const struct nfsc_fill_request *req,
@@ -73,5 +75,13 @@ int nfsc_chan_claim(struct nfsc_chan *ch, uint64_t id,
 		    struct nfsc_fill_claim *claim);
 int nfsc_chan_done(struct nfsc_chan *ch, uint64_t id, int status,
 		   uint64_t bytes);
+/* The tunable @key of mount @mount_id, as its sysfs file has it. */
+int nfsc_chan_set(struct nfsc_chan *ch, uint32_t mount_id, const char *key,
+		  const char *value);
+int nfsc_chan_get(struct nfsc_chan *ch, uint32_t mount_id, const char *key,
+		  char *value, size_t len);
+/* Evict @object of mount @mount_id; *@bytes: the space it took. */
+int nfsc_chan_cull(struct nfsc_chan *ch, uint32_t mount_id,
+		   const char *object, uint64_t *bytes);
 
 #endif

@@ -19,6 +19,7 @@
 #include "internal.h"
 
 #include <crypto/sha2.h>
+#include <linux/ctype.h>
 #include <linux/exportfs.h>
 #include <linux/file.h>
 #include <linux/iversion.h>
@@ -109,6 +110,47 @@ int nfsc_object_key(struct dentry *lower, struct nfsc_key *key)
 	return 0;
 }
 
+/* "ab/cd/<name>": the object's name in its volume, as the daemon sees it. */
+void nfsc_object_relname(const struct nfsc_key *key, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s/%s", key->fan[0], key->fan[1], key->name);
+}
+
+static bool nfsc_is_name_hex(const char *s, size_t len)
+{
+	while (len--) {
+		if (!isdigit(*s) && !(*s >= 'a' && *s <= 'f'))
+			return false;
+		s++;
+	}
+	return true;
+}
+
+/*
+ * The directories and name of the object nfsc_object_relname() called
+ * @rel. Only such names: nothing else in the cache is reachable by them.
+ */
+static int nfsc_parse_relname(const char *rel, struct nfsc_key *key)
+{
+	const char *name = rel + 6;
+	size_t len = strlen(rel);
+	int i;
+
+	if (len <= 6 || len - 6 >= sizeof(key->name))
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(key->fan); i++) {
+		if (!nfsc_is_name_hex(rel + 3 * i, 2) || rel[3 * i + 2] != '/')
+			return -EINVAL;
+		memcpy(key->fan[i], rel + 3 * i, 2);
+		key->fan[i][2] = '\0';
+	}
+	/* The handle in hex, or 'h' and its hash when it was too long. */
+	if (!nfsc_is_name_hex(name + (*name == 'h'), len - 6 - (*name == 'h')))
+		return -EINVAL;
+	strscpy(key->name, name, sizeof(key->name));
+	return 0;
+}
+
 /* Caller holds the mounter's credentials and write access to the mount. */
 static struct dentry *nfsc_cache_mkdir(struct nfsc_sb_info *sbi,
 				       struct dentry *parent, const char *name)
@@ -147,7 +189,7 @@ int nfsc_cache_mount(struct nfsc_sb_info *sbi)
 	struct dentry *lower_root = sbi->lower_root.dentry;
 	const char *server = NFS_SB(lower_root->d_sb)->nfs_client->cl_hostname;
 	u8 buf[255 + 2 + NFS_CACHEFS_FH_MAX], hash[SHA256_DIGEST_SIZE];
-	char name[2 * 16 + 1];
+	char *name = sbi->volume_name;
 	const struct cred *old;
 	size_t slen = strnlen(server ?: "", 255);
 	u8 type, len;
@@ -161,6 +203,7 @@ int nfsc_cache_mount(struct nfsc_sb_info *sbi)
 	buf[slen] = '\0';
 	buf[slen + 1] = type;
 	sha256(buf, slen + 2 + len, hash);
+	BUILD_BUG_ON(sizeof(sbi->volume_name) != 2 * 16 + 1);
 	*bin2hex(name, hash, 16) = '\0';
 
 	err = nfsc_cache_begin(sbi, &old);
@@ -312,6 +355,26 @@ static struct dentry *nfsc_object_lookup(struct nfsc_sb_info *sbi,
 }
 
 /*
+ * Recency for the daemon's culling: a hit moves its object's atime to now
+ * when it is a second or more behind, whatever the cache filesystem's
+ * relatime would do, so at most one inode update a second per object.
+ * Best effort: a failure costs only accuracy. Mounter's credentials.
+ */
+static void nfsc_cache_touch(struct nfsc_sb_info *sbi, const struct path *path)
+{
+	struct inode *inode = d_inode(path->dentry);
+	struct iattr ia = { .ia_valid = ATTR_ATIME };
+
+	if (nfsc_inode_atime_sec(inode) >= ktime_get_real_seconds() ||
+	    mnt_want_write(path->mnt))
+		return;
+	inode_lock(inode);
+	notify_change(nfsc_cache_idmap(sbi), path->dentry, &ia, NULL);
+	inode_unlock(inode);
+	mnt_drop_write(path->mnt);
+}
+
+/*
  * Open the object of @key for @user_file if it is current for @a: the
  * object file, NULL when there is none or it is stale, or an error.
  */
@@ -345,6 +408,8 @@ struct file *nfsc_cache_open(struct file *user_file, const struct nfsc_key *key,
 		goto out_dput;
 	}
 	file = nfsc_open_cache_file(user_file, flags, &path, sbi->mounter_cred);
+	if (!IS_ERR(file))
+		nfsc_cache_touch(sbi, &path);
 out_dput:
 	dput(path.dentry);
 out:
@@ -474,6 +539,63 @@ static int nfsc_cache_drop(struct nfsc_sb_info *sbi, const struct nfsc_key *key)
 	dput(dir);
 out:
 	nfsc_cache_end(sbi, old);
+	return err;
+}
+
+/*
+ * Evict the object @rel (nfsc_object_relname()) the daemon chose, unless
+ * it is in use: an open file or mmap of it holds a reference to its
+ * dentry, as does a lookup about to open it, so any reference but our
+ * own means -EBUSY. An open racing the unlink still reads a complete
+ * file, freed at its close. *@bytes: the space its blocks took.
+ */
+int nfsc_cache_cull(struct nfsc_sb_info *sbi, const char *rel, u64 *bytes,
+		    const char **why)
+{
+	struct dentry *dir, *victim;
+	const struct cred *old;
+	struct nfsc_key key;
+	int err;
+
+	*why = "not an object's name (ab/cd/<hex>)";
+	if (nfsc_parse_relname(rel, &key))
+		return -EINVAL;
+	*why = NULL;
+	err = nfsc_cache_begin(sbi, &old);
+	if (err)
+		return err;
+	dir = nfsc_object_dir(sbi, &key, false);
+	if (IS_ERR(dir)) {
+		err = PTR_ERR(dir);
+		goto out;
+	}
+	inode_lock_nested(d_inode(dir), I_MUTEX_PARENT);
+	victim = lookup_one_len(key.name, dir, strlen(key.name));
+	if (IS_ERR(victim)) {
+		err = PTR_ERR(victim);
+		goto out_unlock;
+	}
+	if (d_is_negative(victim)) {
+		err = -ENOENT;
+	} else if (!d_is_reg(victim)) {
+		*why = "not a regular file";
+		err = -EINVAL;
+	} else if (d_count(victim) > 1) {
+		*why = "the object is open";
+		err = -EBUSY;
+	} else {
+		*bytes = (u64)d_inode(victim)->i_blocks << 9;
+		err = vfs_unlink(nfsc_cache_idmap(sbi), d_inode(dir), victim,
+				 NULL);
+	}
+	dput(victim);
+out_unlock:
+	inode_unlock(d_inode(dir));
+	dput(dir);
+out:
+	nfsc_cache_end(sbi, old);
+	if (!err)
+		atomic64_inc(&sbi->stats.culled);
 	return err;
 }
 

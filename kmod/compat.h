@@ -84,6 +84,16 @@ static inline bool nfsc_nfs_has_read_delegation(struct inode *inode)
 #endif
 }
 
+/* Inode timestamps are read through accessors since 6.7. */
+static inline time64_t nfsc_inode_atime_sec(const struct inode *inode)
+{
+#ifdef NFSC_HAVE_INODE_TIME_ACCESSORS
+	return inode_get_atime_sec(inode);
+#else
+	return inode->i_atime.tv_sec;
+#endif
+}
+
 /* File lock fields moved into struct file_lock_core in 6.9. */
 #ifdef NFSC_HAVE_FILE_LOCK_CORE
 #define nfsc_fl_file(fl)	((fl)->c.flc_file)

@@ -518,6 +518,7 @@ int nfsc_fill_claim(u32 portid, u64 id, struct nfsc_claim *claim,
 	claim->size = snap.size;
 	claim->mount_id = req->sbi->id;
 	claim->path = kstrdup(req->path, GFP_KERNEL);
+	nfsc_object_relname(&req->key, claim->object, sizeof(claim->object));
 	nfsc_request_put(req);
 	nfsc_fill_kick();
 	return 0;

@@ -35,8 +35,11 @@ static const struct nla_policy nfsc_genl_policy[NFS_CACHEFS_A_MAX + 1] = {
 	[NFS_CACHEFS_A_CACHEDIR]	= { .type = NLA_NUL_STRING,
 					    .len = NFS_CACHEFS_PATH_MAX - 1 },
 	[NFS_CACHEFS_A_EVENT]		= { .type = NLA_U32 },
+	[NFS_CACHEFS_A_OBJECT]		= { .type = NLA_NUL_STRING,
+					    .len = NFS_CACHEFS_OBJECT_MAX - 1 },
 	/* Only ever sent by the kernel. */
 	[NFS_CACHEFS_A_STATS]		= { .type = NLA_REJECT },
+	[NFS_CACHEFS_A_VOLUME]		= { .type = NLA_REJECT },
 };
 
 static struct genl_family nfsc_genl_family;
@@ -54,6 +57,7 @@ static const atomic64_t *nfsc_stat_ptr(struct nfsc_sb_info *sbi, int type)
 	case NFS_CACHEFS_STAT_BYTES_LOWER:	return &sbi->stats.bytes_lower;
 	case NFS_CACHEFS_STAT_PENDING:		return &sbi->stats.pending;
 	case NFS_CACHEFS_STAT_FILLING:		return &sbi->stats.filling;
+	case NFS_CACHEFS_STAT_CULLED:		return &sbi->stats.culled;
 	default:				return NULL;
 	}
 }
@@ -66,7 +70,8 @@ static int nfsc_put_mount_stats(struct sk_buff *skb, struct nfsc_sb_info *sbi)
 
 	if (nla_put_u32(skb, NFS_CACHEFS_A_MOUNT_ID, sbi->id) ||
 	    nla_put_string(skb, NFS_CACHEFS_A_LOWERDIR, sbi->lowerdir) ||
-	    nla_put_string(skb, NFS_CACHEFS_A_CACHEDIR, sbi->cachedir))
+	    nla_put_string(skb, NFS_CACHEFS_A_CACHEDIR, sbi->cachedir) ||
+	    nla_put_string(skb, NFS_CACHEFS_A_VOLUME, sbi->volume_name))
 		return -EMSGSIZE;
 	nest = nla_nest_start(skb, NFS_CACHEFS_A_STATS);
 	if (!nest)
@@ -153,7 +158,8 @@ static int nfsc_put_claim(struct sk_buff *skb, u64 id,
 			      NFS_CACHEFS_A_PAD) ||
 	    nla_put_string(skb, NFS_CACHEFS_A_PATH, claim->path ?: "") ||
 	    nla_put_u32(skb, NFS_CACHEFS_A_SRC_FD, src_fd) ||
-	    nla_put_u32(skb, NFS_CACHEFS_A_DST_FD, dst_fd))
+	    nla_put_u32(skb, NFS_CACHEFS_A_DST_FD, dst_fd) ||
+	    nla_put_string(skb, NFS_CACHEFS_A_OBJECT, claim->object))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -264,9 +270,160 @@ static int nfsc_fill_done_doit(struct sk_buff *skb, struct genl_info *info)
 }
 
 /*
- * Reading counters is open to everyone, as the sysfs files are; the fill
- * protocol checks CAP_SYS_ADMIN itself (GENL_ADMIN_PERM is CAP_NET_ADMIN).
- * FILL_REQUEST and EVENT are only ever sent by the kernel.
+ * The mount @id, referenced (nfsc_mount_put()), or NULL. Its superblock
+ * stays active, so its cache does too, until the reference goes.
+ */
+static struct nfsc_sb_info *nfsc_mount_get(u32 id)
+{
+	struct nfsc_sb_info *sbi, *found = NULL;
+
+	mutex_lock(&nfsc_mounts_lock);
+	list_for_each_entry(sbi, &nfsc_mounts, mount_node) {
+		if (sbi->id == id && atomic_inc_not_zero(&sbi->sb->s_active)) {
+			found = sbi;
+			break;
+		}
+	}
+	mutex_unlock(&nfsc_mounts_lock);
+	return found;
+}
+
+static void nfsc_mount_put(struct nfsc_sb_info *sbi)
+{
+	deactivate_super(sbi->sb);
+}
+
+/* The mount a command's MOUNT_ID names, referenced; NULL: -ENODEV. */
+static struct nfsc_sb_info *nfsc_mount_of(struct genl_info *info)
+{
+	struct nlattr *id = info->attrs[NFS_CACHEFS_A_MOUNT_ID];
+	struct nfsc_sb_info *sbi = nfsc_mount_get(nla_get_u32(id));
+
+	if (!sbi)
+		NL_SET_ERR_MSG_ATTR(info->extack, id, "no such mount");
+	return sbi;
+}
+
+static int nfsc_cull_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nfsc_sb_info *sbi;
+	const char *why = NULL;
+	struct sk_buff *reply;
+	u64 bytes = 0;
+	void *hdr;
+	int err;
+
+	err = nfsc_check_admin(skb, info);
+	if (err)
+		return err;
+	if (GENL_REQ_ATTR_CHECK(info, NFS_CACHEFS_A_MOUNT_ID) ||
+	    GENL_REQ_ATTR_CHECK(info, NFS_CACHEFS_A_OBJECT))
+		return -EINVAL;
+	sbi = nfsc_mount_of(info);
+	if (!sbi)
+		return -ENODEV;
+	reply = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	err = -ENOMEM;
+	if (!reply)
+		goto out;
+	err = nfsc_cache_cull(sbi, nla_data(info->attrs[NFS_CACHEFS_A_OBJECT]),
+			      &bytes, &why);
+	if (err) {
+		nfsc_set_err(info, why);
+		nlmsg_free(reply);
+		goto out;
+	}
+	hdr = genlmsg_put_reply(reply, info, &nfsc_genl_family, 0,
+				NFS_CACHEFS_CMD_CULL);
+	if (!hdr || nla_put_u64_64bit(reply, NFS_CACHEFS_A_BYTES, bytes,
+				      NFS_CACHEFS_A_PAD)) {
+		/* The object is gone all the same. */
+		nlmsg_free(reply);
+		err = 0;
+		goto out;
+	}
+	genlmsg_end(reply, hdr);
+	err = genlmsg_reply(reply, info);
+out:
+	nfsc_mount_put(sbi);
+	return err;
+}
+
+/* SET: MOUNT_ID, KEY, VALUE; as writing the sysfs file. CAP_SYS_ADMIN. */
+static int nfsc_set_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nfsc_sb_info *sbi;
+	const char *why = NULL;
+	int err;
+
+	err = nfsc_check_admin(skb, info);
+	if (err)
+		return err;
+	if (GENL_REQ_ATTR_CHECK(info, NFS_CACHEFS_A_MOUNT_ID) ||
+	    GENL_REQ_ATTR_CHECK(info, NFS_CACHEFS_A_KEY) ||
+	    GENL_REQ_ATTR_CHECK(info, NFS_CACHEFS_A_VALUE))
+		return -EINVAL;
+	sbi = nfsc_mount_of(info);
+	if (!sbi)
+		return -ENODEV;
+	err = nfsc_tunable_set(sbi, nla_data(info->attrs[NFS_CACHEFS_A_KEY]),
+			       nla_data(info->attrs[NFS_CACHEFS_A_VALUE]), &why);
+	nfsc_set_err(info, why);
+	nfsc_mount_put(sbi);
+	return err;
+}
+
+/* GET: MOUNT_ID, KEY; the reply's VALUE is what sysfs shows. */
+static int nfsc_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nfsc_sb_info *sbi;
+	const char *why = NULL;
+	struct sk_buff *reply;
+	char *page;
+	void *hdr;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, NFS_CACHEFS_A_MOUNT_ID) ||
+	    GENL_REQ_ATTR_CHECK(info, NFS_CACHEFS_A_KEY))
+		return -EINVAL;
+	sbi = nfsc_mount_of(info);
+	if (!sbi)
+		return -ENODEV;
+	err = -ENOMEM;
+	page = (char *)__get_free_page(GFP_KERNEL);
+	if (!page)
+		goto out;
+	err = nfsc_tunable_get(sbi, nla_data(info->attrs[NFS_CACHEFS_A_KEY]),
+			       page, &why);
+	if (err) {
+		nfsc_set_err(info, why);
+		goto out_page;
+	}
+	err = -ENOMEM;
+	reply = genlmsg_new(NLMSG_DEFAULT_SIZE + strlen(page), GFP_KERNEL);
+	if (!reply)
+		goto out_page;
+	hdr = genlmsg_put_reply(reply, info, &nfsc_genl_family, 0,
+				NFS_CACHEFS_CMD_GET);
+	if (!hdr || nla_put_string(reply, NFS_CACHEFS_A_VALUE, page)) {
+		nlmsg_free(reply);
+		err = -EMSGSIZE;
+		goto out_page;
+	}
+	genlmsg_end(reply, hdr);
+	err = genlmsg_reply(reply, info);
+out_page:
+	free_page((unsigned long)page);
+out:
+	nfsc_mount_put(sbi);
+	return err;
+}
+
+/*
+ * Reading counters and tunables is open to everyone, as the sysfs files
+ * are; the fill protocol, CULL and SET check CAP_SYS_ADMIN themselves
+ * (GENL_ADMIN_PERM is CAP_NET_ADMIN). FILL_REQUEST and EVENT are only
+ * ever sent by the kernel.
  */
 static const struct genl_ops nfsc_genl_ops[] = {
 	{
@@ -280,6 +437,18 @@ static const struct genl_ops nfsc_genl_ops[] = {
 	{
 		.cmd	= NFS_CACHEFS_CMD_FILL_DONE,
 		.doit	= nfsc_fill_done_doit,
+	},
+	{
+		.cmd	= NFS_CACHEFS_CMD_CULL,
+		.doit	= nfsc_cull_doit,
+	},
+	{
+		.cmd	= NFS_CACHEFS_CMD_SET,
+		.doit	= nfsc_set_doit,
+	},
+	{
+		.cmd	= NFS_CACHEFS_CMD_GET,
+		.doit	= nfsc_get_doit,
 	},
 	{
 		.cmd	= NFS_CACHEFS_CMD_GET_STATS,

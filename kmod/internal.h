@@ -25,7 +25,8 @@
  *     -> lower inode i_rwsem (lock_rename() of the lower directories nests
  *        inside the VFS's lock_rename() of ours)
  *     -> sbi->cache_mutex (invalidation and commit of objects)
- *        -> cache directory i_rwsem
+ *        -> cache directory i_rwsem (also taken alone, by culling)
+ *     -> cache object i_rwsem (a hit's atime, nothing else held)
  *     -> nfsc_fill_lock (innermost)
  */
 #ifndef _NFS_CACHEFS_INTERNAL_H
@@ -79,6 +80,7 @@ struct nfsc_stats {
 	atomic64_t bytes_lower;		/* read from NFS */
 	atomic64_t pending;		/* requests waiting for the daemon */
 	atomic64_t filling;		/* requests claimed by the daemon */
+	atomic64_t culled;		/* objects the daemon evicted */
 };
 
 struct nfsc_sb_info {
@@ -95,6 +97,7 @@ struct nfsc_sb_info {
 	struct kobject kobj;
 	struct completion kobj_gone;
 	struct path volume;		/* <cachedir>/<volume key> */
+	char volume_name[2 * 16 + 1];	/* that key */
 	struct mutex cache_mutex;	/* orders invalidations and commits */
 	atomic_t nr_requests;		/* fill requests alive (fill.c) */
 	unsigned int nr_queued;		/* under nfsc_fill_lock */
@@ -229,6 +232,9 @@ int nfsc_cache_commit(struct nfsc_sb_info *sbi, const struct nfsc_key *key,
 		      struct file *tmpfile, const struct nfsc_attrs *a,
 		      const u8 *csum, size_t csum_len);
 void nfsc_invalidate(struct dentry *dentry);
+void nfsc_object_relname(const struct nfsc_key *key, char *buf, size_t len);
+int nfsc_cache_cull(struct nfsc_sb_info *sbi, const char *rel, u64 *bytes,
+		    const char **why);
 bool nfsc_is_cache_file(const struct file *real);
 
 /* fill.c */
@@ -238,6 +244,7 @@ struct nfsc_claim {
 	u64 size;
 	u32 mount_id;
 	char *path;
+	char object[NFS_CACHEFS_OBJECT_MAX];	/* its name once committed */
 };
 
 void nfsc_fill_miss(struct file *file, const struct nfsc_key *key,
@@ -261,6 +268,10 @@ void nfsc_sysfs_exit(void);
 int nfsc_sysfs_add(struct nfsc_sb_info *sbi);
 void nfsc_sysfs_del(struct nfsc_sb_info *sbi);
 void nfsc_tunables_default(struct nfsc_tunables *tun);
+int nfsc_tunable_set(struct nfsc_sb_info *sbi, const char *key,
+		     const char *value, const char **why);
+int nfsc_tunable_get(struct nfsc_sb_info *sbi, const char *key, char *page,
+		     const char **why);
 
 /* genl.c */
 int nfsc_genl_init(void);

@@ -207,6 +207,60 @@ static const struct attribute_group nfsc_mount_group = {
 	.attrs = nfsc_mount_attrs,
 };
 
+/* --- the same over netlink (SET, GET) ---------------------------------- */
+
+static struct nfsc_attr *nfsc_attr_by_name(const char *key)
+{
+	struct attribute **a;
+
+	for (a = nfsc_mount_attrs; *a; a++)
+		if (!strcmp((*a)->name, key))
+			return container_of(*a, struct nfsc_attr, attr);
+	return NULL;
+}
+
+/* Set the tunable @key as writing its sysfs file would. */
+int nfsc_tunable_set(struct nfsc_sb_info *sbi, const char *key,
+		     const char *value, const char **why)
+{
+	struct nfsc_attr *a = nfsc_attr_by_name(key);
+	ssize_t ret;
+
+	if (!a) {
+		*why = "no such tunable";
+		return -ENOENT;
+	}
+	if (!a->store) {
+		*why = "read-only";
+		return -EPERM;
+	}
+	ret = a->store(sbi, a, value);
+	if (ret < 0)
+		*why = "invalid value (see nfs_cachefs(5) for the range)";
+	return ret < 0 ? ret : 0;
+}
+
+/*
+ * The value of @key as its sysfs file shows it, without the newline, in
+ * @page (a whole page: sysfs_emit() wants one).
+ */
+int nfsc_tunable_get(struct nfsc_sb_info *sbi, const char *key, char *page,
+		     const char **why)
+{
+	struct nfsc_attr *a = nfsc_attr_by_name(key);
+	ssize_t len;
+
+	if (!a) {
+		*why = "no such tunable";
+		return -ENOENT;
+	}
+	len = a->show(sbi, a, page);
+	if (len < 0)
+		return len;
+	page[len && page[len - 1] == '\n' ? len - 1 : len] = '\0';
+	return 0;
+}
+
 /* --- stats/ ------------------------------------------------------------- */
 
 static ssize_t nfsc_show_stat(struct nfsc_sb_info *sbi,
@@ -237,6 +291,7 @@ static struct nfsc_attr nfsc_stat_pending =
 	NFSC_STAT("pending", stats.pending);
 static struct nfsc_attr nfsc_stat_filling =
 	NFSC_STAT("filling", stats.filling);
+static struct nfsc_attr nfsc_stat_culled = NFSC_STAT("culled", stats.culled);
 
 static struct attribute *nfsc_stats_attrs[] = {
 	&nfsc_stat_hits.attr,
@@ -248,6 +303,7 @@ static struct attribute *nfsc_stats_attrs[] = {
 	&nfsc_stat_bytes_lower.attr,
 	&nfsc_stat_pending.attr,
 	&nfsc_stat_filling.attr,
+	&nfsc_stat_culled.attr,
 	NULL,
 };
 

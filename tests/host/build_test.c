@@ -65,11 +65,27 @@ TEST_F(destdir, install_uninstall)
 	EXPECT_EQ(0755, st.st_mode & 07777);
 	EXPECT_EQ(0, nfsc_sh("grep -q '^updates/nfs_cachefs.ko:' %s/lib/modules/%s/modules.dep",
 			     self->dir, self->kver));
+	/* The unit runs the helper where it was installed. */
+	EXPECT_EQ(0, nfsc_sh("grep -qx 'ExecStart=/usr/local/sbin/nfscache-helper run' "
+			     "%s/usr/local/lib/systemd/system/nfscache-helper.service",
+			     self->dir));
+	EXPECT_EQ(0, nfsc_sh("grep -qx nfs_cachefs "
+			     "%s/usr/local/share/doc/nfs_cachefs/modules-load.d-nfs_cachefs.conf",
+			     self->dir));
+	EXPECT_EQ(0, nfsc_sh("test -s %s/usr/local/share/man/man8/nfscache-helper.8 && "
+			     "test -s %s/usr/local/share/man/man5/nfs_cachefs.5",
+			     self->dir, self->dir));
+	/* The example configuration is one the helper accepts. */
+	EXPECT_EQ(1, nfsc_sh("helper/nfscache-helper run --config "
+			     "%s/usr/local/share/doc/nfs_cachefs/nfscache-helper.conf.example 2>/dev/null",
+			     self->dir));
 
 	ASSERT_EQ(0, nfsc_sh_out(out, sizeof(out),
 				 "make -s uninstall DESTDIR=%s KVER=6.1",
 				 self->dir)) TH_LOG("%s", out);
 	EXPECT_NE(0, access(path, F_OK));
+	EXPECT_NE(0, nfsc_sh("test -e %s/usr/local/lib/systemd/system/nfscache-helper.service",
+			     self->dir));
 	EXPECT_NE(0, nfsc_sh("grep -q nfs_cachefs %s/lib/modules/%s/modules.dep",
 			     self->dir, self->kver));
 }

@@ -78,6 +78,8 @@ TEST(run_refuses_bad_options)
 	EXPECT_EQ(0, nfsc_sh_out(out, sizeof(out), HELPER " run --help"));
 	EXPECT_NE(NULL, strstr(out, "--max-inflight"));
 	EXPECT_NE(NULL, strstr(out, "--direct"));
+	EXPECT_NE(NULL, strstr(out, "--max-size"));
+	EXPECT_NE(NULL, strstr(out, "--cull-stop"));
 	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " run --max-inflight 0"));
 	EXPECT_NE(NULL, strstr(out, "--max-inflight: invalid value \"0\""));
 	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " run --max-inflight 5000"));
@@ -86,9 +88,61 @@ TEST(run_refuses_bad_options)
 	EXPECT_EQ(1, nfsc_sh_out(out, sizeof(out), HELPER " run --splice-threshold 0"));
 	EXPECT_EQ(NULL, strstr(out, "invalid value"));
 	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " run --pipe-size 12x"));
+	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " run --max-size 1T"));
+	EXPECT_NE(NULL, strstr(out, "--max-size: invalid value \"1T\""));
+	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " run --cull-run 100"));
+	/* stop < start < run, or nothing runs. */
+	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " run --cull-start 10"));
+	EXPECT_NE(NULL, strstr(out, "--cull-stop < --cull-start < --cull-run (3, 10, 10 given)"));
+	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " run --cull-stop 7"));
+	/* Valid: the run gets as far as the missing module. */
+	EXPECT_EQ(1, nfsc_sh_out(out, sizeof(out),
+				 HELPER " run --max-size 10G --cull-run 20 --cull-start 15 --cull-stop 5"));
+	EXPECT_EQ(NULL, strstr(out, "invalid value"));
 	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " run --bogus"));
 	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " run extra"));
 	EXPECT_NE(NULL, strstr(out, "unexpected argument \"extra\""));
+}
+
+/* run --config FILE: keys are the long options; an unknown one is named. */
+static int run_with_config(char *out, size_t len, const char *config,
+			   const char *args)
+{
+	const char *vg = nfsc_sh("command -v valgrind >/dev/null") ? "" : VALGRIND;
+	FILE *f = fopen("build/helper_cli_test.conf", "w");
+
+	if (!f || fputs(config, f) < 0 || fclose(f))
+		return -1;
+	return nfsc_sh_out(out, len, "%s" HELPER " run --config build/helper_cli_test.conf %s",
+			   vg, args);
+}
+
+TEST(run_reads_a_config_file)
+{
+	char out[4096];
+
+	/* Good keys and values: run gets as far as the missing module. */
+	EXPECT_EQ(1, run_with_config(out, sizeof(out),
+				     "# the cache\nmax-size = 10G\n\ndirect\nno-splice = no\n"
+				     "max-inflight=4  # comment\n", ""));
+	EXPECT_NE(NULL, strstr(out, "module is not loaded"));
+	EXPECT_EQ(2, run_with_config(out, sizeof(out), "max-size = 1G\nbogus = 1\n", ""));
+	EXPECT_NE(NULL, strstr(out, "helper_cli_test.conf:2: unknown key \"bogus\""));
+	EXPECT_EQ(2, run_with_config(out, sizeof(out), "help\n", ""));
+	EXPECT_EQ(2, run_with_config(out, sizeof(out), "max-size\n", ""));
+	EXPECT_NE(NULL, strstr(out, ":1: max-size needs a value"));
+	EXPECT_EQ(2, run_with_config(out, sizeof(out), "direct = maybe\n", ""));
+	EXPECT_NE(NULL, strstr(out, ":1: direct takes yes or no, not \"maybe\""));
+	EXPECT_EQ(2, run_with_config(out, sizeof(out), "max-inflight = 0\n", ""));
+	EXPECT_NE(NULL, strstr(out, "--max-inflight: invalid value \"0\""));
+	/* The command line wins: together the watermarks are valid. */
+	EXPECT_EQ(1, run_with_config(out, sizeof(out), "cull-start = 20\n", "--cull-run 30"));
+	EXPECT_EQ(NULL, strstr(out, "watermarks"));
+	EXPECT_EQ(2, run_with_config(out, sizeof(out), "cull-start = 20\n", ""));
+	EXPECT_NE(NULL, strstr(out, "(3, 20, 10 given)"));
+	EXPECT_EQ(1, nfsc_sh_out(out, sizeof(out), HELPER " run --config /nonexistent.conf"));
+	EXPECT_NE(NULL, strstr(out, "/nonexistent.conf: No such file or directory"));
+	unlink("build/helper_cli_test.conf");
 }
 
 TEST_HARNESS_MAIN

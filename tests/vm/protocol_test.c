@@ -62,6 +62,8 @@ TEST_F(proto, unprivileged_callers_are_refused)
 			_exit(12);
 		if (raw_cmd(self, NFS_CACHEFS_CMD_FILL_DONE, attrs, off, why) != -EPERM)
 			_exit(13);
+		if (raw_cmd(self, NFS_CACHEFS_CMD_CULL, attrs, off, why) != -EPERM)
+			_exit(14);
 		_exit(0);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &st, 0));

@@ -123,6 +123,63 @@ TEST_F(sysfs, stats_count_misses_and_lower_bytes)
 }
 
 /* nfscache-helper stats reads the same counters over netlink. */
+/* nfscache-helper set/get: the same tunables, the same checks, over netlink. */
+TEST_F(sysfs, helper_set_and_get_tunables)
+{
+	char out[8192], buf[64], want[PATH_MAX];
+	const char *id = strrchr(self->dir, '/') + 1;
+	int st;
+	pid_t pid;
+
+	/* The one mount there is, or the one --mount names. */
+	EXPECT_EQ(0, nfsc_sh("helper/nfscache-helper set max_pending=77 revalidate=ttl:500"));
+	EXPECT_EQ(77, nfsc_attr_num(self->dir, "max_pending"));
+	ASSERT_EQ(0, nfsc_attr_read(self->dir, "revalidate", buf, sizeof(buf)));
+	EXPECT_STREQ("ttl:500", buf);
+	EXPECT_EQ(0, nfsc_attr_write(self->dir, "min_size", "123"));
+	ASSERT_EQ(0, nfsc_sh_out(out, sizeof(out),
+				 "helper/nfscache-helper get --mount %s min_size revalidate", id));
+	EXPECT_STREQ("min_size=123\nrevalidate=ttl:500\n", out);
+
+	/* Refused as sysfs refuses, the old value kept, the kernel's reason said. */
+	EXPECT_EQ(1, nfsc_sh_out(out, sizeof(out), "helper/nfscache-helper set max_pending=0"));
+	EXPECT_NE(NULL, strstr(out, "set: max_pending=0: Invalid argument: invalid value"));
+	EXPECT_EQ(77, nfsc_attr_num(self->dir, "max_pending"));
+	EXPECT_EQ(1, nfsc_sh_out(out, sizeof(out), "helper/nfscache-helper set max_size=10"));
+	EXPECT_NE(NULL, strstr(out, "invalid value"));	/* below min_size */
+	EXPECT_EQ(1, nfsc_sh_out(out, sizeof(out), "helper/nfscache-helper set bogus=1"));
+	EXPECT_NE(NULL, strstr(out, "set: bogus=1: No such file or directory: no such tunable"));
+	EXPECT_EQ(1, nfsc_sh_out(out, sizeof(out), "helper/nfscache-helper set lowerdir=/x"));
+	EXPECT_NE(NULL, strstr(out, "read-only"));
+	EXPECT_EQ(1, nfsc_sh_out(out, sizeof(out), "helper/nfscache-helper get --mount 9999 enabled"));
+	EXPECT_NE(NULL, strstr(out, "no such mount"));
+	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), "helper/nfscache-helper set enabled"));
+
+	/* Everything, as JSON. */
+	ASSERT_EQ(0, nfsc_sh_out(out, sizeof(out), "helper/nfscache-helper get --json"));
+	snprintf(want, sizeof(want), "{\"mount\": %s, \"tunables\": {\"enabled\": \"1\", ", id);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
+	snprintf(want, sizeof(want), "\"lowerdir\": \"%s\"", nfsc_env("NFSC_NFS"));
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
+	EXPECT_EQ(0, nfsc_sh("helper/nfscache-helper get --json | python3 -m json.tool > /dev/null"));
+
+	/* Reading is open to everyone, setting is root's. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+			_exit(100);
+		if (nfsc_sh("helper/nfscache-helper get max_pending | grep -qx max_pending=77"))
+			_exit(101);
+		_exit(nfsc_sh("helper/nfscache-helper set max_pending=5 2>&1 |"
+			      " grep -q 'Operation not permitted: needs CAP_SYS_ADMIN'"));
+	}
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	ASSERT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(0, WEXITSTATUS(st));
+	EXPECT_EQ(77, nfsc_attr_num(self->dir, "max_pending"));
+}
+
 TEST_F(sysfs, helper_stats_match_sysfs)
 {
 	char out[8192], want[256], id[16];

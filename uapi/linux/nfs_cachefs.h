@@ -12,6 +12,12 @@
  *       The fill protocol: DAEMON_REGISTER, FILL_REQUEST, FILL_CLAIM,
  *       FILL_DONE (CAP_SYS_ADMIN, see each command below), and the cache
  *       object record struct nfs_cachefs_record, version 1.
+ *   2 - culling: CULL (CAP_SYS_ADMIN) removes an object the daemon chose,
+ *       refused with -EBUSY while it is open; FILL_CLAIM's reply and the
+ *       GET_STATS dump name objects and volumes (OBJECT, VOLUME); the
+ *       CULLED counter. A hit sets its object's atime to now when it is a
+ *       second or more behind: the daemon's recency, whatever relatime says.
+ *       SET and GET: the per-mount tunables, as in sysfs.
  *
  * Numbers in this file are ABI: never renumber, only append.
  */
@@ -24,7 +30,7 @@
 #define NFS_CACHEFS_SUPER_MAGIC		0x6e667363	/* "nfsc", statfs f_type */
 
 #define NFS_CACHEFS_GENL_NAME		"nfs_cachefs"
-#define NFS_CACHEFS_GENL_VERSION	1
+#define NFS_CACHEFS_GENL_VERSION	2
 
 /*
  * Extended attribute holding the validity record of a cache object. Its
@@ -47,17 +53,26 @@
  * @NFS_CACHEFS_CMD_FILL_CLAIM: daemon takes a request (REQUEST_ID). The
  *	reply carries REQUEST_ID, MOUNT_ID, SIZE (copy exactly this many
  *	bytes), PATH, SRC_FD (the NFS file, read-only) and DST_FD (an unnamed
- *	file in the cache), both installed O_CLOEXEC in the calling process.
+ *	file in the cache), both installed O_CLOEXEC in the calling process,
+ *	and OBJECT, the name the object will have once committed.
  * @NFS_CACHEFS_CMD_FILL_DONE: daemon reports the end of a fill:
  *	REQUEST_ID, STATUS (0 or -errno), BYTES, optional CHECKSUM. The
  *	kernel verifies and commits the object, or discards it and says why.
  * @NFS_CACHEFS_CMD_INVALIDATE: drop the cache object of a file
  * @NFS_CACHEFS_CMD_PREFETCH: queue a fill for a file given by fd
- * @NFS_CACHEFS_CMD_CULL: remove an object chosen by the daemon
- * @NFS_CACHEFS_CMD_GET_STATS: read the counters of a mount
+ * @NFS_CACHEFS_CMD_CULL: remove an object chosen by the daemon: MOUNT_ID,
+ *	OBJECT. -EBUSY while it is open (or being opened), -ENOENT when it is
+ *	gone, -EINVAL for a name that is not an object's. The reply's BYTES
+ *	is the space its blocks took.
+ * @NFS_CACHEFS_CMD_GET_STATS: read the counters of a mount: a dump of
+ *	every mount (MOUNT_ID, LOWERDIR, CACHEDIR, VOLUME, nested STATS)
  * @NFS_CACHEFS_CMD_GET_MOUNTS: list mounts (dump)
- * @NFS_CACHEFS_CMD_SET: set a per-mount tunable
- * @NFS_CACHEFS_CMD_GET: read a per-mount tunable
+ * @NFS_CACHEFS_CMD_SET: set a per-mount tunable: MOUNT_ID, KEY (its sysfs
+ *	file's name), VALUE (as written there). CAP_SYS_ADMIN. -ENOENT for
+ *	an unknown KEY, -EPERM for a read-only one, -EINVAL for a value
+ *	sysfs would refuse.
+ * @NFS_CACHEFS_CMD_GET: read a per-mount tunable: MOUNT_ID, KEY; the
+ *	reply's VALUE is what its sysfs file shows, without the newline
  * @NFS_CACHEFS_CMD_EVENT: monitor group notification
  */
 enum nfs_cachefs_cmd {
@@ -100,6 +115,11 @@ enum nfs_cachefs_cmd {
  * @NFS_CACHEFS_A_LOWERDIR: string, the mount's lower directory
  * @NFS_CACHEFS_A_CACHEDIR: string, the mount's cache directory
  * @NFS_CACHEFS_A_EVENT: u32, enum nfs_cachefs_event
+ * @NFS_CACHEFS_A_OBJECT: string, an object's name in its volume directory,
+ *	"ab/cd/<name>" (two levels of two lowercase hex digits, then
+ *	lowercase hex, or 'h' and hex)
+ * @NFS_CACHEFS_A_VOLUME: string, the mount's volume directory: where its
+ *	objects live, CACHEDIR/VOLUME/OBJECT
  */
 enum nfs_cachefs_attr {
 	NFS_CACHEFS_A_UNSPEC,
@@ -120,6 +140,8 @@ enum nfs_cachefs_attr {
 	NFS_CACHEFS_A_LOWERDIR,
 	NFS_CACHEFS_A_CACHEDIR,
 	NFS_CACHEFS_A_EVENT,
+	NFS_CACHEFS_A_OBJECT,
+	NFS_CACHEFS_A_VOLUME,
 
 	__NFS_CACHEFS_A_MAX,
 };
@@ -142,6 +164,7 @@ enum nfs_cachefs_stat {
 	NFS_CACHEFS_STAT_BYTES_LOWER,
 	NFS_CACHEFS_STAT_PENDING,
 	NFS_CACHEFS_STAT_FILLING,
+	NFS_CACHEFS_STAT_CULLED,
 
 	__NFS_CACHEFS_STAT_MAX,
 };
@@ -153,6 +176,7 @@ enum nfs_cachefs_stat {
 #define NFS_CACHEFS_CHECKSUM_MAX	64
 #define NFS_CACHEFS_KEY_MAX		64
 #define NFS_CACHEFS_VALUE_MAX		256
+#define NFS_CACHEFS_OBJECT_MAX		256	/* with its NUL */
 
 /*
  * Validity record of a cache object: the value of NFS_CACHEFS_XATTR,

@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host test: nfscache-helper's cache index and culling policy (helper/
+ * cull.c) on a directory laid out as a cache volume, with the kernel's
+ * side stubbed: the mount list names the directory, CULL unlinks the file
+ * unless the test says it is open. Indexing (what is an object, its size
+ * on disk), least recently opened first, an atime that moved since the
+ * index, open objects kept, the cap with fills in flight, objects added
+ * and replaced. Built with ASan/UBSan; each test ends with a leak check.
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <sanitizer/lsan_interface.h>
+#include <sys/stat.h>
+
+#include "../lib/nfsc_test.h"
+#include "../../helper/cull.h"
+#include "../../helper/nl.h"
+#include "kselftest_harness.h"
+
+/* --- the kernel, stubbed ------------------------------------------------ */
+
+static char cache_dir[PATH_MAX];
+static const char *open_object;		/* CULL refuses it: -EBUSY */
+static char culled[16][64];
+static int nr_culled;
+
+int nfsc_nl_dump_stats(nfsc_mount_stats_fn fn, void *arg)
+{
+	struct nfsc_mount_stats *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return -ENOMEM;
+	m->id = 7;
+	snprintf(m->cachedir, sizeof(m->cachedir), "%s", cache_dir);
+	snprintf(m->volume, sizeof(m->volume), "vol");
+	fn(m, arg);
+	free(m);
+	return 0;
+}
+
+int nfsc_chan_cull(struct nfsc_chan *ch, uint32_t mount_id,
+		   const char *object, uint64_t *bytes)
+{
+	char path[PATH_MAX * 2];
+	struct stat st;
+
+	(void)ch;
+	if (mount_id != 7)
+		return -ENODEV;
+	if (open_object && !strcmp(object, open_object))
+		return -EBUSY;
+	snprintf(path, sizeof(path), "%s/vol/%s", cache_dir, object);
+	if (stat(path, &st) || unlink(path))
+		return -errno;
+	*bytes = st.st_blocks * 512;
+	if (nr_culled < 16)
+		snprintf(culled[nr_culled++], sizeof(culled[0]), "%s", object);
+	return 0;
+}
+
+const char *nfsc_chan_why(const struct nfsc_chan *ch)
+{
+	(void)ch;
+	return "";
+}
+
+/* --- the volume --------------------------------------------------------- */
+
+/* An object of @kib KiB at "ab/cd/name" in the volume, last opened at @atime. */
+static int make_object(const char *rel, int kib, time_t atime)
+{
+	char path[PATH_MAX * 2], buf[1024];
+	struct timespec ts[2] = { { .tv_sec = atime }, { .tv_nsec = UTIME_OMIT } };
+	int fd, i;
+
+	snprintf(path, sizeof(path), "%s/vol/%s", cache_dir, rel);
+	if (nfsc_sh("mkdir -p \"$(dirname '%s')\"", path))
+		return -1;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0)
+		return -1;
+	memset(buf, 'x', sizeof(buf));
+	for (i = 0; i < kib; i++)
+		if (write(fd, buf, sizeof(buf)) != sizeof(buf))
+			break;
+	if (fsync(fd) || close(fd) || i != kib)
+		return -1;
+	return utimensat(AT_FDCWD, path, ts, 0);
+}
+
+static long long disk_bytes(const char *rel)
+{
+	char path[PATH_MAX * 2];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/vol/%s", cache_dir, rel);
+	return stat(path, &st) ? -1 : (long long)st.st_blocks * 512;
+}
+
+static bool exists(const char *rel)
+{
+	return disk_bytes(rel) >= 0;
+}
+
+FIXTURE(cull) {
+	struct nfsc_cull_opts opts;
+};
+
+FIXTURE_SETUP(cull)
+{
+	snprintf(cache_dir, sizeof(cache_dir), "/tmp/nfsc-cull-XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(cache_dir));
+	ASSERT_EQ(0, nfsc_sh("mkdir %s/vol", cache_dir));
+	open_object = NULL;
+	nr_culled = 0;
+	/* Watermarks that a test machine's disk never trips. */
+	self->opts = (struct nfsc_cull_opts){ .run = 2, .start = 1, .stop = 0 };
+	ASSERT_EQ(0, make_object("0a/01/0001", 64, 1000));
+	ASSERT_EQ(0, make_object("0b/02/0002", 64, 2000));
+	ASSERT_EQ(0, make_object("0c/03/h0003", 64, 3000));
+}
+
+FIXTURE_TEARDOWN(cull)
+{
+	nfsc_sh("rm -rf %s", cache_dir);
+}
+
+static struct nfsc_cache *indexed(struct __test_metadata *_metadata,
+				  const struct nfsc_cull_opts *opts)
+{
+	struct nfsc_cache *c = nfsc_cache_new(opts, NULL);
+
+	EXPECT_NE(NULL, c);
+	if (c)
+		EXPECT_EQ(0, nfsc_cache_sync_mounts(c));
+	return c;
+}
+
+TEST_F(cull, index_counts_objects_and_their_space)
+{
+	struct nfsc_cache_usage u;
+	struct nfsc_cache *c;
+
+	/* Not objects: outside the two fan levels, dot files, other names. */
+	ASSERT_EQ(0, make_object("0a/01/.tmp", 4, 1));
+	ASSERT_EQ(0, nfsc_sh("touch %s/vol/stray && mkdir -p %s/vol/zz/01 %s/vol/0a/01/dir",
+			     cache_dir, cache_dir, cache_dir));
+	ASSERT_EQ(0, make_object("zz/01/0009", 4, 1));
+	ASSERT_EQ(0, make_object("0A/01/0009", 4, 1));
+
+	c = indexed(_metadata, &self->opts);
+	ASSERT_NE(NULL, c);
+	EXPECT_TRUE(nfsc_cache_knows(c, 7));
+	EXPECT_FALSE(nfsc_cache_knows(c, 8));
+	nfsc_cache_usage(c, &u);
+	EXPECT_EQ(3, u.objects);
+	EXPECT_EQ(disk_bytes("0a/01/0001") + disk_bytes("0b/02/0002") +
+		  disk_bytes("0c/03/h0003"), (long long)u.bytes);
+	EXPECT_EQ(0, nfsc_cache_cull(c));	/* no cap */
+	nfsc_cache_free(c);
+	EXPECT_EQ(0, __lsan_do_recoverable_leak_check());
+}
+
+TEST_F(cull, cap_culls_the_least_recently_opened)
+{
+	struct nfsc_cache_usage u;
+	struct nfsc_cache *c;
+
+	self->opts.max_size = disk_bytes("0b/02/0002") + disk_bytes("0c/03/h0003");
+	c = indexed(_metadata, &self->opts);
+	ASSERT_NE(NULL, c);
+	EXPECT_EQ(1, nfsc_cache_cull(c));
+	ASSERT_EQ(1, nr_culled);
+	EXPECT_STREQ("0a/01/0001", culled[0]);
+	nfsc_cache_usage(c, &u);
+	EXPECT_EQ(2, u.objects);
+	EXPECT_GE(self->opts.max_size, u.bytes);
+	EXPECT_EQ(1, u.culled);
+	nfsc_cache_free(c);
+	EXPECT_EQ(0, __lsan_do_recoverable_leak_check());
+}
+
+TEST_F(cull, an_object_opened_since_the_index_is_kept)
+{
+	struct timespec ts[2] = { { .tv_sec = 5000 }, { .tv_nsec = UTIME_OMIT } };
+	char path[PATH_MAX * 2];
+	struct nfsc_cache *c;
+
+	self->opts.max_size = 2 * disk_bytes("0a/01/0001");
+	c = indexed(_metadata, &self->opts);
+	ASSERT_NE(NULL, c);
+	/* A hit on the oldest after the index: the next oldest goes. */
+	snprintf(path, sizeof(path), "%s/vol/0a/01/0001", cache_dir);
+	ASSERT_EQ(0, utimensat(AT_FDCWD, path, ts, 0));
+	EXPECT_EQ(1, nfsc_cache_cull(c));
+	ASSERT_EQ(1, nr_culled);
+	EXPECT_STREQ("0b/02/0002", culled[0]);
+	EXPECT_TRUE(exists("0a/01/0001"));
+	nfsc_cache_free(c);
+	EXPECT_EQ(0, __lsan_do_recoverable_leak_check());
+}
+
+TEST_F(cull, open_objects_are_kept)
+{
+	struct nfsc_cache *c;
+
+	self->opts.max_size = 2 * disk_bytes("0a/01/0001");
+	open_object = "0a/01/0001";
+	c = indexed(_metadata, &self->opts);
+	ASSERT_NE(NULL, c);
+	EXPECT_EQ(1, nfsc_cache_cull(c));
+	EXPECT_STREQ("0b/02/0002", culled[0]);
+	EXPECT_TRUE(exists("0a/01/0001"));
+	nfsc_cache_free(c);
+	EXPECT_EQ(0, __lsan_do_recoverable_leak_check());
+}
+
+TEST_F(cull, room_for_a_fill_counts_those_in_flight)
+{
+	long long one = disk_bytes("0a/01/0001");
+	struct nfsc_cache_usage u;
+	struct nfsc_cache *c;
+
+	self->opts.max_size = 4 * one;
+	c = indexed(_metadata, &self->opts);
+	ASSERT_NE(NULL, c);
+	/* Room for one more as it is; with one in flight, one must go. */
+	EXPECT_EQ(0, nfsc_cache_make_room(c, 7, one, 0));
+	EXPECT_EQ(0, nr_culled);
+	EXPECT_EQ(0, nfsc_cache_make_room(c, 7, one, one));
+	EXPECT_EQ(1, nr_culled);
+	/* Larger than the cap: never. */
+	EXPECT_EQ(-EFBIG, nfsc_cache_make_room(c, 7, 4 * one + 1, 0));
+	/* Nothing more can go: all that is left is open. */
+	open_object = "0c/03/h0003";
+	EXPECT_EQ(0, nfsc_cache_make_room(c, 7, 3 * one, 0));
+	EXPECT_EQ(2, nr_culled);
+	EXPECT_EQ(-ENOSPC, nfsc_cache_make_room(c, 7, 4 * one, 0));
+	nfsc_cache_usage(c, &u);
+	EXPECT_EQ(1, u.objects);
+	nfsc_cache_free(c);
+	EXPECT_EQ(0, __lsan_do_recoverable_leak_check());
+}
+
+TEST_F(cull, added_objects_count_once)
+{
+	long long one = disk_bytes("0a/01/0001");
+	struct nfsc_cache_usage u;
+	struct nfsc_cache *c;
+
+	c = indexed(_metadata, &self->opts);
+	ASSERT_NE(NULL, c);
+	ASSERT_EQ(0, make_object("0d/04/0004", 64, 4000));
+	nfsc_cache_added(c, 7, "0d/04/0004", one);
+	/* A refill replaces the object of the same name. */
+	nfsc_cache_added(c, 7, "0a/01/0001", 2 * one);
+	nfsc_cache_added(c, 8, "0e/05/0005", one);	/* no such mount */
+	nfsc_cache_usage(c, &u);
+	EXPECT_EQ(4, u.objects);
+	EXPECT_EQ(5 * one, (long long)u.bytes);
+	nfsc_cache_free(c);
+	EXPECT_EQ(0, __lsan_do_recoverable_leak_check());
+}
+
+TEST_HARNESS_MAIN
