@@ -11,6 +11,7 @@
 
 #include "daemon.h"
 #include "json.h"
+#include "monitor.h"
 #include "nl.h"
 #include "tunables.h"
 
@@ -21,6 +22,7 @@ static void usage(FILE *out)
 		"       nfscache-helper run [OPTION]...\n"
 		"       nfscache-helper stats [--json]\n"
 		"       nfscache-helper cull [OPTION]...\n"
+		"       nfscache-helper monitor [--json]\n"
 		"       nfscache-helper set [--mount ID] KEY=VALUE...\n"
 		"       nfscache-helper get [--mount ID] [--json] [KEY...]\n"
 		"Fill daemon and control tool for the nfs_cachefs module.\n"
@@ -33,6 +35,7 @@ static void usage(FILE *out)
 		"  run            the fill daemon (see run --help)\n"
 		"  stats [--json] every counter of every nfs_cachefs mount\n"
 		"  cull           cull the cache to its limits now (see cull --help)\n"
+		"  monitor        the kernel's events as they happen, one line each\n"
 		"  set, get       a mount's tunables, as in sysfs (see set --help)\n"
 		"\n"
 		"Exit status: 0 on success, 1 on failure, 2 on bad usage.\n");
@@ -154,6 +157,8 @@ int main(int argc, char **argv)
 		return cmd_stats(argc - optind, argv + optind);
 	if (optind < argc && !strcmp(argv[optind], "cull"))
 		return cmd_cull(argc - optind, argv + optind);
+	if (optind < argc && !strcmp(argv[optind], "monitor"))
+		return cmd_monitor(argc - optind, argv + optind);
 	if (optind < argc && !strcmp(argv[optind], "set"))
 		return cmd_set(argc - optind, argv + optind);
 	if (optind < argc && !strcmp(argv[optind], "get"))

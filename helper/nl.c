@@ -166,6 +166,95 @@ int nfsc_nl_dump_stats(nfsc_mount_stats_fn fn, void *arg)
 	return ctx.error;
 }
 
+struct monitor_ctx {
+	nfsc_event_fn fn;
+	void *arg;
+};
+
+static void nla_copy_str(char *dst, size_t len, struct nlattr *a)
+{
+	if (a)
+		nla_strlcpy(dst, a, len);
+	else
+		dst[0] = '\0';
+}
+
+static uint64_t nla_u64_or_0(struct nlattr *a)
+{
+	return a ? nla_get_u64(a) : 0;
+}
+
+static int parse_event(struct nl_msg *msg, void *data)
+{
+	struct nlattr *tb[NFS_CACHEFS_A_MAX + 1];
+	struct monitor_ctx *ctx = data;
+	struct genlmsghdr *ghdr;
+	struct nfsc_event *ev;
+
+	if (!genlmsg_valid_hdr(nlmsg_hdr(msg), 0))
+		return NL_SKIP;
+	ghdr = nlmsg_data(nlmsg_hdr(msg));
+	if (ghdr->cmd != NFS_CACHEFS_CMD_EVENT ||
+	    genlmsg_parse(nlmsg_hdr(msg), 0, tb, NFS_CACHEFS_A_MAX, NULL) < 0 ||
+	    !tb[NFS_CACHEFS_A_EVENT])
+		return NL_SKIP;
+	ev = calloc(1, sizeof(*ev));
+	if (!ev)
+		return NL_SKIP;
+	ev->type = nla_get_u32(tb[NFS_CACHEFS_A_EVENT]);
+	ev->mount_id = tb[NFS_CACHEFS_A_MOUNT_ID] ?
+		       nla_get_u32(tb[NFS_CACHEFS_A_MOUNT_ID]) : 0;
+	ev->request_id = nla_u64_or_0(tb[NFS_CACHEFS_A_REQUEST_ID]);
+	ev->size = nla_u64_or_0(tb[NFS_CACHEFS_A_SIZE]);
+	ev->bytes = nla_u64_or_0(tb[NFS_CACHEFS_A_BYTES]);
+	ev->duration_ns = nla_u64_or_0(tb[NFS_CACHEFS_A_DURATION_NS]);
+	ev->status = tb[NFS_CACHEFS_A_STATUS] ?
+		     (int32_t)nla_get_u32(tb[NFS_CACHEFS_A_STATUS]) : 0;
+	nla_copy_str(ev->path, sizeof(ev->path), tb[NFS_CACHEFS_A_PATH]);
+	nla_copy_str(ev->object, sizeof(ev->object), tb[NFS_CACHEFS_A_OBJECT]);
+	nla_copy_str(ev->reason, sizeof(ev->reason), tb[NFS_CACHEFS_A_REASON]);
+	ctx->fn(ev, ctx->arg);
+	free(ev);
+	return NL_OK;
+}
+
+int nfsc_nl_monitor(nfsc_event_fn fn, void (*joined)(void *arg), void *arg)
+{
+	struct monitor_ctx ctx = { .fn = fn, .arg = arg };
+	struct nl_sock *sk = NULL;
+	int family, grp, ret;
+
+	ret = open_family(&sk, &family);
+	if (ret < 0)
+		return ret;
+	ret = genl_ctrl_resolve_grp(sk, NFS_CACHEFS_GENL_NAME,
+				    NFS_CACHEFS_GENL_MCGRP_MONITOR);
+	if (ret < 0)
+		goto out;
+	grp = ret;
+	nl_socket_disable_seq_check(sk);
+	ret = nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, parse_event, &ctx);
+	if (ret >= 0)
+		ret = nl_socket_add_membership(sk, grp);
+	if (ret < 0)
+		goto out;
+	/* Bursts (a tree filled at once) need room; an overrun is said. */
+	nl_socket_set_buffer_size(sk, 8 << 20, 0);
+	joined(arg);
+	for (;;) {
+		ret = nl_recvmsgs_default(sk);
+		if (ret == -NLE_NOMEM) {
+			fprintf(stderr, "nfscache-helper: monitor: events lost (receive buffer overrun)\n");
+			continue;
+		}
+		if (ret < 0 && ret != -NLE_INTR)
+			break;
+	}
+out:
+	nl_socket_free(sk);
+	return nlerr_to_errno(ret);
+}
+
 int nfsc_nl_family_info(struct nfsc_family_info *info)
 {
 	struct nl_cache *cache = NULL;

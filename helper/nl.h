@@ -27,6 +27,28 @@ typedef void (*nfsc_mount_stats_fn)(const struct nfsc_mount_stats *m,
 /* Every mount's counters (GET_STATS dump), one callback each. 0 or -errno. */
 int nfsc_nl_dump_stats(nfsc_mount_stats_fn fn, void *arg);
 
+/* One event of the monitor group (NFS_CACHEFS_CMD_EVENT). */
+struct nfsc_event {
+	uint32_t type;				/* enum nfs_cachefs_event */
+	uint32_t mount_id;
+	uint64_t request_id;
+	uint64_t size;
+	uint64_t bytes;
+	uint64_t duration_ns;
+	int32_t status;
+	char path[NFS_CACHEFS_PATH_MAX];
+	char object[NFS_CACHEFS_OBJECT_MAX];
+	char reason[256];
+};
+
+typedef void (*nfsc_event_fn)(const struct nfsc_event *ev, void *arg);
+
+/*
+ * Join the monitor group (CAP_SYS_ADMIN: -EPERM otherwise), call @joined
+ * once, then hand every event to @fn; returns only on an error (-errno).
+ */
+int nfsc_nl_monitor(nfsc_event_fn fn, void (*joined)(void *arg), void *arg);
+
 /* The name of a counter, as in sysfs stats/. */
 const char *nfsc_stat_name(int type);
 

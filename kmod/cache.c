@@ -374,6 +374,20 @@ static void nfsc_cache_touch(struct nfsc_sb_info *sbi, const struct path *path)
 	mnt_drop_write(path->mnt);
 }
 
+/* Out of line: the name's buffer is on the open path's stack only here. */
+static noinline void nfsc_report_stale(struct nfsc_sb_info *sbi,
+				       const struct nfsc_key *key)
+{
+	char rel[NFS_CACHEFS_OBJECT_MAX];
+
+	atomic64_inc(&sbi->stats.stale);
+	nfsc_object_relname(key, rel, sizeof(rel));
+	nfsc_genl_event(&(struct nfsc_event){
+		.type = NFS_CACHEFS_EVENT_STALE, .mount_id = sbi->id,
+		.object = rel,
+	});
+}
+
 /*
  * Open the object of @key for @user_file if it is current for @a: the
  * object file, NULL when there is none or it is stale, or an error.
@@ -403,7 +417,7 @@ struct file *nfsc_cache_open(struct file *user_file, const struct nfsc_key *key,
 	if (len != sizeof(rec) || !nfsc_record_matches(&rec, key, a) ||
 	    i_size_read(d_inode(path.dentry)) != a->size) {
 		/* Replaced by the next fill, or culled. */
-		atomic64_inc(&sbi->stats.stale);
+		nfsc_report_stale(sbi, key);
 		file = NULL;
 		goto out_dput;
 	}
@@ -594,9 +608,14 @@ out_unlock:
 	dput(dir);
 out:
 	nfsc_cache_end(sbi, old);
-	if (!err)
-		atomic64_inc(&sbi->stats.culled);
-	return err;
+	if (err)
+		return err;
+	atomic64_inc(&sbi->stats.culled);
+	nfsc_genl_event(&(struct nfsc_event){
+		.type = NFS_CACHEFS_EVENT_CULL, .mount_id = sbi->id,
+		.object = rel, .bytes = *bytes,
+	});
+	return 0;
 }
 
 /*

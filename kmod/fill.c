@@ -51,6 +51,7 @@ struct nfsc_request {
 	struct file *tmpfile;		/* our own reference to the object */
 	loff_t progress;		/* its size when the reaper last looked */
 	struct nfsc_attrs snap;		/* NFS file when the copy started */
+	u64 claimed_ns;			/* ktime_get_ns() at the claim */
 	u32 inval_gen;
 	char *path;			/* for logs */
 };
@@ -245,8 +246,14 @@ void nfsc_fill_miss(struct file *file, const struct nfsc_key *key,
 	ni->req = req;
 	sbi->nr_queued++;
 	atomic64_inc(&sbi->stats.pending);
+	kref_get(&req->ref);	/* for the event: a fill may end it meanwhile */
 	spin_unlock(&nfsc_fill_lock);
 
+	nfsc_genl_event(&(struct nfsc_event){
+		.type = NFS_CACHEFS_EVENT_MISS, .mount_id = sbi->id,
+		.request_id = req->id, .size = size, .path = req->path,
+	});
+	nfsc_request_put(req);
 	nfsc_reaper_arm();
 	nfsc_fill_kick();
 }
@@ -297,9 +304,16 @@ static void nfsc_fill_drop_if(bool (*pred)(struct nfsc_request *req,
 	while (!list_empty(&dead)) {
 		req = list_first_entry(&dead, struct nfsc_request, node);
 		list_del_init(&req->node);
-		if (failed)
+		if (failed) {
 			pr_warn_ratelimited("fill %llu of %s timed out\n",
 					    req->id, req->path);
+			nfsc_genl_event(&(struct nfsc_event){
+				.type = NFS_CACHEFS_EVENT_FAIL,
+				.mount_id = req->sbi->id, .request_id = req->id,
+				.size = req->size, .path = req->path,
+				.status = -ETIMEDOUT, .reason = "timed out",
+			});
+		}
 		nfsc_request_put(req);
 	}
 }
@@ -511,7 +525,13 @@ int nfsc_fill_claim(u32 portid, u64 id, struct nfsc_claim *claim,
 	req->tmpfile = get_file(dst);
 	req->snap = snap;
 	req->inval_gen = inval_gen;
+	req->claimed_ns = ktime_get_ns();
 	spin_unlock(&nfsc_fill_lock);
+
+	nfsc_genl_event(&(struct nfsc_event){
+		.type = NFS_CACHEFS_EVENT_CLAIM, .mount_id = req->sbi->id,
+		.request_id = req->id, .size = snap.size, .path = req->path,
+	});
 
 	claim->src = src;
 	claim->dst = dst;
@@ -647,6 +667,13 @@ int nfsc_fill_done(u32 portid, u64 id, int status, u64 bytes,
 	}
 	atomic64_inc(err ? &req->sbi->stats.fills_failed :
 		     &req->sbi->stats.fills_ok);
+	nfsc_genl_event(&(struct nfsc_event){
+		.type = err ? NFS_CACHEFS_EVENT_FAIL : NFS_CACHEFS_EVENT_DONE,
+		.mount_id = req->sbi->id, .request_id = req->id,
+		.size = req->snap.size, .bytes = bytes,
+		.duration_ns = ktime_get_ns() - req->claimed_ns,
+		.status = err, .path = req->path, .reason = err ? *why : NULL,
+	});
 
 	spin_lock(&nfsc_fill_lock);
 	if (ni->req == req)

@@ -40,6 +40,8 @@ static const struct nla_policy nfsc_genl_policy[NFS_CACHEFS_A_MAX + 1] = {
 	/* Only ever sent by the kernel. */
 	[NFS_CACHEFS_A_STATS]		= { .type = NLA_REJECT },
 	[NFS_CACHEFS_A_VOLUME]		= { .type = NLA_REJECT },
+	[NFS_CACHEFS_A_DURATION_NS]	= { .type = NLA_REJECT },
+	[NFS_CACHEFS_A_REASON]		= { .type = NLA_REJECT },
 };
 
 static struct genl_family nfsc_genl_family;
@@ -456,6 +458,14 @@ static const struct genl_ops nfsc_genl_ops[] = {
 	},
 };
 
+/* Events tell which files are filled and evicted: CAP_SYS_ADMIN to join. */
+static const struct genl_multicast_group nfsc_genl_mcgrps[] = {
+	{
+		.name	= NFS_CACHEFS_GENL_MCGRP_MONITOR,
+		.flags	= GENL_MCAST_CAP_SYS_ADMIN,
+	},
+};
+
 static struct genl_family nfsc_genl_family __ro_after_init = {
 	.name		= NFS_CACHEFS_GENL_NAME,
 	.version	= NFS_CACHEFS_GENL_VERSION,
@@ -463,6 +473,8 @@ static struct genl_family nfsc_genl_family __ro_after_init = {
 	.policy		= nfsc_genl_policy,
 	.ops		= nfsc_genl_ops,
 	.n_ops		= ARRAY_SIZE(nfsc_genl_ops),
+	.mcgrps		= nfsc_genl_mcgrps,
+	.n_mcgrps	= ARRAY_SIZE(nfsc_genl_mcgrps),
 	.netnsok	= false,
 	.module		= THIS_MODULE,
 };
@@ -491,6 +503,57 @@ int nfsc_genl_send_request(u32 portid, u64 id, u32 mount_id, u64 size,
 	}
 	genlmsg_end(skb, hdr);
 	return genlmsg_unicast(&init_net, skb, portid);
+}
+
+static int nfsc_put_event(struct sk_buff *skb, const struct nfsc_event *ev)
+{
+	if (nla_put_u32(skb, NFS_CACHEFS_A_EVENT, ev->type) ||
+	    nla_put_u32(skb, NFS_CACHEFS_A_MOUNT_ID, ev->mount_id) ||
+	    nla_put_u64_64bit(skb, NFS_CACHEFS_A_REQUEST_ID, ev->request_id,
+			      NFS_CACHEFS_A_PAD) ||
+	    nla_put_u64_64bit(skb, NFS_CACHEFS_A_SIZE, ev->size,
+			      NFS_CACHEFS_A_PAD) ||
+	    nla_put_u64_64bit(skb, NFS_CACHEFS_A_BYTES, ev->bytes,
+			      NFS_CACHEFS_A_PAD) ||
+	    nla_put_u64_64bit(skb, NFS_CACHEFS_A_DURATION_NS, ev->duration_ns,
+			      NFS_CACHEFS_A_PAD) ||
+	    nla_put_s32(skb, NFS_CACHEFS_A_STATUS, ev->status) ||
+	    (ev->path && nla_put_string(skb, NFS_CACHEFS_A_PATH, ev->path)) ||
+	    (ev->object &&
+	     nla_put_string(skb, NFS_CACHEFS_A_OBJECT, ev->object)) ||
+	    (ev->reason &&
+	     nla_put_string(skb, NFS_CACHEFS_A_REASON, ev->reason)))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/*
+ * Tell the monitor group, if anyone listens. Best effort: an event that
+ * cannot be built or delivered is lost, the operation it reports is not.
+ * Process context, no spinlock held.
+ */
+void nfsc_genl_event(const struct nfsc_event *ev)
+{
+	size_t len = NLMSG_DEFAULT_SIZE;
+	struct sk_buff *skb;
+	void *hdr;
+
+	if (!genl_has_listeners(&nfsc_genl_family, &init_net, 0))
+		return;
+	len += (ev->path ? strlen(ev->path) : 0) +
+	       (ev->object ? strlen(ev->object) : 0) +
+	       (ev->reason ? strlen(ev->reason) : 0);
+	skb = genlmsg_new(len, GFP_KERNEL);
+	if (!skb)
+		return;
+	hdr = genlmsg_put(skb, 0, 0, &nfsc_genl_family, 0,
+			  NFS_CACHEFS_CMD_EVENT);
+	if (!hdr || nfsc_put_event(skb, ev)) {
+		nlmsg_free(skb);
+		return;
+	}
+	genlmsg_end(skb, hdr);
+	genlmsg_multicast(&nfsc_genl_family, skb, 0, 0, GFP_KERNEL);
 }
 
 /* The daemon's socket closing (or its process dying) ends its claims. */

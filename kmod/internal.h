@@ -279,4 +279,20 @@ void nfsc_genl_exit(void);
 int nfsc_genl_send_request(u32 portid, u64 id, u32 mount_id, u64 size,
 			   const char *path);
 
+/* A monitor event (enum nfs_cachefs_event); fields it has no use for: 0. */
+struct nfsc_event {
+	u32 type;
+	u32 mount_id;
+	u64 request_id;
+	u64 size;
+	u64 bytes;
+	u64 duration_ns;
+	s32 status;
+	const char *path;
+	const char *object;
+	const char *reason;
+};
+
+void nfsc_genl_event(const struct nfsc_event *ev);
+
 #endif /* _NFS_CACHEFS_INTERNAL_H */

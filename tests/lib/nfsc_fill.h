@@ -277,10 +277,13 @@ static inline int object_of(const char *name, char *obj, size_t len)
 	return 0;
 }
 
-/* Start nfscache-helper run with @args, logging to @log; wait until it is registered. */
-static inline pid_t nfsc_start_helper(const char *log, const char *args)
+/*
+ * Run @cmd with sh in the background, its stderr appended to @log, and
+ * wait until @log has a line matching @ready. The pid, or -1.
+ */
+static inline pid_t nfsc_spawn(const char *cmd, const char *log, const char *ready)
 {
-	char cmd[PATH_MAX];
+	char line[2 * PATH_MAX];
 	pid_t pid;
 	int i;
 
@@ -289,13 +292,12 @@ static inline pid_t nfsc_start_helper(const char *log, const char *args)
 	if (pid < 0)
 		return -1;
 	if (!pid) {
-		snprintf(cmd, sizeof(cmd), "exec %s/helper/nfscache-helper run %s 2>>%s",
-			 nfsc_env("NFSC_TOP"), args, log);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		snprintf(line, sizeof(line), "exec %s 2>>%s", cmd, log);
+		execl("/bin/sh", "sh", "-c", line, (char *)NULL);
 		_exit(127);
 	}
 	for (i = 0; i < 200; i++) {
-		if (!nfsc_sh("grep -q 'registered as the fill daemon' %s", log))
+		if (!nfsc_sh("grep -q '%s' %s", ready, log))
 			return pid;
 		if (waitpid(pid, NULL, WNOHANG) == pid)
 			return -1;
@@ -304,6 +306,16 @@ static inline pid_t nfsc_start_helper(const char *log, const char *args)
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	return -1;
+}
+
+/* Start nfscache-helper run with @args, logging to @log; wait until it is registered. */
+static inline pid_t nfsc_start_helper(const char *log, const char *args)
+{
+	char cmd[PATH_MAX];
+
+	snprintf(cmd, sizeof(cmd), "%s/helper/nfscache-helper run %s",
+		 nfsc_env("NFSC_TOP"), args);
+	return nfsc_spawn(cmd, log, "registered as the fill daemon");
 }
 
 /* SIGTERM and wait; the helper's exit status, or -1. */

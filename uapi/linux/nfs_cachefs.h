@@ -17,7 +17,8 @@
  *       GET_STATS dump name objects and volumes (OBJECT, VOLUME); the
  *       CULLED counter. A hit sets its object's atime to now when it is a
  *       second or more behind: the daemon's recency, whatever relatime says.
- *       SET and GET: the per-mount tunables, as in sysfs.
+ *       SET and GET: the per-mount tunables, as in sysfs. The monitor
+ *       group's EVENTs (CAP_SYS_ADMIN to join), enum nfs_cachefs_event.
  *
  * Numbers in this file are ABI: never renumber, only append.
  */
@@ -73,7 +74,9 @@
  *	sysfs would refuse.
  * @NFS_CACHEFS_CMD_GET: read a per-mount tunable: MOUNT_ID, KEY; the
  *	reply's VALUE is what its sysfs file shows, without the newline
- * @NFS_CACHEFS_CMD_EVENT: monitor group notification
+ * @NFS_CACHEFS_CMD_EVENT: kernel to the monitor group: EVENT, MOUNT_ID,
+ *	and per event (enum nfs_cachefs_event) REQUEST_ID, PATH, SIZE,
+ *	BYTES, DURATION_NS, STATUS, REASON, OBJECT
  */
 enum nfs_cachefs_cmd {
 	NFS_CACHEFS_CMD_UNSPEC,
@@ -120,6 +123,8 @@ enum nfs_cachefs_cmd {
  *	lowercase hex, or 'h' and hex)
  * @NFS_CACHEFS_A_VOLUME: string, the mount's volume directory: where its
  *	objects live, CACHEDIR/VOLUME/OBJECT
+ * @NFS_CACHEFS_A_DURATION_NS: u64, how long a fill took from its claim
+ * @NFS_CACHEFS_A_REASON: string, why a fill failed, in words
  */
 enum nfs_cachefs_attr {
 	NFS_CACHEFS_A_UNSPEC,
@@ -142,11 +147,39 @@ enum nfs_cachefs_attr {
 	NFS_CACHEFS_A_EVENT,
 	NFS_CACHEFS_A_OBJECT,
 	NFS_CACHEFS_A_VOLUME,
+	NFS_CACHEFS_A_DURATION_NS,
+	NFS_CACHEFS_A_REASON,
 
 	__NFS_CACHEFS_A_MAX,
 };
 
 #define NFS_CACHEFS_A_MAX (__NFS_CACHEFS_A_MAX - 1)
+
+/**
+ * enum nfs_cachefs_event - what NFS_CACHEFS_CMD_EVENT reports
+ * @NFS_CACHEFS_EVENT_UNSPEC: unused
+ * @NFS_CACHEFS_EVENT_MISS: a fill request was queued: REQUEST_ID, PATH, SIZE
+ * @NFS_CACHEFS_EVENT_CLAIM: the daemon took it: REQUEST_ID, PATH, SIZE
+ * @NFS_CACHEFS_EVENT_DONE: its object was committed: REQUEST_ID, PATH,
+ *	BYTES, DURATION_NS
+ * @NFS_CACHEFS_EVENT_FAIL: it was discarded, failed or timed out:
+ *	REQUEST_ID, PATH, STATUS (-errno), REASON
+ * @NFS_CACHEFS_EVENT_STALE: an open found an object out of date: OBJECT
+ * @NFS_CACHEFS_EVENT_CULL: an object was evicted: OBJECT, BYTES
+ */
+enum nfs_cachefs_event {
+	NFS_CACHEFS_EVENT_UNSPEC,
+	NFS_CACHEFS_EVENT_MISS,
+	NFS_CACHEFS_EVENT_CLAIM,
+	NFS_CACHEFS_EVENT_DONE,
+	NFS_CACHEFS_EVENT_FAIL,
+	NFS_CACHEFS_EVENT_STALE,
+	NFS_CACHEFS_EVENT_CULL,
+
+	__NFS_CACHEFS_EVENT_MAX,
+};
+
+#define NFS_CACHEFS_EVENT_MAX (__NFS_CACHEFS_EVENT_MAX - 1)
 
 /**
  * enum nfs_cachefs_stat - counters nested in NFS_CACHEFS_A_STATS, all u64;
