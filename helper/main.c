@@ -13,6 +13,7 @@
 #include "json.h"
 #include "monitor.h"
 #include "nl.h"
+#include "prefetch.h"
 #include "tunables.h"
 
 static void usage(FILE *out)
@@ -23,6 +24,8 @@ static void usage(FILE *out)
 		"       nfscache-helper stats [--json]\n"
 		"       nfscache-helper cull [OPTION]...\n"
 		"       nfscache-helper monitor [--json]\n"
+		"       nfscache-helper prefetch PATH...\n"
+		"       nfscache-helper invalidate PATH...\n"
 		"       nfscache-helper set [--mount ID] KEY=VALUE...\n"
 		"       nfscache-helper get [--mount ID] [--json] [KEY...]\n"
 		"Fill daemon and control tool for the nfs_cachefs module.\n"
@@ -36,6 +39,8 @@ static void usage(FILE *out)
 		"  stats [--json] every counter of every nfs_cachefs mount\n"
 		"  cull           cull the cache to its limits now (see cull --help)\n"
 		"  monitor        the kernel's events as they happen, one line each\n"
+		"  prefetch       fill the cache with files or trees, and wait\n"
+		"  invalidate     drop the cache objects of files or trees\n"
 		"  set, get       a mount's tunables, as in sysfs (see set --help)\n"
 		"\n"
 		"Exit status: 0 on success, 1 on failure, 2 on bad usage.\n");
@@ -157,6 +162,10 @@ int main(int argc, char **argv)
 		return cmd_stats(argc - optind, argv + optind);
 	if (optind < argc && !strcmp(argv[optind], "cull"))
 		return cmd_cull(argc - optind, argv + optind);
+	if (optind < argc && !strcmp(argv[optind], "prefetch"))
+		return cmd_prefetch(argc - optind, argv + optind);
+	if (optind < argc && !strcmp(argv[optind], "invalidate"))
+		return cmd_invalidate(argc - optind, argv + optind);
 	if (optind < argc && !strcmp(argv[optind], "monitor"))
 		return cmd_monitor(argc - optind, argv + optind);
 	if (optind < argc && !strcmp(argv[optind], "set"))

@@ -166,6 +166,8 @@ int nfsc_nl_dump_stats(nfsc_mount_stats_fn fn, void *arg)
 	return ctx.error;
 }
 
+static bool parse_genl(struct nl_msg *msg, struct nlattr **tb, uint8_t *cmd);
+
 struct monitor_ctx {
 	nfsc_event_fn fn;
 	void *arg;
@@ -184,23 +186,16 @@ static uint64_t nla_u64_or_0(struct nlattr *a)
 	return a ? nla_get_u64(a) : 0;
 }
 
-static int parse_event(struct nl_msg *msg, void *data)
+/* An EVENT's attributes, in a struct nfsc_event to free(); NULL if none. */
+static struct nfsc_event *event_from_attrs(struct nlattr **tb)
 {
-	struct nlattr *tb[NFS_CACHEFS_A_MAX + 1];
-	struct monitor_ctx *ctx = data;
-	struct genlmsghdr *ghdr;
 	struct nfsc_event *ev;
 
-	if (!genlmsg_valid_hdr(nlmsg_hdr(msg), 0))
-		return NL_SKIP;
-	ghdr = nlmsg_data(nlmsg_hdr(msg));
-	if (ghdr->cmd != NFS_CACHEFS_CMD_EVENT ||
-	    genlmsg_parse(nlmsg_hdr(msg), 0, tb, NFS_CACHEFS_A_MAX, NULL) < 0 ||
-	    !tb[NFS_CACHEFS_A_EVENT])
-		return NL_SKIP;
+	if (!tb[NFS_CACHEFS_A_EVENT])
+		return NULL;
 	ev = calloc(1, sizeof(*ev));
 	if (!ev)
-		return NL_SKIP;
+		return NULL;
 	ev->type = nla_get_u32(tb[NFS_CACHEFS_A_EVENT]);
 	ev->mount_id = tb[NFS_CACHEFS_A_MOUNT_ID] ?
 		       nla_get_u32(tb[NFS_CACHEFS_A_MOUNT_ID]) : 0;
@@ -213,6 +208,21 @@ static int parse_event(struct nl_msg *msg, void *data)
 	nla_copy_str(ev->path, sizeof(ev->path), tb[NFS_CACHEFS_A_PATH]);
 	nla_copy_str(ev->object, sizeof(ev->object), tb[NFS_CACHEFS_A_OBJECT]);
 	nla_copy_str(ev->reason, sizeof(ev->reason), tb[NFS_CACHEFS_A_REASON]);
+	return ev;
+}
+
+static int parse_event(struct nl_msg *msg, void *data)
+{
+	struct nlattr *tb[NFS_CACHEFS_A_MAX + 1];
+	struct monitor_ctx *ctx = data;
+	struct nfsc_event *ev;
+	uint8_t cmd;
+
+	if (!parse_genl(msg, tb, &cmd) || cmd != NFS_CACHEFS_CMD_EVENT)
+		return NL_SKIP;
+	ev = event_from_attrs(tb);
+	if (!ev)
+		return NL_SKIP;
 	ctx->fn(ev, ctx->arg);
 	free(ev);
 	return NL_OK;
@@ -304,6 +314,10 @@ struct nfsc_chan {
 	uint64_t *cull_bytes;
 	char *value;			/* GET's reply goes here */
 	size_t value_len;
+	int *prefetch_cached;		/* PREFETCH's reply */
+	uint64_t *prefetch_id;
+	nfsc_event_fn event_fn;		/* monitor group events */
+	void *event_arg;
 	int proto_error;
 };
 
@@ -344,7 +358,8 @@ static int chan_valid(struct nl_msg *msg, void *data)
 		if (tb[NFS_CACHEFS_A_PATH])
 			nla_strlcpy(req.path, tb[NFS_CACHEFS_A_PATH],
 				    sizeof(req.path));
-		ch->fn(&req, ch->arg);
+		if (ch->fn)
+			ch->fn(&req, ch->arg);
 		return NL_OK;
 	}
 	if (cmd == NFS_CACHEFS_CMD_FILL_CLAIM && ch->claim &&
@@ -368,6 +383,21 @@ static int chan_valid(struct nl_msg *msg, void *data)
 			nla_strlcpy(c->object, tb[NFS_CACHEFS_A_OBJECT],
 				    sizeof(c->object));
 		ch->claim = NULL;	/* filled */
+	}
+	if (cmd == NFS_CACHEFS_CMD_EVENT && ch->event_fn) {
+		struct nfsc_event *ev = event_from_attrs(tb);
+
+		if (ev)
+			ch->event_fn(ev, ch->event_arg);
+		free(ev);
+		return NL_OK;
+	}
+	if (cmd == NFS_CACHEFS_CMD_PREFETCH && ch->prefetch_cached &&
+	    nlmsg_hdr(msg)->nlmsg_seq == ch->seq && tb[NFS_CACHEFS_A_STATUS]) {
+		*ch->prefetch_cached = (int32_t)nla_get_u32(tb[NFS_CACHEFS_A_STATUS]);
+		if (tb[NFS_CACHEFS_A_REQUEST_ID])
+			*ch->prefetch_id = nla_get_u64(tb[NFS_CACHEFS_A_REQUEST_ID]);
+		ch->prefetch_cached = NULL;
 	}
 	if (cmd == NFS_CACHEFS_CMD_GET && ch->value &&
 	    nlmsg_hdr(msg)->nlmsg_seq == ch->seq && tb[NFS_CACHEFS_A_VALUE]) {
@@ -639,5 +669,56 @@ int nfsc_chan_get(struct nfsc_chan *ch, uint32_t mount_id, const char *key,
 	if (!ret && ch->value)
 		ret = -EPROTO;	/* acked without a reply */
 	ch->value = NULL;
+	return ret;
+}
+
+int nfsc_chan_monitor(struct nfsc_chan *ch, nfsc_event_fn fn, void *arg)
+{
+	int grp;
+
+	grp = genl_ctrl_resolve_grp(ch->sk, NFS_CACHEFS_GENL_NAME,
+				    NFS_CACHEFS_GENL_MCGRP_MONITOR);
+	if (grp < 0)
+		return nlerr_to_errno(grp);
+	ch->event_fn = fn;
+	ch->event_arg = arg;
+	grp = nl_socket_add_membership(ch->sk, grp);
+	return grp < 0 ? nlerr_to_errno(grp) : 0;
+}
+
+/* A command whose one attribute is the file descriptor @fd. */
+static struct nl_msg *fd_msg(struct nfsc_chan *ch, uint8_t cmd, int fd)
+{
+	struct nl_msg *msg = chan_msg(ch, cmd);
+
+	if (msg && nla_put_u32(msg, NFS_CACHEFS_A_FD, (uint32_t)fd) < 0) {
+		nlmsg_free(msg);
+		msg = NULL;
+	}
+	return msg;
+}
+
+int nfsc_chan_invalidate(struct nfsc_chan *ch, int fd)
+{
+	struct nl_msg *msg = fd_msg(ch, NFS_CACHEFS_CMD_INVALIDATE, fd);
+
+	return msg ? chan_transact(ch, msg) : -ENOMEM;
+}
+
+int nfsc_chan_prefetch(struct nfsc_chan *ch, int fd, int *cached, uint64_t *id)
+{
+	struct nl_msg *msg = fd_msg(ch, NFS_CACHEFS_CMD_PREFETCH, fd);
+	int ret;
+
+	if (!msg)
+		return -ENOMEM;
+	*cached = -1;
+	*id = 0;
+	ch->prefetch_cached = cached;
+	ch->prefetch_id = id;
+	ret = chan_transact(ch, msg);
+	if (!ret && ch->prefetch_cached)
+		ret = -EPROTO;	/* acked without a reply */
+	ch->prefetch_cached = NULL;
 	return ret;
 }

@@ -102,6 +102,12 @@ int nfsc_chan_set(struct nfsc_chan *ch, uint32_t mount_id, const char *key,
 		  const char *value);
 int nfsc_chan_get(struct nfsc_chan *ch, uint32_t mount_id, const char *key,
 		  char *value, size_t len);
+/* Also take the monitor group's events on this channel, to @fn. */
+int nfsc_chan_monitor(struct nfsc_chan *ch, nfsc_event_fn fn, void *arg);
+/* Drop the object of the file behind @fd (O_PATH will do). */
+int nfsc_chan_invalidate(struct nfsc_chan *ch, int fd);
+/* Have the file open at @fd filled: *@cached 1, or 0 and its fill's *@id. */
+int nfsc_chan_prefetch(struct nfsc_chan *ch, int fd, int *cached, uint64_t *id);
 /* Evict @object of mount @mount_id; *@bytes: the space it took. */
 int nfsc_chan_cull(struct nfsc_chan *ch, uint32_t mount_id,
 		   const char *object, uint64_t *bytes);

@@ -164,6 +164,49 @@ static struct file *nfsc_read_file(struct file *file, bool nowait)
 	return cached;
 }
 
+/*
+ * PREFETCH of @file, an open of ours for reading: 1 when it reads from
+ * the cache already (or switches to it now), 0 and the request's id in
+ * *@id when a fill is queued (its open queued it, or this asks again),
+ * or -errno and @why.
+ */
+int nfsc_prefetch(struct file *file, u64 *id, const char **why)
+{
+	struct inode *inode = file_inode(file);
+	struct nfsc_attrs attrs;
+	struct nfsc_key key;
+	struct path lower;
+	u32 gen;
+	int err;
+
+	if (!nfsc_open_is_read_only(file)) {
+		*why = "the file must be open read-only";
+		return -EINVAL;
+	}
+	if (nfsc_is_cache_file(nfsc_read_file(file, false)))
+		return 1;
+	if (nfsc_fill_request_id(inode, id))
+		return 0;
+	/* The open queued none (a full queue, no daemon then): once more. */
+	gen = READ_ONCE(NFSC_I(inode)->commit_gen);
+	nfsc_lower_path(file->f_path.dentry, &lower);
+	err = nfsc_object_key(lower.dentry, &key);
+	if (!err)
+		err = nfsc_revalidate_attrs(inode, &lower, &attrs);
+	if (err) {
+		*why = "cannot name or revalidate the NFS file";
+		return err;
+	}
+	if (nfsc_cache_usable(inode))
+		nfsc_fill_miss(file, &key, gen, attrs.size);
+	if (nfsc_fill_request_id(inode, id))
+		return 0;
+	if (nfsc_is_cache_file(nfsc_read_file(file, false)))
+		return 1;
+	*why = "no fill queued (no daemon, disabled, size range, a writer, full queue)";
+	return -EAGAIN;
+}
+
 /* The file reads go to now, without trying to switch. */
 static struct file *nfsc_current_file(struct file *file)
 {

@@ -258,6 +258,19 @@ void nfsc_fill_miss(struct file *file, const struct nfsc_key *key,
 	nfsc_fill_kick();
 }
 
+/* The id of @inode's queued fill, if it has one. */
+bool nfsc_fill_request_id(struct inode *inode, u64 *id)
+{
+	struct nfsc_request *req;
+
+	spin_lock(&nfsc_fill_lock);
+	req = NFSC_I(inode)->req;
+	if (req)
+		*id = req->id;
+	spin_unlock(&nfsc_fill_lock);
+	return req;
+}
+
 /* Drop @inode's request, if any: its file is about to change. */
 void nfsc_fill_cancel(struct inode *inode)
 {

@@ -351,6 +351,99 @@ out:
 	return err;
 }
 
+/*
+ * The file behind a command's FD, referenced: one of a stack's regular
+ * files (@raw: O_PATH descriptors too). NULL and *@err otherwise.
+ */
+static struct file *nfsc_fd_file(struct genl_info *info, bool raw, int *err)
+{
+	struct nlattr *a = info->attrs[NFS_CACHEFS_A_FD];
+	struct file *file;
+
+	file = raw ? fget_raw(nla_get_u32(a)) : fget(nla_get_u32(a));
+	if (!file) {
+		if (raw)
+			NL_SET_ERR_MSG_ATTR(info->extack, a,
+					    "not an open file descriptor");
+		else
+			NL_SET_ERR_MSG_ATTR(info->extack, a,
+					    "not a file descriptor open for reading");
+		*err = -EBADF;
+		return NULL;
+	}
+	if (file->f_path.dentry->d_sb->s_type != &nfsc_fs_type ||
+	    !d_is_reg(file->f_path.dentry) ||
+	    (!raw && file->f_op != &nfsc_file_fops)) {
+		fput(file);
+		NL_SET_ERR_MSG_ATTR(info->extack, a,
+				    "not a regular file on an nfs_cachefs mount");
+		*err = -EINVAL;
+		return NULL;
+	}
+	return file;
+}
+
+/* INVALIDATE: FD; the file's fill is cancelled and its object removed. */
+static int nfsc_invalidate_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct file *file;
+	int err;
+
+	err = nfsc_check_admin(skb, info);
+	if (err)
+		return err;
+	if (GENL_REQ_ATTR_CHECK(info, NFS_CACHEFS_A_FD))
+		return -EINVAL;
+	file = nfsc_fd_file(info, true, &err);
+	if (!file)
+		return err;
+	nfsc_invalidate(file->f_path.dentry);
+	fput(file);
+	return 0;
+}
+
+/*
+ * PREFETCH: FD, open for reading. The reply's STATUS is 1 when the file
+ * reads from the cache already, else 0 with the REQUEST_ID of its fill.
+ */
+static int nfsc_prefetch_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	const char *why = NULL;
+	struct sk_buff *reply;
+	struct file *file;
+	int err, cached;
+	void *hdr;
+	u64 id = 0;
+
+	err = nfsc_check_admin(skb, info);
+	if (err)
+		return err;
+	if (GENL_REQ_ATTR_CHECK(info, NFS_CACHEFS_A_FD))
+		return -EINVAL;
+	file = nfsc_fd_file(info, false, &err);
+	if (!file)
+		return err;
+	cached = nfsc_prefetch(file, &id, &why);
+	fput(file);
+	if (cached < 0) {
+		nfsc_set_err(info, why);
+		return cached;
+	}
+	reply = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!reply)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(reply, info, &nfsc_genl_family, 0,
+				NFS_CACHEFS_CMD_PREFETCH);
+	if (!hdr || nla_put_s32(reply, NFS_CACHEFS_A_STATUS, cached) ||
+	    (!cached && nla_put_u64_64bit(reply, NFS_CACHEFS_A_REQUEST_ID, id,
+					  NFS_CACHEFS_A_PAD))) {
+		nlmsg_free(reply);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(reply, hdr);
+	return genlmsg_reply(reply, info);
+}
+
 /* SET: MOUNT_ID, KEY, VALUE; as writing the sysfs file. CAP_SYS_ADMIN. */
 static int nfsc_set_doit(struct sk_buff *skb, struct genl_info *info)
 {
@@ -439,6 +532,14 @@ static const struct genl_ops nfsc_genl_ops[] = {
 	{
 		.cmd	= NFS_CACHEFS_CMD_FILL_DONE,
 		.doit	= nfsc_fill_done_doit,
+	},
+	{
+		.cmd	= NFS_CACHEFS_CMD_INVALIDATE,
+		.doit	= nfsc_invalidate_doit,
+	},
+	{
+		.cmd	= NFS_CACHEFS_CMD_PREFETCH,
+		.doit	= nfsc_prefetch_doit,
 	},
 	{
 		.cmd	= NFS_CACHEFS_CMD_CULL,

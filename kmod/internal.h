@@ -214,6 +214,7 @@ extern const struct file_operations nfsc_dir_fops;
 
 /* file.c */
 extern const struct file_operations nfsc_file_fops;
+int nfsc_prefetch(struct file *file, u64 *id, const char **why);
 
 /* cache.c */
 int nfsc_cache_mount(struct nfsc_sb_info *sbi);
@@ -250,6 +251,7 @@ struct nfsc_claim {
 void nfsc_fill_miss(struct file *file, const struct nfsc_key *key,
 		    u32 commit_gen, u64 size);
 void nfsc_fill_cancel(struct inode *inode);
+bool nfsc_fill_request_id(struct inode *inode, u64 *id);
 void nfsc_fill_unmount(struct nfsc_sb_info *sbi);
 int nfsc_fill_register(u32 portid);
 void nfsc_fill_daemon_gone(u32 portid);

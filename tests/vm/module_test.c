@@ -99,7 +99,7 @@ TEST_F(mod, reload_cycles)
 
 TEST_F(mod, helper_reports_module)
 {
-	char out[4096];
+	char out[4096], want[32];
 
 	ASSERT_EQ(0, nfsc_sh_out(out, sizeof(out),
 				 "helper/nfscache-helper --version"));
@@ -109,12 +109,20 @@ TEST_F(mod, helper_reports_module)
 	ASSERT_EQ(0, nfsc_sh_out(out, sizeof(out),
 				 "helper/nfscache-helper --version"));
 	EXPECT_NE(NULL, strstr(out, "kernel module: loaded"));
-	EXPECT_NE(NULL, strstr(out, "protocol 1")) TH_LOG("%s", out);
+	snprintf(want, sizeof(want), "protocol %d", NFS_CACHEFS_GENL_VERSION);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
 	EXPECT_EQ(0, unload_module());
 }
 
-/* make install into the guest's (tmpfs-backed) module tree, then modprobe. */
-TEST_F_TIMEOUT(mod, install_modprobe_uninstall, 280)
+/*
+ * make install into the guest's (tmpfs-backed) module tree and
+ * /usr/local/sbin, then modprobe. The unit, man pages and examples go
+ * where the variables say (the guest's /usr/local is read-only).
+ */
+#define INSTALL_DIRS "UNITDIR=/tmp/nfsc-unit MANDIR=/tmp/nfsc-man DOCDIR=/tmp/nfsc-doc"
+
+/* depmod -a reads every module of the guest's tree over 9p: minutes under TCG. */
+TEST_F_TIMEOUT(mod, install_modprobe_uninstall, 800)
 {
 	const char *kver = getenv("NFSC_KVER");
 	const char *ko = getenv("NFSC_KO");
@@ -123,9 +131,11 @@ TEST_F_TIMEOUT(mod, install_modprobe_uninstall, 280)
 
 	ASSERT_NE(NULL, kver);
 	ASSERT_EQ(0, nfsc_sh_out(out, sizeof(out),
-				 "make -s install KVER=%s MODULE=%s", kver, ko))
+				 "make -s install KVER=%s MODULE=%s " INSTALL_DIRS, kver, ko))
 		TH_LOG("%s", out);
 	ASSERT_EQ(0, access("/usr/local/sbin/nfscache-helper", X_OK));
+	EXPECT_EQ(0, nfsc_sh("grep -qx 'ExecStart=/usr/local/sbin/nfscache-helper run' "
+			     "/tmp/nfsc-unit/nfscache-helper.service"));
 
 	ASSERT_EQ(0, nfsc_sh_out(out, sizeof(out), "modprobe " MODNAME))
 		TH_LOG("%s", out);
@@ -141,10 +151,11 @@ TEST_F_TIMEOUT(mod, install_modprobe_uninstall, 280)
 						    &version));
 
 	ASSERT_EQ(0, nfsc_sh_out(out, sizeof(out),
-				 "make -s uninstall KVER=%s", kver))
+				 "make -s uninstall KVER=%s " INSTALL_DIRS, kver))
 		TH_LOG("%s", out);
 	EXPECT_NE(0, nfsc_sh_out(out, sizeof(out), "modprobe " MODNAME));
 	EXPECT_NE(0, access("/usr/local/sbin/nfscache-helper", F_OK));
+	EXPECT_NE(0, access("/tmp/nfsc-unit/nfscache-helper.service", F_OK));
 }
 
 TEST_HARNESS_MAIN

@@ -19,6 +19,7 @@
  *       second or more behind: the daemon's recency, whatever relatime says.
  *       SET and GET: the per-mount tunables, as in sysfs. The monitor
  *       group's EVENTs (CAP_SYS_ADMIN to join), enum nfs_cachefs_event.
+ *       INVALIDATE and PREFETCH, given a file descriptor.
  *
  * Numbers in this file are ABI: never renumber, only append.
  */
@@ -59,8 +60,14 @@
  * @NFS_CACHEFS_CMD_FILL_DONE: daemon reports the end of a fill:
  *	REQUEST_ID, STATUS (0 or -errno), BYTES, optional CHECKSUM. The
  *	kernel verifies and commits the object, or discards it and says why.
- * @NFS_CACHEFS_CMD_INVALIDATE: drop the cache object of a file
- * @NFS_CACHEFS_CMD_PREFETCH: queue a fill for a file given by fd
+ * @NFS_CACHEFS_CMD_INVALIDATE: drop the cache object of a file: FD, a
+ *	descriptor (O_PATH will do) of a regular file on an nfs_cachefs
+ *	mount in the caller. Its fill, if any, is cancelled. CAP_SYS_ADMIN.
+ * @NFS_CACHEFS_CMD_PREFETCH: have a file filled: FD, open for reading on
+ *	an nfs_cachefs mount. The reply's STATUS is 1 when it reads from
+ *	the cache already; else 0 and REQUEST_ID names its fill (watch the
+ *	monitor group for its end). -EAGAIN when no fill could be queued.
+ *	CAP_SYS_ADMIN.
  * @NFS_CACHEFS_CMD_CULL: remove an object chosen by the daemon: MOUNT_ID,
  *	OBJECT. -EBUSY while it is open (or being opened), -ENOENT when it is
  *	gone, -EINVAL for a name that is not an object's. The reply's BYTES

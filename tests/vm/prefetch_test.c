@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VM test: nfscache-helper prefetch fills a whole tree and waits for it,
+ * says what was cached already, and fails clearly without a daemon or off
+ * an nfs_cachefs mount; invalidate drops the objects of a subtree; both
+ * are root's.
+ */
+#include <stdint.h>
+#include <sys/wait.h>
+
+#include "../lib/nfsc_fill.h"
+#include "kselftest_harness.h"
+
+#define HELPER_LOG "/tmp/prefetch_test-helper.log"
+
+FIXTURE(prefetch) {
+	char dir[PATH_MAX];
+	pid_t helper;
+};
+
+FIXTURE_SETUP(prefetch)
+{
+	self->helper = 0;
+	ASSERT_EQ(0, nfsc_module_load());
+	ASSERT_EQ(0, nfsc_mount_stack(NFSC_STACK));
+	ASSERT_EQ(0, nfsc_sysfs_dir(NFSC_STACK, self->dir, sizeof(self->dir)));
+	ASSERT_EQ(0, nfsc_sh("mkdir -p %s/pf/sub", nfsc_env("NFSC_EXPORT")));
+	ASSERT_EQ(0, make_file("pf/a", MiB, 110));
+	ASSERT_EQ(0, make_file("pf/sub/b", 2 * MiB, 111));
+	ASSERT_EQ(0, make_file("pf/sub/c", 0, 112));
+}
+
+FIXTURE_TEARDOWN(prefetch)
+{
+	if (self->helper > 0)
+		stop_helper(self->helper);
+	nfsc_umount(NFSC_STACK);
+	nfsc_sh("rm -rf %s/pf", nfsc_env("NFSC_EXPORT"));
+}
+
+static int helper_cmd(char *out, size_t len, const char *args)
+{
+	return nfsc_sh_out(out, len, "%s/helper/nfscache-helper %s", nfsc_env("NFSC_TOP"), args);
+}
+
+TEST_F_TIMEOUT(prefetch, fills_a_tree_and_waits, 240)
+{
+	char out[4096], obj[PATH_MAX];
+	long long reads, hits;
+
+	self->helper = nfsc_start_helper(HELPER_LOG, "");
+	ASSERT_GT(self->helper, 0);
+	ASSERT_EQ(0, helper_cmd(out, sizeof(out), "prefetch " NFSC_STACK "/pf")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "prefetch: 3 file(s): 3 filled (3145728 bytes), "
+			       "0 already cached, 0 failed")) TH_LOG("%s", out);
+	/* Done when it says so: every object there, every read a hit. */
+	EXPECT_EQ(0, object_of("pf/a", obj, sizeof(obj)));
+	EXPECT_EQ(0, object_of("pf/sub/b", obj, sizeof(obj)));
+	EXPECT_EQ(0, object_of("pf/sub/c", obj, sizeof(obj)));
+	ASSERT_EQ(0, drop_caches());
+	reads = nfs_reads();
+	hits = nfsc_stat(self->dir, "hits");
+	EXPECT_EQ(0, stack_matches_export("pf/a"));
+	EXPECT_EQ(0, stack_matches_export("pf/sub/b"));
+	EXPECT_EQ(reads, nfs_reads());
+	EXPECT_EQ(hits + 2, nfsc_stat(self->dir, "hits"));
+
+	/* Again: nothing to fill. */
+	ASSERT_EQ(0, helper_cmd(out, sizeof(out), "prefetch " NFSC_STACK "/pf/a " NFSC_STACK "/pf/sub"));
+	EXPECT_NE(NULL, strstr(out, "prefetch: 3 file(s): 0 filled (0 bytes), "
+			       "3 already cached, 0 failed")) TH_LOG("%s", out);
+}
+
+TEST_F(prefetch, says_why_it_cannot)
+{
+	char out[4096], path[PATH_MAX];
+
+	/* No daemon: nothing can be queued. */
+	EXPECT_EQ(1, helper_cmd(out, sizeof(out), "prefetch " NFSC_STACK "/pf/a"));
+	EXPECT_NE(NULL, strstr(out, "Resource temporarily unavailable: no fill queued"))
+		TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "1 file(s): 0 filled (0 bytes), 0 already cached, 1 failed"));
+	/* Not on an nfs_cachefs mount. */
+	snprintf(path, sizeof(path), "prefetch %s/pf/a", nfsc_env("NFSC_NFS"));
+	EXPECT_EQ(1, helper_cmd(out, sizeof(out), path));
+	EXPECT_NE(NULL, strstr(out, "not a regular file on an nfs_cachefs mount")) TH_LOG("%s", out);
+	EXPECT_EQ(2, helper_cmd(out, sizeof(out), "prefetch"));
+	/* Only root. */
+	EXPECT_EQ(1, nfsc_sh_out(out, sizeof(out),
+				 "setpriv --reuid=65534 --regid=65534 --clear-groups "
+				 "%s/helper/nfscache-helper prefetch " NFSC_STACK "/pf/a",
+				 nfsc_env("NFSC_TOP")));
+	EXPECT_NE(NULL, strstr(out, "needs CAP_SYS_ADMIN")) TH_LOG("%s", out);
+	EXPECT_EQ(1, nfsc_sh_out(out, sizeof(out),
+				 "setpriv --reuid=65534 --regid=65534 --clear-groups "
+				 "%s/helper/nfscache-helper invalidate " NFSC_STACK "/pf/a",
+				 nfsc_env("NFSC_TOP")));
+	EXPECT_NE(NULL, strstr(out, "Operation not permitted")) TH_LOG("%s", out);
+}
+
+TEST_F_TIMEOUT(prefetch, invalidate_drops_a_subtree, 240)
+{
+	char out[4096], obj[PATH_MAX];
+	long long misses;
+
+	self->helper = nfsc_start_helper(HELPER_LOG, "");
+	ASSERT_GT(self->helper, 0);
+	ASSERT_EQ(0, helper_cmd(out, sizeof(out), "prefetch " NFSC_STACK "/pf")) TH_LOG("%s", out);
+	ASSERT_EQ(0, stop_helper(self->helper));
+	self->helper = 0;
+
+	ASSERT_EQ(0, helper_cmd(out, sizeof(out), "invalidate " NFSC_STACK "/pf/sub"));
+	EXPECT_NE(NULL, strstr(out, "invalidate: 2 file(s) dropped from the cache, 0 failed"))
+		TH_LOG("%s", out);
+	EXPECT_EQ(0, object_of("pf/a", obj, sizeof(obj)));
+	EXPECT_EQ(-ENOENT, object_of("pf/sub/b", obj, sizeof(obj)));
+	EXPECT_EQ(-ENOENT, object_of("pf/sub/c", obj, sizeof(obj)));
+	misses = nfsc_stat(self->dir, "misses");
+	EXPECT_EQ(0, stack_matches_export("pf/sub/b"));
+	EXPECT_EQ(misses + 1, nfsc_stat(self->dir, "misses"));
+}
+
+TEST_HARNESS_MAIN
