@@ -83,6 +83,7 @@ TEST_F_TIMEOUT(lifecycle, stale_object_after_remount_is_replaced, 180)
 {
 	const char *name = "changed-offline";
 	char obj[PATH_MAX], exp[PATH_MAX];
+	long long hits;
 
 	ASSERT_EQ(0, make_file(name, 2 * MiB, 41));
 	self->helper = nfsc_start_helper(HELPER_LOG, "");
@@ -97,16 +98,21 @@ TEST_F_TIMEOUT(lifecycle, stale_object_after_remount_is_replaced, 180)
 
 	ASSERT_EQ(0, drop_caches());
 	EXPECT_EQ(0, stack_matches_export(name));
-	EXPECT_EQ(0, nfsc_stat(self->dir, "hits"));
 	EXPECT_EQ(1, nfsc_stat(self->dir, "misses"));
 	EXPECT_EQ(1, nfsc_stat(self->dir, "stale"));
+	/*
+	 * Not served by the old object; the open may switch to the refill
+	 * if that commits before its last read (a hit by the switch).
+	 */
+	hits = nfsc_stat(self->dir, "hits");
+	EXPECT_GE(1, hits);
 	/* The refill replaces it, and that one serves. */
 	ASSERT_EQ(1, nfsc_wait_stat(self->dir, "fills_ok", 1, 60));
 	ASSERT_EQ(0, object_of(name, obj, sizeof(obj)));
 	path_in(exp, sizeof(exp), nfsc_env("NFSC_EXPORT"), name);
 	EXPECT_EQ(0, same_content(obj, exp));
 	EXPECT_EQ(0, stack_matches_export(name));
-	EXPECT_EQ(1, nfsc_stat(self->dir, "hits"));
+	EXPECT_EQ(hits + 1, nfsc_stat(self->dir, "hits"));
 }
 
 TEST_HARNESS_MAIN
