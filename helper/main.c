@@ -134,8 +134,25 @@ static int cmd_stats(int argc, char **argv)
 	return 0;
 }
 
+/* Each takes its own argv, argv[0] being its name; returns the exit status. */
+static const struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} commands[] = {
+	{ "run", cmd_run },
+	{ "stats", cmd_stats },
+	{ "cull", cmd_cull },
+	{ "prefetch", cmd_prefetch },
+	{ "invalidate", cmd_invalidate },
+	{ "monitor", cmd_monitor },
+	{ "set", cmd_set },
+	{ "get", cmd_get },
+	{ NULL, NULL },
+};
+
 int main(int argc, char **argv)
 {
+	const struct command *cmd;
 	static const struct option longopts[] = {
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -156,22 +173,9 @@ int main(int argc, char **argv)
 		}
 	}
 
-	if (optind < argc && !strcmp(argv[optind], "run"))
-		return cmd_run(argc - optind, argv + optind);
-	if (optind < argc && !strcmp(argv[optind], "stats"))
-		return cmd_stats(argc - optind, argv + optind);
-	if (optind < argc && !strcmp(argv[optind], "cull"))
-		return cmd_cull(argc - optind, argv + optind);
-	if (optind < argc && !strcmp(argv[optind], "prefetch"))
-		return cmd_prefetch(argc - optind, argv + optind);
-	if (optind < argc && !strcmp(argv[optind], "invalidate"))
-		return cmd_invalidate(argc - optind, argv + optind);
-	if (optind < argc && !strcmp(argv[optind], "monitor"))
-		return cmd_monitor(argc - optind, argv + optind);
-	if (optind < argc && !strcmp(argv[optind], "set"))
-		return cmd_set(argc - optind, argv + optind);
-	if (optind < argc && !strcmp(argv[optind], "get"))
-		return cmd_get(argc - optind, argv + optind);
+	for (cmd = commands; optind < argc && cmd->name; cmd++)
+		if (!strcmp(argv[optind], cmd->name))
+			return cmd->fn(argc - optind, argv + optind);
 	if (optind < argc)
 		fprintf(stderr, "nfscache-helper: unknown command \"%s\"\n",
 			argv[optind]);
