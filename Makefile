@@ -64,9 +64,18 @@ build/tests/host/copy_test: EXTRA_CFLAGS = -fsanitize=address,undefined \
 build/tests/host/copy_test: EXTRA_LDLIBS = -luring
 
 # The culling policy's test links it with the kernel's side stubbed.
-build/tests/host/cull_test: helper/cull.c helper/cull.h helper/nl.h helper/log.h
-build/tests/host/cull_test: EXTRA_SRCS = helper/cull.c
+build/tests/host/cull_test: helper/cull.c helper/cull.h helper/nl.h helper/log.h \
+	helper/volume.c helper/volume.h
+build/tests/host/cull_test: EXTRA_SRCS = helper/cull.c helper/volume.c
 build/tests/host/cull_test: EXTRA_CFLAGS = -fsanitize=address,undefined \
+	-fno-omit-frame-pointer -fno-sanitize-recover=all
+
+# Checksums and the state file, under ASan and UBSan.
+build/tests/host/checksum_test: helper/sha256.c helper/checksum.c helper/state.c \
+	helper/sha256.h helper/checksum.h helper/state.h
+build/tests/host/checksum_test: EXTRA_SRCS = helper/sha256.c helper/checksum.c \
+	helper/state.c
+build/tests/host/checksum_test: EXTRA_CFLAGS = -fsanitize=address,undefined \
 	-fno-omit-frame-pointer -fno-sanitize-recover=all
 
 # The fill tests drive the protocol themselves through the helper's channel.
@@ -74,7 +83,8 @@ NL_PKG := libnl-genl-3.0
 FILL_TESTS := build/tests/vm/fill_test build/tests/vm/protocol_test \
 	build/tests/vm/lifecycle_test build/tests/vm/reboot_persist \
 	build/tests/vm/cull_test build/tests/vm/monitor_test \
-	build/tests/vm/prefetch_test
+	build/tests/vm/prefetch_test build/tests/vm/verify_test \
+	build/tests/vm/status_test
 $(FILL_TESTS): helper/nl.c helper/nl.h
 $(FILL_TESTS): EXTRA_SRCS = helper/nl.c
 $(FILL_TESTS): EXTRA_CFLAGS = -Ihelper $(shell pkg-config --cflags $(NL_PKG))

@@ -13,7 +13,6 @@
  * atime is read again just before, so an object opened since it was
  * indexed is passed over.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -29,6 +28,7 @@
 #include "cull.h"
 #include "log.h"
 #include "nl.h"
+#include "volume.h"
 
 struct volume {
 	char path[PATH_MAX];		/* <cachedir>/<volume> */
@@ -121,77 +121,28 @@ static int add_object(struct nfsc_cache *c, struct volume *v, const char *name,
 	return 0;
 }
 
-static bool is_fan_name(const char *s)
+struct index_ctx {
+	struct nfsc_cache *c;
+	struct volume *v;
+};
+
+static int index_object(int dirfd, const char *leaf, const char *name,
+			const struct stat *st, void *arg)
 {
-	int i;
+	struct index_ctx *ctx = arg;
 
-	for (i = 0; i < 2; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return !s[2];
-}
-
-/* The directory @name in @dirfd if it is a fan level ("ab"), else NULL. */
-static DIR *open_fan(int dirfd, const char *name)
-{
-	DIR *dir;
-	int fd;
-
-	if (!is_fan_name(name))
-		return NULL;
-	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	dir = fdopendir(fd);
-	if (!dir)
-		close(fd);
-	return dir;
+	(void)dirfd;
+	(void)leaf;
+	return add_object(ctx->c, ctx->v, name, (uint64_t)st->st_blocks * 512,
+			  st->st_atim.tv_sec);
 }
 
 /* Index the objects <vol>/ab/cd/<name>. 0 or -errno. */
 static int scan_volume(struct nfsc_cache *c, struct volume *v)
 {
-	struct dirent *e1, *e2, *e3;
-	char name[3 + 3 + NAME_MAX + 1];
-	DIR *top, *d1, *d2;
-	struct stat st;
-	int fd, ret = 0;
+	struct index_ctx ctx = { c, v };
 
-	fd = dup(v->dirfd);
-	if (fd < 0)
-		return -errno;
-	top = fdopendir(fd);
-	if (!top) {
-		close(fd);
-		return -errno;
-	}
-	while (!ret && (e1 = readdir(top))) {
-		d1 = open_fan(dirfd(top), e1->d_name);
-		if (!d1)
-			continue;
-		while (!ret && (e2 = readdir(d1))) {
-			d2 = open_fan(dirfd(d1), e2->d_name);
-			if (!d2)
-				continue;
-			while (!ret && (e3 = readdir(d2))) {
-				if (e3->d_name[0] == '.' ||
-				    fstatat(dirfd(d2), e3->d_name, &st,
-					    AT_SYMLINK_NOFOLLOW) ||
-				    !S_ISREG(st.st_mode) ||
-				    snprintf(name, sizeof(name), "%.2s/%.2s/%s",
-					     e1->d_name, e2->d_name,
-					     e3->d_name) >= (int)sizeof(name))
-					continue;
-				ret = add_object(c, v, name,
-						 (uint64_t)st.st_blocks * 512,
-						 st.st_atim.tv_sec);
-			}
-			closedir(d2);
-		}
-		closedir(d1);
-	}
-	closedir(top);
-	return ret;
+	return nfsc_volume_walk(v->dirfd, index_object, &ctx);
 }
 
 static struct volume *volume_of(const struct nfsc_cache *c, uint32_t mount_id)

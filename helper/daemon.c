@@ -14,11 +14,16 @@
  * cap holds with every fill in flight counted at its full size, and the
  * free-space watermarks are checked; the same runs at start and every
  * few seconds.
+ *
+ * With --checksum each cache file is read back as the copy writes it
+ * (checksum.c) and FILL_DONE carries its SHA-256 for the record. The
+ * daemon's state, for `status`, goes to a file (state.c).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -30,12 +35,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "checksum.h"
 #include "config.h"
 #include "copy.h"
 #include "cull.h"
 #include "daemon.h"
 #include "log.h"
 #include "nl.h"
+#include "state.h"
 
 struct queued {
 	struct nfsc_fill_request req;
@@ -49,6 +56,10 @@ struct fill {
 	uint32_t mount_id;
 	uint64_t reserved;		/* counted in d->inflight_bytes */
 	struct timespec start;
+	int64_t start_ns;		/* CLOCK_REALTIME, for status */
+	bool summing;			/* sum is in use (--checksum) */
+	int sum_error;			/* reading the cache file back failed */
+	struct nfsc_csum sum;
 	struct fill *next;		/* on d->finished */
 	struct fill *anext, **aprev;	/* on d->active until reported */
 	char path[NFS_CACHEFS_PATH_MAX];
@@ -66,11 +77,28 @@ struct daemon {
 	struct fill *active;		/* every claimed fill */
 	int stopping;			/* signals received */
 	bool direct;			/* write tmpfiles with O_DIRECT */
+	bool checksum;			/* sum every fill (--checksum) */
 	unsigned long fills_ok, fills_failed;
+	/* What `status` is told, through the state file. */
+	const char *state_path;		/* NULL: not published */
+	int64_t state_ns;		/* when it was last written */
+	bool state_dirty;		/* fills started or ended since */
+	int64_t started;
+	struct nfsc_cull_opts cull;
+	unsigned int max_inflight;
 };
 
 /* How often an idle daemon checks the cap and the watermarks. */
 #define CULL_CHECK_MS	5000
+
+/* How often the state file is rewritten while fills are in flight. */
+#define STATE_EVERY_NS	1000000000LL
+
+/*
+ * What one pass of the loop reads back of each fill being summed: ahead
+ * of a round of the copy (a pipe's worth), so the sum keeps up.
+ */
+#define SUM_STEP	(4U << 20)
 
 
 static double elapsed(const struct timespec *start)
@@ -99,6 +127,7 @@ static void on_request(const struct nfsc_fill_request *req, void *arg)
 	*d->tail = q;
 	d->tail = &q->next;
 	d->queued++;
+	d->state_dirty = true;
 }
 
 static void on_copy_done(struct nfsc_copy *copy)
@@ -117,10 +146,108 @@ static void close_fill_fds(struct fill *f)
 
 static void fill_free(struct fill *f)
 {
+	if (f->summing)
+		nfsc_csum_free(&f->sum);
 	if (f->anext)
 		f->anext->aprev = f->aprev;
 	*f->aprev = f->anext;
 	free(f);
+}
+
+/*
+ * Rewrite the state file: at once when @now, else at most once in
+ * STATE_EVERY_NS. A failure is said once, then publishing stops.
+ */
+static void publish(struct daemon *d, bool now)
+{
+	struct nfsc_cache_usage u;
+	struct nfsc_state st = {
+		.pid = getpid(),
+		.started = d->started,
+		.updated_ns = nfsc_now_ns(),
+		.cull = d->cull,
+		.max_inflight = d->max_inflight,
+		.checksum = d->checksum,
+		.fills_ok = d->fills_ok,
+		.fills_failed = d->fills_failed,
+		.queued = d->queued,
+	};
+	struct nfsc_state_fill *fl;
+	struct fill *f;
+	unsigned int n = 0;
+	int ret;
+
+	if (!d->state_path || (!now && (!(d->state_dirty || d->active) ||
+			       st.updated_ns - d->state_ns < STATE_EVERY_NS)))
+		return;
+	nfsc_cache_usage(d->cache, &u);
+	st.cache_bytes = u.bytes;
+	st.cache_objects = u.objects;
+	st.culled = u.culled;
+	for (f = d->active; f; f = f->anext)
+		n++;
+	st.fills = calloc(n ? n : 1, sizeof(*st.fills));
+	if (!st.fills)
+		return;		/* the next one, then */
+	for (f = d->active; f; f = f->anext) {
+		fl = &st.fills[st.nfills++];
+		fl->id = f->id;
+		fl->mount_id = f->mount_id;
+		fl->size = f->copy.size;
+		fl->bytes = f->copy.copied;
+		fl->start_ns = f->start_ns;
+		snprintf(fl->path, sizeof(fl->path), "%s", f->path);
+	}
+	ret = nfsc_state_write(d->state_path, &st);
+	free(st.fills);
+	if (ret) {
+		nfsc_say("state file %s: %s; status will not see this daemon",
+			 d->state_path, strerror(-ret));
+		d->state_path = NULL;
+		return;
+	}
+	d->state_ns = st.updated_ns;
+	d->state_dirty = false;
+}
+
+/* Read back what the copies have written so far, SUM_STEP each. */
+static void sum_active(struct daemon *d)
+{
+	struct fill *f;
+	int ret;
+
+	for (f = d->active; f; f = f->anext) {
+		if (!f->summing || f->sum_error)
+			continue;
+		ret = nfsc_csum_advance(&f->sum, f->copy.dst, f->copy.copied,
+					SUM_STEP, false);
+		if (ret)
+			f->sum_error = ret;
+	}
+}
+
+/*
+ * The end of a summed fill: read the rest back. 0 and the checksum, or
+ * -errno (the fill fails: an object is never committed without the sum
+ * it was asked to have).
+ */
+static int sum_finish(struct fill *f, uint8_t csum[NFSC_CSUM_LEN])
+{
+	struct nfsc_copy *c = &f->copy;
+	int ret = f->sum_error;
+
+	if (!ret)
+		ret = nfsc_csum_advance(&f->sum, c->dst, c->copied, UINT64_MAX,
+					true);
+	if (!ret && f->sum.done != c->copied)
+		ret = -EIO;	/* the cache file is shorter than written */
+	if (ret) {
+		nfsc_say("fill %" PRIu64 ": %s: reading the cache file back for its checksum: %s",
+			 f->id, f->path, strerror(-ret));
+		return ret;
+	}
+	nfsc_csum_final(&f->sum, csum);
+	return 0;
 }
 
 /* Report one finished copy; the kernel's answer decides its fate. */
@@ -128,11 +255,14 @@ static void report(struct daemon *d, struct fill *f)
 {
 	struct nfsc_copy *c = &f->copy;
 	double secs = elapsed(&f->start);
+	uint8_t csum[NFSC_CSUM_LEN];
 	uint64_t disk = 0;
 	struct stat st;
 	int ret;
 
 	d->inflight_bytes -= f->reserved;
+	if (!c->error && f->summing)
+		c->error = sum_finish(f, csum);
 	if (!c->error && !fstat(c->dst, &st))
 		disk = (uint64_t)st.st_blocks * 512;
 	if (c->fallback[0])
@@ -140,7 +270,9 @@ static void report(struct daemon *d, struct fill *f)
 		          f->id, f->path, c->fallback);
 	/* Closing first: the kernel holds its own reference to the tmpfile. */
 	close_fill_fds(f);
-	ret = nfsc_chan_done(d->ch, f->id, c->error, c->copied);
+	ret = nfsc_chan_done(d->ch, f->id, c->error, c->copied,
+			     f->summing && !c->error ? csum : NULL,
+			     f->summing ? sizeof(csum) : 0);
 	if (c->error) {
 		d->fills_failed++;
 		nfsc_say("fill %" PRIu64 " failed: %s: copy: %s", f->id, f->path,
@@ -161,6 +293,7 @@ static void report(struct daemon *d, struct fill *f)
 	if (c->error == -ENOSPC || ret == -ENOSPC)
 		nfsc_cache_cull(d->cache);
 	fill_free(f);
+	d->state_dirty = true;
 }
 
 static void report_finished(struct daemon *d)
@@ -215,7 +348,7 @@ static void start_next(struct daemon *d)
 		/* Claimed to be answered: the kernel drops the request now. */
 		close(claim.src_fd);
 		close(claim.dst_fd);
-		nfsc_chan_done(d->ch, q->req.id, room, 0);
+		nfsc_chan_done(d->ch, q->req.id, room, 0, NULL, 0);
 		d->fills_failed++;
 		nfsc_say("fill %" PRIu64 " refused: %s: %" PRIu64 " bytes: %s",
 		         q->req.id, claim.path, q->req.size,
@@ -228,10 +361,19 @@ static void start_next(struct daemon *d)
 	if (!f) {
 		close(claim.src_fd);
 		close(claim.dst_fd);
-		nfsc_chan_done(d->ch, q->req.id, -ENOMEM, 0);
+		nfsc_chan_done(d->ch, q->req.id, -ENOMEM, 0, NULL, 0);
 		free(q);
 		return;
 	}
+	if (d->checksum && nfsc_csum_init(&f->sum)) {
+		close(claim.src_fd);
+		close(claim.dst_fd);
+		nfsc_chan_done(d->ch, q->req.id, -ENOMEM, 0, NULL, 0);
+		free(f);
+		free(q);
+		return;
+	}
+	f->summing = d->checksum;
 	f->d = d;
 	f->id = q->req.id;
 	f->mount_id = claim.mount_id;
@@ -252,6 +394,8 @@ static void start_next(struct daemon *d)
 	d->active = f;
 	free(q);
 	clock_gettime(CLOCK_MONOTONIC, &f->start);
+	f->start_ns = nfsc_now_ns();
+	d->state_dirty = true;
 	nfsc_say("fill %" PRIu64 " start: %s: %" PRIu64 " bytes", f->id, f->path,
 	          f->copy.size);
 	nfsc_copier_start(d->cp, &f->copy);
@@ -302,6 +446,9 @@ static int loop(struct daemon *d, int sfd)
 		}
 		if (d->finished)
 			continue;
+		if (d->checksum)
+			sum_active(d);
+		publish(d, false);
 		if (d->stopping > 1 ||
 		    (d->stopping && !nfsc_copier_inflight(d->cp)))
 			return 0;
@@ -312,15 +459,19 @@ static int loop(struct daemon *d, int sfd)
 		if (nfsc_copier_inflight(d->cp) && nfsc_copier_fd(d->cp) >= 0)
 			pfd[n++] = (struct pollfd){ .fd = nfsc_copier_fd(d->cp),
 						    .events = POLLIN };
-		ret = poll(pfd, n, CULL_CHECK_MS);
+		/* The state file follows fills about every second. */
+		ret = poll(pfd, n, d->state_dirty || d->active ?
+			   STATE_EVERY_NS / 1000000 : CULL_CHECK_MS);
 		if (ret < 0 && errno != EINTR) {
 			ret = -errno;
 			nfsc_say("poll: %s", strerror(-ret));
 			return ret;
 		}
 		/* Quiet for a while: the watermarks may still need work. */
-		if (!ret)
+		if (!ret) {
 			nfsc_cache_cull(d->cache);
+			publish(d, true);
+		}
 		if (pfd[1].revents)
 			take_signals(d, sfd);
 		if (pfd[0].revents) {
@@ -346,6 +497,8 @@ static void run_usage(FILE *out)
 		"  --pipe-size B           pipe size of each fill (default %u)\n"
 		"  --no-splice             plain I/O for every file\n"
 		"  --direct                write cache files with O_DIRECT\n"
+		"  --checksum              store each object's SHA-256, taken as\n"
+		"                          it is written, for `verify`\n"
 		"  --max-size B            keep the cache's objects under B bytes\n"
 		"                          on disk (default 0: no cap)\n"
 		"  --cull-run P            free-space watermarks of the cache\n"
@@ -353,6 +506,8 @@ static void run_usage(FILE *out)
 		"  --cull-stop P           of its inodes: below start, cull until\n"
 		"                          run is free; below stop, no new fills\n"
 		"                          (defaults %u, %u, %u; stop < start < run)\n"
+		"  --state FILE            where `status` finds this daemon's\n"
+		"                          state (default " NFSC_STATE_DEFAULT ")\n"
 		"  --config FILE           options from FILE, one \"key = value\" a\n"
 		"                          line, keys the long options' names\n"
 		"                          (default " NFSC_CONFIG_DEFAULT " if it\n"
@@ -402,7 +557,7 @@ static int parse_size(const char *opt, const char *arg, uint64_t min,
 
 enum { OPT_MAX_SIZE = 256, OPT_CULL_RUN, OPT_CULL_START, OPT_CULL_STOP,
        OPT_INFLIGHT, OPT_THRESHOLD, OPT_PIPE, OPT_NOSPLICE, OPT_DIRECT,
-       OPT_CONFIG };
+       OPT_CONFIG, OPT_CHECKSUM, OPT_STATE };
 
 #define CULL_LONGOPTS \
 	{ "max-size", required_argument, NULL, OPT_MAX_SIZE }, \
@@ -446,6 +601,8 @@ static const struct option run_longopts[] = {
 	{ "pipe-size", required_argument, NULL, OPT_PIPE },
 	{ "no-splice", no_argument, NULL, OPT_NOSPLICE },
 	{ "direct", no_argument, NULL, OPT_DIRECT },
+	{ "checksum", no_argument, NULL, OPT_CHECKSUM },
+	{ "state", required_argument, NULL, OPT_STATE },
 	CULL_LONGOPTS,
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "help", no_argument, NULL, 'h' },
@@ -453,7 +610,7 @@ static const struct option run_longopts[] = {
 };
 
 static int parse_run_opts(int argc, char **argv, struct nfsc_copy_opts *opts,
-			  struct nfsc_cull_opts *cull, bool *direct)
+			  struct nfsc_cull_opts *cull, struct daemon *d)
 {
 	uint64_t v;
 	int opt;
@@ -484,7 +641,17 @@ static int parse_run_opts(int argc, char **argv, struct nfsc_copy_opts *opts,
 			opts->no_splice = true;
 			break;
 		case OPT_DIRECT:
-			*direct = true;
+			d->direct = true;
+			break;
+		case OPT_CHECKSUM:
+			d->checksum = true;
+			break;
+		case OPT_STATE:
+			if (!*optarg) {
+				fprintf(stderr, "nfscache-helper: run: --state: empty path\n");
+				return EXIT_USAGE;
+			}
+			d->state_path = optarg;
 			break;
 		case OPT_MAX_SIZE:
 		case OPT_CULL_RUN:
@@ -546,25 +713,86 @@ static int run_args(int argc, char **argv, struct nfsc_config *cfg,
 	return 0;
 }
 
+/* The state directory (the default one is under /run), and a first state. */
+static void publish_start(struct daemon *d)
+{
+	char dir[PATH_MAX], *slash;
+
+	d->started = nfsc_now_ns() / 1000000000LL;
+	snprintf(dir, sizeof(dir), "%s", d->state_path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) && errno != EEXIST)
+			nfsc_say("state directory %s: %s", dir, strerror(errno));
+	}
+	publish(d, true);
+}
+
+/* A registered daemon's life: index, cull, fill until told to stop. */
+static int serve(struct daemon *d, const struct nfsc_copy_opts *opts)
+{
+	const char *why;
+	int ret, sfd;
+
+	d->cache = nfsc_cache_new(&d->cull, d->ch);
+	if (!d->cache) {
+		nfsc_say("run: %s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	d->cp = nfsc_copier_new(opts, &why, &ret);
+	if (!d->cp) {
+		nfsc_say("run: copier: %s", strerror(-ret));
+		return ret;
+	}
+	if (why)
+		nfsc_say("run: every fill uses plain I/O: %s", why);
+	sfd = signal_fd();
+	if (sfd < 0) {
+		nfsc_say("run: signalfd: %s", strerror(-sfd));
+		return sfd;
+	}
+	nfsc_say("registered as the fill daemon (max %u in flight, splice from %llu bytes%s%s)",
+		 opts->max_inflight, (unsigned long long)opts->splice_threshold,
+		 d->direct ? ", O_DIRECT" : "", d->checksum ? ", checksums" : "");
+	/* What the cache holds, and culling it to the limits now. */
+	ret = nfsc_cache_sync_mounts(d->cache);
+	if (ret)
+		nfsc_say("run: indexing the cache: %s", strerror(-ret));
+	nfsc_cache_cull(d->cache);
+	nfsc_say("cache cap %llu bytes%s; free-space watermarks run %u%%, start %u%%, stop %u%%",
+		 (unsigned long long)d->cull.max_size,
+		 d->cull.max_size ? "" : " (none)",
+		 d->cull.run, d->cull.start, d->cull.stop);
+	publish_start(d);
+
+	ret = loop(d, sfd);
+	close(sfd);
+	nfsc_say("exiting: %lu fill(s) done, %lu failed, %u in flight abandoned",
+		 d->fills_ok, d->fills_failed, nfsc_copier_inflight(d->cp));
+	return ret;
+}
+
 int cmd_run(int argc, char **argv)
 {
-	struct nfsc_cull_opts cull = NFSC_CULL_OPTS_DEFAULT;
-	struct daemon d = { .tail = &d.head };
+	struct daemon d = { .tail = &d.head, .state_path = NFSC_STATE_DEFAULT,
+			    .cull = NFSC_CULL_OPTS_DEFAULT };
 	struct nfsc_copy_opts opts;
 	struct nfsc_config cfg;
-	const char *why;
-	int ret, sfd, n;
+	int ret, n;
 	char **all;
 
 	nfsc_copy_opts_default(&opts);
 	ret = run_args(argc, argv, &cfg, &all, &n);
 	if (ret)
 		return ret;
-	ret = parse_run_opts(n, all, &opts, &cull, &d.direct);
-	free(all);
-	nfsc_config_free(&cfg);
-	if (ret)
-		return ret < 0 ? 0 : ret;
+	/* Options point into cfg and all: both live to the end. */
+	ret = parse_run_opts(n, all, &opts, &d.cull, &d);
+	if (ret) {
+		ret = ret < 0 ? 0 : ret;
+		goto out_args;
+	}
+	d.max_inflight = opts.max_inflight;
 
 	d.ch = nfsc_chan_open(on_request, &d, &ret);
 	if (!d.ch) {
@@ -572,60 +800,27 @@ int cmd_run(int argc, char **argv)
 			nfsc_say("run: the nfs_cachefs module is not loaded");
 		else
 			nfsc_say("run: netlink: %s", strerror(-ret));
-		return 1;
+		ret = 1;
+		goto out_args;
 	}
 	ret = nfsc_chan_register(d.ch);
 	if (ret) {
 		nfsc_say("run: cannot register as the fill daemon: %s%s%s",
-		          strerror(-ret), *nfsc_chan_why(d.ch) ? ": " : "",
-		          nfsc_chan_why(d.ch));
-		nfsc_chan_close(d.ch);
-		return 1;
+			 strerror(-ret), *nfsc_chan_why(d.ch) ? ": " : "",
+			 nfsc_chan_why(d.ch));
+		ret = 1;
+		goto out_chan;
 	}
-	d.cache = nfsc_cache_new(&cull, d.ch);
-	if (!d.cache) {
-		nfsc_say("run: %s", strerror(ENOMEM));
-		nfsc_chan_close(d.ch);
-		return 1;
-	}
-	d.cp = nfsc_copier_new(&opts, &why, &ret);
-	if (!d.cp) {
-		nfsc_say("run: copier: %s", strerror(-ret));
-		nfsc_cache_free(d.cache);
-		nfsc_chan_close(d.ch);
-		return 1;
-	}
-	if (why)
-		nfsc_say("run: every fill uses plain I/O: %s", why);
-	sfd = signal_fd();
-	if (sfd < 0) {
-		nfsc_say("run: signalfd: %s", strerror(-sfd));
-		ret = sfd;
-		goto out;
-	}
-	nfsc_say("registered as the fill daemon (max %u in flight, splice from %llu bytes%s)",
-	         opts.max_inflight, (unsigned long long)opts.splice_threshold,
-	         d.direct ? ", O_DIRECT" : "");
-	/* What the cache holds, and culling it to the limits now. */
-	ret = nfsc_cache_sync_mounts(d.cache);
-	if (ret)
-		nfsc_say("run: indexing the cache: %s", strerror(-ret));
-	nfsc_cache_cull(d.cache);
-	nfsc_say("cache cap %llu bytes%s; free-space watermarks run %u%%, start %u%%, stop %u%%",
-	         (unsigned long long)cull.max_size, cull.max_size ? "" : " (none)",
-	         cull.run, cull.start, cull.stop);
+	ret = serve(&d, &opts) ? 1 : 0;
 
-	ret = loop(&d, sfd);
-	close(sfd);
-	nfsc_say("exiting: %lu fill(s) done, %lu failed, %u in flight abandoned",
-	          d.fills_ok, d.fills_failed, nfsc_copier_inflight(d.cp));
-out:
 	/*
 	 * Abandoned fills: the ring goes first (it points at them), then
 	 * their fds; closing the channel tells the kernel, which drops their
-	 * tmpfiles.
+	 * tmpfiles. The state file goes while this daemon still holds the
+	 * registration, so it never removes a successor's.
 	 */
-	nfsc_copier_free(d.cp);
+	if (d.cp)
+		nfsc_copier_free(d.cp);
 	while (d.active) {
 		struct fill *f = d.active;
 
@@ -643,8 +838,14 @@ out:
 		free(q);
 	}
 	nfsc_cache_free(d.cache);
+	if (d.state_path && d.state_ns)
+		unlink(d.state_path);
+out_chan:
 	nfsc_chan_close(d.ch);
-	return ret ? 1 : 0;
+out_args:
+	free(all);
+	nfsc_config_free(&cfg);
+	return ret;
 }
 
 static void cull_usage(FILE *out)
@@ -662,12 +863,6 @@ static void cull_usage(FILE *out)
 		"  -h, --help              print this help\n",
 		NFSC_CULL_DEFAULT_RUN, NFSC_CULL_DEFAULT_START,
 		NFSC_CULL_DEFAULT_STOP);
-}
-
-static void ignore_request(const struct nfsc_fill_request *req, void *arg)
-{
-	(void)req;
-	(void)arg;
 }
 
 int cmd_cull(int argc, char **argv)
@@ -706,7 +901,7 @@ int cmd_cull(int argc, char **argv)
 	if (check_cull_opts(&cull))
 		return EXIT_USAGE;
 
-	ch = nfsc_chan_open(ignore_request, NULL, &ret);
+	ch = nfsc_chan_open(NULL, NULL, &ret);
 	if (!ch) {
 		nfsc_say("cull: %s", ret == -ENOENT ?
 		         "the nfs_cachefs module is not loaded" : strerror(-ret));

@@ -14,18 +14,22 @@
 #include "monitor.h"
 #include "nl.h"
 #include "prefetch.h"
+#include "status.h"
 #include "tunables.h"
+#include "verify.h"
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: nfscache-helper [OPTION]\n"
 		"       nfscache-helper run [OPTION]...\n"
+		"       nfscache-helper status [--json]\n"
 		"       nfscache-helper stats [--json]\n"
 		"       nfscache-helper cull [OPTION]...\n"
 		"       nfscache-helper monitor [--json]\n"
 		"       nfscache-helper prefetch PATH...\n"
 		"       nfscache-helper invalidate PATH...\n"
+		"       nfscache-helper verify [--json]\n"
 		"       nfscache-helper set [--mount ID] KEY=VALUE...\n"
 		"       nfscache-helper get [--mount ID] [--json] [KEY...]\n"
 		"Fill daemon and control tool for the nfs_cachefs module.\n"
@@ -36,11 +40,13 @@ static void usage(FILE *out)
 		"\n"
 		"Commands:\n"
 		"  run            the fill daemon (see run --help)\n"
+		"  status         mounts, daemon, cache usage, fills in flight\n"
 		"  stats [--json] every counter of every nfs_cachefs mount\n"
 		"  cull           cull the cache to its limits now (see cull --help)\n"
 		"  monitor        the kernel's events as they happen, one line each\n"
 		"  prefetch       fill the cache with files or trees, and wait\n"
 		"  invalidate     drop the cache objects of files or trees\n"
+		"  verify         check objects against their checksums, drop bad ones\n"
 		"  set, get       a mount's tunables, as in sysfs (see set --help)\n"
 		"\n"
 		"Exit status: 0 on success, 1 on failure, 2 on bad usage.\n");
@@ -140,10 +146,12 @@ static const struct command {
 	int (*fn)(int argc, char **argv);
 } commands[] = {
 	{ "run", cmd_run },
+	{ "status", cmd_status },
 	{ "stats", cmd_stats },
 	{ "cull", cmd_cull },
 	{ "prefetch", cmd_prefetch },
 	{ "invalidate", cmd_invalidate },
+	{ "verify", cmd_verify },
 	{ "monitor", cmd_monitor },
 	{ "set", cmd_set },
 	{ "get", cmd_get },

@@ -598,7 +598,7 @@ int nfsc_chan_claim(struct nfsc_chan *ch, uint64_t id,
 }
 
 int nfsc_chan_done(struct nfsc_chan *ch, uint64_t id, int status,
-		   uint64_t bytes)
+		   uint64_t bytes, const void *csum, size_t csum_len)
 {
 	struct nl_msg *msg = chan_msg(ch, NFS_CACHEFS_CMD_FILL_DONE);
 
@@ -606,7 +606,8 @@ int nfsc_chan_done(struct nfsc_chan *ch, uint64_t id, int status,
 		return -ENOMEM;
 	if (nla_put_u64(msg, NFS_CACHEFS_A_REQUEST_ID, id) < 0 ||
 	    nla_put_u32(msg, NFS_CACHEFS_A_STATUS, (uint32_t)status) < 0 ||
-	    nla_put_u64(msg, NFS_CACHEFS_A_BYTES, bytes) < 0) {
+	    nla_put_u64(msg, NFS_CACHEFS_A_BYTES, bytes) < 0 ||
+	    (csum && nla_put(msg, NFS_CACHEFS_A_CHECKSUM, csum_len, csum) < 0)) {
 		nlmsg_free(msg);
 		return -ENOMEM;
 	}

@@ -58,6 +58,7 @@ const char *nfsc_stat_name(int type);
  * receives FILL_REQUESTs and claims and completes them.
  */
 #include <stdbool.h>
+#include <stddef.h>
 
 struct nfsc_fill_request {
 	uint64_t id;
@@ -80,7 +81,10 @@ typedef void (*nfsc_fill_request_fn)(const struct nfsc_fill_request *req,
 
 struct nfsc_chan;
 
-/* NULL and -errno in *err (-ENOENT: the module is not loaded). */
+/*
+ * NULL and -errno in *err (-ENOENT: the module is not loaded). @fn may be
+ * NULL: a channel for commands only.
+ */
 struct nfsc_chan *nfsc_chan_open(nfsc_fill_request_fn fn, void *arg, int *err);
 void nfsc_chan_close(struct nfsc_chan *ch);
 int nfsc_chan_fd(const struct nfsc_chan *ch);
@@ -95,8 +99,9 @@ int nfsc_chan_receive(struct nfsc_chan *ch);
 int nfsc_chan_register(struct nfsc_chan *ch);
 int nfsc_chan_claim(struct nfsc_chan *ch, uint64_t id,
 		    struct nfsc_fill_claim *claim);
+/* The end of a fill; @csum (NULL: none) is kept in the object's record. */
 int nfsc_chan_done(struct nfsc_chan *ch, uint64_t id, int status,
-		   uint64_t bytes);
+		   uint64_t bytes, const void *csum, size_t csum_len);
 /* The tunable @key of mount @mount_id, as its sysfs file has it. */
 int nfsc_chan_set(struct nfsc_chan *ch, uint32_t mount_id, const char *key,
 		  const char *value);

@@ -17,10 +17,14 @@
 #include "nl.h"
 #include "tunables.h"
 
+#define TUNABLES "enabled", "min_size", "max_size", "revalidate", \
+	"fill_timeout_ms", "max_pending"
+
+const char *const nfsc_tunable_keys[] = { TUNABLES, NULL };
+
 /* What `get` with no KEY shows: every tunable, then the mount's identity. */
 static const char *const all_keys[] = {
-	"enabled", "min_size", "max_size", "revalidate", "fill_timeout_ms",
-	"max_pending", "lowerdir", "cachedir", "dev", NULL,
+	TUNABLES, "lowerdir", "cachedir", "dev", NULL,
 };
 
 struct mount_pick {
@@ -69,18 +73,12 @@ static int pick_mount(const char *cmd, const char *arg, uint32_t *id)
 	return 0;
 }
 
-static void ignore_request(const struct nfsc_fill_request *req, void *arg)
-{
-	(void)req;
-	(void)arg;
-}
-
 static struct nfsc_chan *open_chan(const char *cmd)
 {
 	struct nfsc_chan *ch;
 	int ret;
 
-	ch = nfsc_chan_open(ignore_request, NULL, &ret);
+	ch = nfsc_chan_open(NULL, NULL, &ret);
 	if (!ch)
 		nfsc_say("%s: %s", cmd, ret == -ENOENT ?
 			 "the nfs_cachefs module is not loaded" : strerror(-ret));

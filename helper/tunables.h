@@ -6,4 +6,7 @@
 int cmd_set(int argc, char **argv);
 int cmd_get(int argc, char **argv);
 
+/* The names of the writable per-mount tunables, NULL-terminated. */
+extern const char *const nfsc_tunable_keys[];
+
 #endif

@@ -80,6 +80,8 @@ TEST(run_refuses_bad_options)
 	EXPECT_NE(NULL, strstr(out, "--direct"));
 	EXPECT_NE(NULL, strstr(out, "--max-size"));
 	EXPECT_NE(NULL, strstr(out, "--cull-stop"));
+	EXPECT_NE(NULL, strstr(out, "--checksum"));
+	EXPECT_NE(NULL, strstr(out, "--state FILE"));
 	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " run --max-inflight 0"));
 	EXPECT_NE(NULL, strstr(out, "--max-inflight: invalid value \"0\""));
 	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " run --max-inflight 5000"));
@@ -99,9 +101,37 @@ TEST(run_refuses_bad_options)
 	EXPECT_EQ(1, nfsc_sh_out(out, sizeof(out),
 				 HELPER " run --max-size 10G --cull-run 20 --cull-start 15 --cull-stop 5"));
 	EXPECT_EQ(NULL, strstr(out, "invalid value"));
+	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " run --state ''"));
+	EXPECT_NE(NULL, strstr(out, "--state: empty path"));
 	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " run --bogus"));
 	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " run extra"));
 	EXPECT_NE(NULL, strstr(out, "unexpected argument \"extra\""));
+}
+
+TEST(status_and_verify_without_module)
+{
+	char out[4096];
+	const char *vg = nfsc_sh("command -v valgrind >/dev/null") ? "" : VALGRIND;
+
+	EXPECT_EQ(1, nfsc_sh_out(out, sizeof(out), "%s" HELPER " status --json", vg))
+		TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "status: the nfs_cachefs module is not loaded"));
+	EXPECT_EQ(NULL, strstr(out, "{"));
+	EXPECT_EQ(0, nfsc_sh_out(out, sizeof(out), HELPER " status --help"));
+	EXPECT_NE(NULL, strstr(out, "--state FILE"));
+	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " status --bogus"));
+	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " status extra"));
+	EXPECT_NE(NULL, strstr(out, "unexpected argument \"extra\""));
+
+	/* verify: root's (this machine's tests run as root), then the module. */
+	EXPECT_EQ(1, nfsc_sh_out(out, sizeof(out), "%s" HELPER " verify", vg))
+		TH_LOG("%s", out);
+	EXPECT_TRUE(strstr(out, "verify: the nfs_cachefs module is not loaded") ||
+		    strstr(out, "verify: needs CAP_SYS_ADMIN")) TH_LOG("%s", out);
+	EXPECT_EQ(0, nfsc_sh_out(out, sizeof(out), HELPER " verify --help"));
+	EXPECT_NE(NULL, strstr(out, "Exit status: 0 when every checked object is good"));
+	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " verify --bogus"));
+	EXPECT_NE(NULL, strstr(out, "unexpected argument \"--bogus\""));
 }
 
 /* run --config FILE: keys are the long options; an unknown one is named. */

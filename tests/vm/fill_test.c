@@ -373,13 +373,13 @@ TEST_F_TIMEOUT(fill, server_change_during_fill_is_discarded, 120)
 	close(claim.src_fd);
 	close(claim.dst_fd);
 	failed = nfsc_stat(self->dir, "fills_failed");
-	EXPECT_EQ(-ESTALE, nfsc_chan_done(fd.ch, fd.req[0].id, 0, claim.size));
+	EXPECT_EQ(-ESTALE, nfsc_chan_done(fd.ch, fd.req[0].id, 0, claim.size, NULL, 0));
 	EXPECT_STREQ("the NFS file changed during the fill", nfsc_chan_why(fd.ch));
 	EXPECT_EQ(failed + 1, nfsc_stat(self->dir, "fills_failed"));
 	EXPECT_EQ(-ENOENT, object_of(name, obj, sizeof(obj)));
 
 	/* A second DONE for the same request finds nothing. */
-	EXPECT_EQ(-ENOENT, nfsc_chan_done(fd.ch, fd.req[0].id, 0, claim.size));
+	EXPECT_EQ(-ENOENT, nfsc_chan_done(fd.ch, fd.req[0].id, 0, claim.size, NULL, 0));
 	nfsc_chan_close(fd.ch);
 
 	hits = nfsc_stat(self->dir, "hits");
@@ -408,7 +408,7 @@ TEST_F_TIMEOUT(fill, server_truncate_during_fill_is_discarded, 120)
 	close(claim.src_fd);
 	close(claim.dst_fd);
 	/* Whatever the copy saw, the kernel refuses it. */
-	ret = nfsc_chan_done(fd.ch, fd.req[0].id, 0, copied);
+	ret = nfsc_chan_done(fd.ch, fd.req[0].id, 0, copied, NULL, 0);
 	EXPECT_TRUE(ret == -EIO || ret == -ESTALE);
 	nfsc_chan_close(fd.ch);
 	EXPECT_EQ(-ENOENT, object_of(name, obj, sizeof(obj)));

@@ -149,7 +149,7 @@ TEST_F(proto, ids_claims_and_completions)
 	EXPECT_STREQ("no such request (done, cancelled or timed out)",
 		     nfsc_chan_why(d.ch));
 	/* DONE before the claim. */
-	EXPECT_EQ(-EBUSY, nfsc_chan_done(d.ch, d.req[0].id, 0, 1000));
+	EXPECT_EQ(-EBUSY, nfsc_chan_done(d.ch, d.req[0].id, 0, 1000, NULL, 0));
 	EXPECT_STREQ("request not claimed", nfsc_chan_why(d.ch));
 
 	ASSERT_EQ(0, nfsc_chan_claim(d.ch, d.req[0].id, &claim));
@@ -166,7 +166,7 @@ TEST_F(proto, ids_claims_and_completions)
 	/* Another socket is not the daemon. */
 	other.ch = nfsc_chan_open(fake_on_request, &other, &err);
 	ASSERT_NE(NULL, other.ch);
-	EXPECT_EQ(-EPERM, nfsc_chan_done(other.ch, d.req[0].id, 0, 1000));
+	EXPECT_EQ(-EPERM, nfsc_chan_done(other.ch, d.req[0].id, 0, 1000, NULL, 0));
 	EXPECT_STREQ("not the registered fill daemon", nfsc_chan_why(other.ch));
 	nfsc_chan_close(other.ch);
 
@@ -181,7 +181,7 @@ TEST_F(proto, ids_claims_and_completions)
 
 	/* The daemon's own failure: acknowledged, counted, nothing kept. */
 	failed = nfsc_stat(self->dir, "fills_failed");
-	EXPECT_EQ(0, nfsc_chan_done(d.ch, d.req[0].id, -EIO, 0));
+	EXPECT_EQ(0, nfsc_chan_done(d.ch, d.req[0].id, -EIO, 0, NULL, 0));
 	EXPECT_EQ(failed + 1, nfsc_stat(self->dir, "fills_failed"));
 	EXPECT_EQ(0, nfsc_stat(self->dir, "filling"));
 	/* The id is spent. */
@@ -197,7 +197,7 @@ TEST_F(proto, ids_claims_and_completions)
 
 	/* A short copy is discarded. */
 	ASSERT_EQ(0, nfsc_chan_claim(d.ch, d.req[0].id, &claim));
-	EXPECT_EQ(-EIO, nfsc_chan_done(d.ch, d.req[0].id, 0, 999));
+	EXPECT_EQ(-EIO, nfsc_chan_done(d.ch, d.req[0].id, 0, 999, NULL, 0));
 	EXPECT_STREQ("copy size differs from the NFS file's", nfsc_chan_why(d.ch));
 	close(claim.src_fd);
 	close(claim.dst_fd);
@@ -232,7 +232,7 @@ TEST_F(proto, requests_time_out)
 	sleep(4);
 	EXPECT_EQ(0, nfsc_stat(self->dir, "filling"));
 	EXPECT_EQ(2, nfsc_stat(self->dir, "fills_failed"));
-	EXPECT_EQ(-ENOENT, nfsc_chan_done(d.ch, d.req[0].id, 0, 100));
+	EXPECT_EQ(-ENOENT, nfsc_chan_done(d.ch, d.req[0].id, 0, 100, NULL, 0));
 	close(claim.src_fd);
 	close(claim.dst_fd);
 	nfsc_chan_close(d.ch);
@@ -282,7 +282,7 @@ TEST_F(proto, disabled_mount_neither_serves_nor_queues)
 	ASSERT_EQ(4096, plain_copy(claim.src_fd, claim.dst_fd, 4096));
 	close(claim.src_fd);
 	close(claim.dst_fd);
-	ASSERT_EQ(0, nfsc_chan_done(d.ch, d.req[0].id, 0, 4096));
+	ASSERT_EQ(0, nfsc_chan_done(d.ch, d.req[0].id, 0, 4096, NULL, 0));
 	EXPECT_EQ(1, nfsc_stat(self->dir, "fills_ok"));
 
 	ASSERT_EQ(0, nfsc_attr_write(self->dir, "enabled", "0"));

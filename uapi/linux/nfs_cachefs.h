@@ -211,6 +211,19 @@ enum nfs_cachefs_stat {
 
 #define NFS_CACHEFS_STAT_MAX (__NFS_CACHEFS_STAT_MAX - 1)
 
+/**
+ * enum nfs_cachefs_csum_type - the first byte of a CHECKSUM
+ * @NFS_CACHEFS_CSUM_NONE: unused
+ * @NFS_CACHEFS_CSUM_SHA256: SHA-256 of the object's data, 32 bytes follow
+ *
+ * The kernel keeps FILL_DONE's CHECKSUM in the record's csum[] as given;
+ * this is nfscache-helper's layout of it, for whoever reads records.
+ */
+enum nfs_cachefs_csum_type {
+	NFS_CACHEFS_CSUM_NONE,
+	NFS_CACHEFS_CSUM_SHA256,
+};
+
 /* Limits, enforced by the kernel's attribute policies. */
 #define NFS_CACHEFS_PATH_MAX		4096
 #define NFS_CACHEFS_CHECKSUM_MAX	64

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: GPL-2.0
+/* nfscache-helper: the objects of a cache volume (see volume.h). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "volume.h"
+
+static bool is_fan_name(const char *s)
+{
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return !s[2];
+}
+
+/* The directory @name in @dirfd if it is a fan level ("ab"), else NULL. */
+static DIR *open_fan(int dirfd, const char *name)
+{
+	DIR *dir;
+	int fd;
+
+	if (!is_fan_name(name))
+		return NULL;
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	dir = fdopendir(fd);
+	if (!dir)
+		close(fd);
+	return dir;
+}
+
+int nfsc_volume_walk(int volfd, nfsc_object_fn fn, void *arg)
+{
+	struct dirent *e1, *e2, *e3;
+	char name[3 + 3 + NAME_MAX + 1];
+	DIR *top, *d1, *d2;
+	struct stat st;
+	int fd, ret = 0;
+
+	fd = dup(volfd);
+	if (fd < 0)
+		return -errno;
+	top = fdopendir(fd);
+	if (!top) {
+		close(fd);
+		return -errno;
+	}
+	rewinddir(top);
+	while (!ret && (e1 = readdir(top))) {
+		d1 = open_fan(dirfd(top), e1->d_name);
+		if (!d1)
+			continue;
+		while (!ret && (e2 = readdir(d1))) {
+			d2 = open_fan(dirfd(d1), e2->d_name);
+			if (!d2)
+				continue;
+			while (!ret && (e3 = readdir(d2))) {
+				if (e3->d_name[0] == '.' ||
+				    fstatat(dirfd(d2), e3->d_name, &st,
+					    AT_SYMLINK_NOFOLLOW) ||
+				    !S_ISREG(st.st_mode) ||
+				    snprintf(name, sizeof(name), "%.2s/%.2s/%s",
+					     e1->d_name, e2->d_name,
+					     e3->d_name) >= (int)sizeof(name))
+					continue;
+				ret = fn(dirfd(d2), e3->d_name, name, &st, arg);
+			}
+			closedir(d2);
+		}
+		closedir(d1);
+	}
+	closedir(top);
+	return ret;
+}

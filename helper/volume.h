@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * nfscache-helper: the objects of a cache volume. The kernel lays them
+ * out as <volume>/ab/cd/<name>, two fan-out levels of two lowercase hex
+ * digits; anything else in a volume is not an object.
+ */
+#ifndef NFSC_HELPER_VOLUME_H
+#define NFSC_HELPER_VOLUME_H
+
+#include <sys/stat.h>
+
+/*
+ * One object: @dirfd is its fan-out directory, @leaf its name there,
+ * @name "ab/cd/<leaf>". 0 to go on, or a negative errno that stops the
+ * walk.
+ */
+typedef int (*nfsc_object_fn)(int dirfd, const char *leaf, const char *name,
+			      const struct stat *st, void *arg);
+
+/* Every regular file at the object level of the volume @volfd. 0 or -errno. */
+int nfsc_volume_walk(int volfd, nfsc_object_fn fn, void *arg);
+
+#endif
