@@ -145,7 +145,8 @@ static int nfsc_parse_relname(const char *rel, struct nfsc_key *key)
 		key->fan[i][2] = '\0';
 	}
 	/* The handle in hex, or 'h' and its hash when it was too long. */
-	if (!nfsc_is_name_hex(name + (*name == 'h'), len - 6 - (*name == 'h')))
+	if ((*name == 'h' && len == 7) ||
+	    !nfsc_is_name_hex(name + (*name == 'h'), len - 6 - (*name == 'h')))
 		return -EINVAL;
 	strscpy(key->name, name, sizeof(key->name));
 	return 0;
@@ -608,6 +609,8 @@ out_unlock:
 	dput(dir);
 out:
 	nfsc_cache_end(sbi, old);
+	if (err == -ENOENT)
+		*why = "no such object";
 	if (err)
 		return err;
 	atomic64_inc(&sbi->stats.culled);

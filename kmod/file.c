@@ -42,6 +42,21 @@ static bool nfsc_cache_usable(struct inode *inode)
 }
 
 /*
+ * NFSv4 leaves an open's permission check to the server's OPEN
+ * (nfs_permission() passes MAY_OPEN on regular files), which a hit never
+ * sends. So before serving an object, NFS is asked with ACCESS, cached
+ * per credential; when that refuses, the open goes to NFS, whose OPEN
+ * decides.
+ */
+static bool nfsc_lower_may_read(struct file *file, const struct path *lower)
+{
+	int mask = MAY_READ | ((file->f_mode & FMODE_EXEC) ? MAY_EXEC : 0);
+
+	return !inode_permission(nfsc_lower_idmap(file_inode(file)->i_sb),
+				 d_inode(lower->dentry), mask);
+}
+
+/*
  * The one place where the real file of an open is chosen. A read-only
  * open revalidates the NFS file per the revalidate policy and takes the
  * object if its record matches; otherwise it reads NFS and asks for a
@@ -65,9 +80,11 @@ static struct file *nfsc_open_real_file(struct file *file, u32 *commit_gen)
 		   !nfsc_revalidate_attrs(inode, &lower, &attrs)) {
 		gen = READ_ONCE(NFSC_I(inode)->commit_gen);
 		*commit_gen = gen;
-		real = nfsc_cache_open(file, &key, &attrs);
-		if (real && !IS_ERR(real))
-			return real;
+		if (nfsc_lower_may_read(file, &lower)) {
+			real = nfsc_cache_open(file, &key, &attrs);
+			if (real && !IS_ERR(real))
+				return real;
+		}
 		fill = true;
 	}
 
