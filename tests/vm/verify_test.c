@@ -36,7 +36,7 @@ FIXTURE_TEARDOWN(verify)
 {
 	if (self->helper > 0)
 		stop_helper(self->helper);
-	nfsc_umount(NFSC_STACK);
+	EXPECT_EQ(0, nfsc_umount(NFSC_STACK));
 	nfsc_sh("rm -f %s/vf-*", nfsc_env("NFSC_EXPORT"));
 }
 
