@@ -72,7 +72,7 @@ build/tests/host/cull_test: EXTRA_CFLAGS = -fsanitize=address,undefined \
 
 # Checksums and the state file, under ASan and UBSan.
 build/tests/host/checksum_test: helper/sha256.c helper/checksum.c helper/state.c \
-	helper/sha256.h helper/checksum.h helper/state.h
+	helper/sha256.h helper/checksum.h helper/state.h helper/json.h
 build/tests/host/checksum_test: EXTRA_SRCS = helper/sha256.c helper/checksum.c \
 	helper/state.c
 build/tests/host/checksum_test: EXTRA_CFLAGS = -fsanitize=address,undefined \

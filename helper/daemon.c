@@ -82,6 +82,7 @@ struct daemon {
 	/* What `status` is told, through the state file. */
 	const char *state_path;		/* NULL: not published */
 	int64_t state_ns;		/* when it was last written */
+	int64_t cull_ns;		/* when the limits were last checked */
 	bool state_dirty;		/* fills started or ended since */
 	int64_t started;
 	struct nfsc_cull_opts cull;
@@ -95,8 +96,9 @@ struct daemon {
 #define STATE_EVERY_NS	1000000000LL
 
 /*
- * What one pass of the loop reads back of each fill being summed: ahead
- * of a round of the copy (a pipe's worth), so the sum keeps up.
+ * What one pass of the loop reads back of each fill being summed: more
+ * than a round of the copy (a pipe's worth), so the sum keeps up. The
+ * loop waits meanwhile: up to this times --max-inflight per pass.
  */
 #define SUM_STEP	(4U << 20)
 
@@ -201,8 +203,10 @@ static void publish(struct daemon *d, bool now)
 	ret = nfsc_state_write(d->state_path, &st);
 	free(st.fills);
 	if (ret) {
+		/* Gone rather than frozen: status says "not running". */
 		nfsc_say("state file %s: %s; status will not see this daemon",
 			 d->state_path, strerror(-ret));
+		unlink(d->state_path);
 		d->state_path = NULL;
 		return;
 	}
@@ -469,7 +473,10 @@ static int loop(struct daemon *d, int sfd)
 		}
 		/* Quiet for a while: the watermarks may still need work. */
 		if (!ret) {
-			nfsc_cache_cull(d->cache);
+			if (nfsc_now_ns() - d->cull_ns >= CULL_CHECK_MS * 1000000LL) {
+				nfsc_cache_cull(d->cache);
+				d->cull_ns = nfsc_now_ns();
+			}
 			publish(d, true);
 		}
 		if (pfd[1].revents)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* nfscache-helper: the daemon's published state (see state.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -33,14 +34,22 @@ int nfsc_state_write(const char *path, const struct nfsc_state *st)
 {
 	char tmp[PATH_MAX];
 	unsigned int i;
-	int ret = 0;
+	int fd, ret = 0;
 	FILE *f;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	f = fopen(tmp, "we");
-	if (!f)
+	/* Not through a symlink someone planted next to the state file. */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
 		return -errno;
+	f = fdopen(fd, "w");
+	if (!f) {
+		ret = -errno;
+		close(fd);
+		unlink(tmp);
+		return ret;
+	}
 	fprintf(f, STATE_MAGIC "\n"
 		"pid %d\nstarted %" PRId64 "\nupdated_ns %" PRId64 "\n"
 		"max_size %" PRIu64 "\ncull_run %u\ncull_start %u\ncull_stop %u\n"
@@ -91,18 +100,35 @@ static int add_fill(struct nfsc_state *st, const char *line)
 	return 0;
 }
 
-/* One "key value" line into @st. 0, or -EBADMSG. */
+/*
+ * One "key value" line into @st. 0, or -EBADMSG for a known key without a
+ * number; keys of a later helper are skipped: the format only grows.
+ */
 static int parse_line(struct nfsc_state *st, const char *line)
 {
+	const char *space = strchr(line, ' ');
 	unsigned long long v;
+	char key[32], *end;
 	long long sv;
-	char key[32];
 
 	if (!strncmp(line, "fill ", 5))
 		return add_fill(st, line);
-	if (sscanf(line, "%31s %lld", key, &sv) != 2)
-		return -EBADMSG;
+	if (!space || space == line || space - line >= (long)sizeof(key))
+		return 0;
+	snprintf(key, sizeof(key), "%.*s", (int)(space - line), line);
+	errno = 0;
+	sv = strtoll(space + 1, &end, 10);
+	if (errno || end == space + 1 || (*end && *end != '\n'))
+		sv = LLONG_MIN;		/* refused below if the key is ours */
 	v = sv;
+	if (sv == LLONG_MIN &&
+	    (!strcmp(key, "pid") || !strcmp(key, "started") ||
+	     !strcmp(key, "updated_ns") || !strcmp(key, "max_size") ||
+	     !strncmp(key, "cull_", 5) || !strncmp(key, "cache_", 6) ||
+	     !strncmp(key, "fills_", 6) || !strcmp(key, "max_inflight") ||
+	     !strcmp(key, "checksum") || !strcmp(key, "culled") ||
+	     !strcmp(key, "queued")))
+		return -EBADMSG;
 	if (!strcmp(key, "pid"))
 		st->pid = sv;
 	else if (!strcmp(key, "started"))
@@ -133,7 +159,6 @@ static int parse_line(struct nfsc_state *st, const char *line)
 		st->fills_failed = v;
 	else if (!strcmp(key, "queued"))
 		st->queued = v;
-	/* Keys of a later helper are no error: the format only grows. */
 	return 0;
 }
 

@@ -105,13 +105,15 @@ struct fill_view {
 static struct fill_view fill_view(const struct nfsc_state_fill *f, int64_t now)
 {
 	double secs = (now - f->start_ns) / 1e9;
+	uint64_t bytes = f->bytes < f->size ? f->bytes : f->size;
 	struct fill_view v = { .eta = -1 };
 
-	v.done = f->size ? (double)f->bytes / f->size : 1;
+	/* Clamped: the state file is another process's word. */
+	v.done = f->size ? (double)bytes / f->size : 1;
 	if (secs > 0)
-		v.mb_s = f->bytes / secs / 1e6;
+		v.mb_s = bytes / secs / 1e6;
 	if (v.mb_s > 0)
-		v.eta = (f->size - f->bytes) / (v.mb_s * 1e6);
+		v.eta = (f->size - bytes) / (v.mb_s * 1e6);
 	return v;
 }
 

@@ -85,6 +85,7 @@ static int check_object(int dirfd, const char *leaf, const char *name,
 			const struct stat *st, void *arg)
 {
 	struct nfs_cachefs_record rec;
+	struct stat judged, now;
 	struct verify *v = arg;
 	const char *why;
 	uint64_t freed;
@@ -104,6 +105,8 @@ static int check_object(int dirfd, const char *leaf, const char *name,
 		return 0;
 	}
 	memset(&rec, 0, sizeof(rec));
+	if (fstat(fd, &judged))
+		judged.st_ino = 0;
 	len = fgetxattr(fd, NFS_CACHEFS_XATTR, &rec, sizeof(rec));
 	if (len < (ssize_t)sizeof(rec) || rec.csum_len != NFSC_CSUM_LEN ||
 	    rec.csum[0] != NFS_CACHEFS_CSUM_SHA256) {
@@ -125,7 +128,12 @@ static int check_object(int dirfd, const char *leaf, const char *name,
 		return 0;
 	}
 	v->bad++;
-	ret = nfsc_chan_cull(v->ch, v->mount_id, name, &freed);
+	/* CULL goes by name: a refill committed meanwhile is not the one judged. */
+	if (fstatat(dirfd, leaf, &now, AT_SYMLINK_NOFOLLOW) ||
+	    now.st_ino != judged.st_ino || !judged.st_ino)
+		ret = -ENOENT;
+	else
+		ret = nfsc_chan_cull(v->ch, v->mount_id, name, &freed);
 	if (!ret)
 		v->dropped++;
 	report_bad(v, name, why, ret);

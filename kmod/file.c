@@ -50,7 +50,8 @@ static bool nfsc_cache_usable(struct inode *inode)
  */
 static bool nfsc_lower_may_read(struct file *file, const struct path *lower)
 {
-	int mask = MAY_READ | ((file->f_mode & FMODE_EXEC) ? MAY_EXEC : 0);
+	/* An execve()'s open: __FMODE_EXEC is in f_flags, never in f_mode. */
+	int mask = MAY_READ | ((file->f_flags & __FMODE_EXEC) ? MAY_EXEC : 0);
 
 	return !inode_permission(nfsc_lower_idmap(file_inode(file)->i_sb),
 				 d_inode(lower->dentry), mask);

@@ -4,7 +4,8 @@
  * checksum.c) and its state file (state.c). SHA-256 against FIPS 180-4's
  * examples and coreutils' sha256sum; a checksum taken while a file grows,
  * in steps and whole blocks, equal to the one of the finished file, also
- * through O_DIRECT; the state file written and read back. Built with
+ * through O_DIRECT; the state file written and read back; JSON strings
+ * that parse whatever bytes a path holds. Built with
  * ASan/UBSan; each test ends with a leak check.
  */
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 
 #include "../lib/nfsc_test.h"
 #include "../../helper/checksum.h"
+#include "../../helper/json.h"
 #include "../../helper/state.h"
 #include "kselftest_harness.h"
 
@@ -197,10 +199,59 @@ TEST(state_file_round_trip)
 	EXPECT_STREQ("/mnt/nfs/new?line", r.fills[1].path);
 	nfsc_state_free(&r);
 
+	/* A later helper's keys are skipped; a known key needs its number. */
+	ASSERT_EQ(0, nfsc_sh("printf 'future_key some words\\n"
+			     "a_key_longer_than_thirty_two_characters 5\\n' >>'%s'", path));
+	ASSERT_EQ(0, nfsc_state_read(path, &r));
+	EXPECT_EQ(4242, r.pid);
+	nfsc_state_free(&r);
+	ASSERT_EQ(0, nfsc_sh("echo 'queued lots' >>'%s'", path));
+	EXPECT_EQ(-EBADMSG, nfsc_state_read(path, &r));
+
 	ASSERT_EQ(0, nfsc_sh("echo something else >'%s'", path));
 	EXPECT_EQ(-EBADMSG, nfsc_state_read(path, &r));
+
+	/* The temporary file is never written through a symlink. */
+	ASSERT_EQ(0, nfsc_sh("ln -sf /dev/null '%s.tmp'", path));
+	EXPECT_EQ(-ELOOP, nfsc_state_write(path, &st));
+	ASSERT_EQ(0, nfsc_sh("rm -f '%s.tmp'", path));
 	unlink(path);
 	EXPECT_EQ(-ENOENT, nfsc_state_read(path, &r));
+	__lsan_do_leak_check();
+}
+
+/* nfsc_json_string()'s output for @in, into @out. */
+static void json_of(const char *in, char *out, size_t len)
+{
+	FILE *f = tmpfile();
+	int saved = dup(STDOUT_FILENO);
+	size_t n;
+
+	fflush(stdout);
+	dup2(fileno(f), STDOUT_FILENO);
+	nfsc_json_string(in);
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	rewind(f);
+	n = fread(out, 1, len - 1, f);
+	out[n] = '\0';
+	fclose(f);
+}
+
+TEST(json_strings_always_parse)
+{
+	char out[256];
+
+	json_of("plain/path", out, sizeof(out));
+	EXPECT_STREQ("\"plain/path\"", out);
+	json_of("q\"b\\n\nt\x01", out, sizeof(out));
+	EXPECT_STREQ("\"q\\\"b\\\\n\\u000at\\u0001\"", out);
+	/* UTF-8 passes; bytes that are not UTF-8 become \u00XX. */
+	json_of("caf\xc3\xa9 \xe2\x82\xac", out, sizeof(out));
+	EXPECT_STREQ("\"caf\xc3\xa9 \xe2\x82\xac\"", out);
+	json_of("latin\xe9 \xc3 \xed\xa0\x80 \xc0\xaf", out, sizeof(out));
+	EXPECT_STREQ("\"latin\\u00e9 \\u00c3 \\u00ed\\u00a0\\u0080 \\u00c0\\u00af\"", out);
 	__lsan_do_leak_check();
 }
 

@@ -5,7 +5,7 @@
  * set tunables or listen to events (EPERM, with the reason). A file only
  * its owner may read stays unreadable to others through the stack after
  * its owner had it cached, and its object cannot be reached in the cache
- * directory either. Object names come from the kernel alone: CULL refuses
+ * directory either; a cached file without execute permission does not run. Object names come from the kernel alone: CULL refuses
  * names that are not an object's.
  */
 #include <fcntl.h>
@@ -187,6 +187,53 @@ TEST_F_TIMEOUT(priv, a_cached_private_file_stays_private, 180)
 	EXPECT_EQ(0, as_user(NOBODY, read_denied, vol));
 	EXPECT_EQ(0, nfsc_sh("test \"$(stat -c %%a '%s')\" = 700", vol));
 	EXPECT_EQ(0, nfsc_sh("test \"$(stat -c %%a:%%u '%s')\" = 600:0", obj));
+}
+
+/* execve() @path in a child: its exit status, or 100 + errno. */
+static int exec_status(const char *path)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		execl(path, path, (char *)NULL);
+		_exit(100 + errno);
+	}
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+/*
+ * execve() asks NFS for MAY_EXEC at the server's OPEN too: a cached file
+ * nobody may execute does not run from its object; one that may, does.
+ */
+TEST_F_TIMEOUT(priv, exec_permission_holds_for_cached_files, 180)
+{
+	char obj[PATH_MAX];
+	long long ok, hits;
+
+	ASSERT_EQ(0, nfsc_sh("printf '#!/bin/sh\\nexit 42\\n' >%s/pv-run && "
+			     "cp %s/pv-run %s/pv-norun && chmod 0755 %s/pv-run && "
+			     "chmod 0644 %s/pv-norun", nfsc_env("NFSC_EXPORT"),
+			     nfsc_env("NFSC_EXPORT"), nfsc_env("NFSC_EXPORT"),
+			     nfsc_env("NFSC_EXPORT"), nfsc_env("NFSC_EXPORT")));
+	self->helper = nfsc_start_helper(HELPER_LOG, "");
+	ASSERT_GT(self->helper, 0);
+	ok = nfsc_stat(self->dir, "fills_ok");
+	ASSERT_EQ(0, stack_matches_export("pv-run"));
+	ASSERT_EQ(0, stack_matches_export("pv-norun"));
+	ASSERT_EQ(ok + 2, nfsc_wait_stat(self->dir, "fills_ok", ok + 2, 60));
+	ASSERT_EQ(0, object_of("pv-run", obj, sizeof(obj)));
+	ASSERT_EQ(0, object_of("pv-norun", obj, sizeof(obj)));
+
+	hits = nfsc_stat(self->dir, "hits");
+	EXPECT_EQ(42, exec_status(NFSC_STACK "/pv-run"));
+	EXPECT_LT(hits, nfsc_stat(self->dir, "hits"));
+	/* Not even root: no execute bit at all. */
+	EXPECT_EQ(100 + EACCES, exec_status(NFSC_STACK "/pv-norun"));
 }
 
 TEST_F(priv, only_kernel_made_names_are_culled)
