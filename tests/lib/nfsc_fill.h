@@ -332,4 +332,24 @@ static inline int stop_helper(pid_t pid)
 	return WEXITSTATUS(st);
 }
 
+/*
+ * Where most VM tests start: the module loaded, the cache emptied (so the
+ * tests' counts of objects and bytes are exact), the stack mounted at
+ * NFSC_STACK; its sysfs directory in @dir and its id in *@id. 0, or the
+ * step that failed (1-4).
+ */
+static inline int nfsc_fresh_stack(char *dir, size_t len, uint32_t *id)
+{
+	if (nfsc_module_load())
+		return 1;
+	if (nfsc_sh("rm -rf '%s'/*", nfsc_env("NFSC_CACHEDIR")))
+		return 2;
+	if (nfsc_mount_stack(NFSC_STACK))
+		return 3;
+	if (nfsc_sysfs_dir(NFSC_STACK, dir, len))
+		return 4;
+	*id = strtoul(strrchr(dir, '/') + 1, NULL, 10);
+	return 0;
+}
+
 #endif /* NFSC_FILL_H */

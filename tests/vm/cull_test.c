@@ -29,12 +29,7 @@ FIXTURE(cull) {
 FIXTURE_SETUP(cull)
 {
 	self->helper = 0;
-	ASSERT_EQ(0, nfsc_module_load());
-	/* Only this test's objects: the byte counts below are exact. */
-	ASSERT_EQ(0, nfsc_sh("rm -rf '%s'/*", nfsc_env("NFSC_CACHEDIR")));
-	ASSERT_EQ(0, nfsc_mount_stack(NFSC_STACK));
-	ASSERT_EQ(0, nfsc_sysfs_dir(NFSC_STACK, self->dir, sizeof(self->dir)));
-	self->id = strtoul(strrchr(self->dir, '/') + 1, NULL, 10);
+	ASSERT_EQ(0, nfsc_fresh_stack(self->dir, sizeof(self->dir), &self->id));
 	ASSERT_LT(0, self->id);
 }
 

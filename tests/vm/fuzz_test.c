@@ -422,11 +422,7 @@ FIXTURE_SETUP(fuzz)
 
 	self->opener = 0;
 	self->helper = 0;
-	ASSERT_EQ(0, nfsc_module_load());
-	ASSERT_EQ(0, nfsc_sh("rm -rf '%s'/*", nfsc_env("NFSC_CACHEDIR")));
-	ASSERT_EQ(0, nfsc_mount_stack(NFSC_STACK));
-	ASSERT_EQ(0, nfsc_sysfs_dir(NFSC_STACK, self->dir, sizeof(self->dir)));
-	self->id = strtoul(strrchr(self->dir, '/') + 1, NULL, 10);
+	ASSERT_EQ(0, nfsc_fresh_stack(self->dir, sizeof(self->dir), &self->id));
 	ASSERT_EQ(0, nfsc_sh("mkdir -p %s/fz", nfsc_env("NFSC_EXPORT")));
 	/* Never empty: an empty tmpfile is the one copy a fuzzer can get right. */
 	for (i = 0; i < NR_FILES; i++) {

@@ -19,17 +19,14 @@
 
 FIXTURE(verify) {
 	char dir[PATH_MAX];
+	uint32_t id;
 	pid_t helper;
 };
 
 FIXTURE_SETUP(verify)
 {
 	self->helper = 0;
-	ASSERT_EQ(0, nfsc_module_load());
-	/* Only this test's objects: verify's counts below are exact. */
-	ASSERT_EQ(0, nfsc_sh("rm -rf '%s'/*", nfsc_env("NFSC_CACHEDIR")));
-	ASSERT_EQ(0, nfsc_mount_stack(NFSC_STACK));
-	ASSERT_EQ(0, nfsc_sysfs_dir(NFSC_STACK, self->dir, sizeof(self->dir)));
+	ASSERT_EQ(0, nfsc_fresh_stack(self->dir, sizeof(self->dir), &self->id));
 }
 
 FIXTURE_TEARDOWN(verify)
