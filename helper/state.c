@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,66 @@ int64_t nfsc_now_ns(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* The scalar fields, one "key value" line each, in this order. */
+static const struct field {
+	const char *key;
+	size_t off, size;		/* in struct nfsc_state */
+	bool is_signed;
+} fields[] = {
+#define FIELD(key, member, sgn) \
+	{ key, offsetof(struct nfsc_state, member), \
+	  sizeof(((struct nfsc_state *)0)->member), sgn }
+	FIELD("pid", pid, true),
+	FIELD("started", started, true),
+	FIELD("updated_ns", updated_ns, true),
+	FIELD("max_size", cull.max_size, false),
+	FIELD("cull_run", cull.run, false),
+	FIELD("cull_start", cull.start, false),
+	FIELD("cull_stop", cull.stop, false),
+	FIELD("max_inflight", max_inflight, false),
+	FIELD("checksum", checksum, false),
+	FIELD("cache_bytes", cache_bytes, false),
+	FIELD("cache_objects", cache_objects, false),
+	FIELD("culled", culled, false),
+	FIELD("fills_ok", fills_ok, false),
+	FIELD("fills_failed", fills_failed, false),
+	FIELD("queued", queued, false),
+#undef FIELD
+};
+
+/* A field's value, widened to 64 bits (sign-extended when signed). */
+static uint64_t field_get(const struct nfsc_state *st, const struct field *fd)
+{
+	const char *p = (const char *)st + fd->off;
+
+	switch (fd->size) {
+	case 1:
+		return *(const bool *)p;
+	case 4:
+		return fd->is_signed ? (uint64_t)(int64_t)*(const int32_t *)p :
+				       *(const uint32_t *)p;
+	default:
+		return *(const uint64_t *)p;
+	}
+}
+
+static void field_set(struct nfsc_state *st, const struct field *fd, uint64_t v)
+{
+	char *p = (char *)st + fd->off;
+
+	switch (fd->size) {
+	case 1:
+		*(bool *)p = v;
+		break;
+	case 4:
+		*(uint32_t *)p = v;
+		break;
+	default:
+		*(uint64_t *)p = v;
+		break;
+	}
 }
 
 /* A path on one line: control characters (a newline) shown as '?'. */
@@ -50,17 +112,10 @@ int nfsc_state_write(const char *path, const struct nfsc_state *st)
 		unlink(tmp);
 		return ret;
 	}
-	fprintf(f, STATE_MAGIC "\n"
-		"pid %d\nstarted %" PRId64 "\nupdated_ns %" PRId64 "\n"
-		"max_size %" PRIu64 "\ncull_run %u\ncull_start %u\ncull_stop %u\n"
-		"max_inflight %u\nchecksum %d\n"
-		"cache_bytes %" PRIu64 "\ncache_objects %lu\nculled %lu\n"
-		"fills_ok %lu\nfills_failed %lu\nqueued %u\n",
-		(int)st->pid, st->started, st->updated_ns,
-		st->cull.max_size, st->cull.run, st->cull.start, st->cull.stop,
-		st->max_inflight, st->checksum,
-		st->cache_bytes, st->cache_objects, st->culled,
-		st->fills_ok, st->fills_failed, st->queued);
+	fputs(STATE_MAGIC "\n", f);
+	for (i = 0; i < sizeof(fields) / sizeof(*fields); i++)
+		fprintf(f, fields[i].is_signed ? "%s %" PRId64 "\n" : "%s %" PRIu64 "\n",
+			fields[i].key, field_get(st, &fields[i]));
 	for (i = 0; i < st->nfills; i++) {
 		const struct nfsc_state_fill *fl = &st->fills[i];
 
@@ -106,59 +161,25 @@ static int add_fill(struct nfsc_state *st, const char *line)
  */
 static int parse_line(struct nfsc_state *st, const char *line)
 {
-	const char *space = strchr(line, ' ');
-	unsigned long long v;
-	char key[32], *end;
-	long long sv;
+	size_t len = strcspn(line, " ");
+	unsigned int i;
+	uint64_t v;
+	char *end;
 
 	if (!strncmp(line, "fill ", 5))
 		return add_fill(st, line);
-	if (!space || space == line || space - line >= (long)sizeof(key))
+	for (i = 0; i < sizeof(fields) / sizeof(*fields); i++) {
+		if (strlen(fields[i].key) != len || strncmp(line, fields[i].key, len))
+			continue;
+		errno = 0;
+		v = fields[i].is_signed ? (uint64_t)strtoll(line + len, &end, 10) :
+					  strtoull(line + len, &end, 10);
+		if (errno || end == line + len || (*end && *end != '\n') ||
+		    (!fields[i].is_signed && strchr(line + len, '-')))
+			return -EBADMSG;
+		field_set(st, &fields[i], v);
 		return 0;
-	snprintf(key, sizeof(key), "%.*s", (int)(space - line), line);
-	errno = 0;
-	sv = strtoll(space + 1, &end, 10);
-	if (errno || end == space + 1 || (*end && *end != '\n'))
-		sv = LLONG_MIN;		/* refused below if the key is ours */
-	v = sv;
-	if (sv == LLONG_MIN &&
-	    (!strcmp(key, "pid") || !strcmp(key, "started") ||
-	     !strcmp(key, "updated_ns") || !strcmp(key, "max_size") ||
-	     !strncmp(key, "cull_", 5) || !strncmp(key, "cache_", 6) ||
-	     !strncmp(key, "fills_", 6) || !strcmp(key, "max_inflight") ||
-	     !strcmp(key, "checksum") || !strcmp(key, "culled") ||
-	     !strcmp(key, "queued")))
-		return -EBADMSG;
-	if (!strcmp(key, "pid"))
-		st->pid = sv;
-	else if (!strcmp(key, "started"))
-		st->started = sv;
-	else if (!strcmp(key, "updated_ns"))
-		st->updated_ns = sv;
-	else if (!strcmp(key, "max_size"))
-		st->cull.max_size = v;
-	else if (!strcmp(key, "cull_run"))
-		st->cull.run = v;
-	else if (!strcmp(key, "cull_start"))
-		st->cull.start = v;
-	else if (!strcmp(key, "cull_stop"))
-		st->cull.stop = v;
-	else if (!strcmp(key, "max_inflight"))
-		st->max_inflight = v;
-	else if (!strcmp(key, "checksum"))
-		st->checksum = v;
-	else if (!strcmp(key, "cache_bytes"))
-		st->cache_bytes = v;
-	else if (!strcmp(key, "cache_objects"))
-		st->cache_objects = v;
-	else if (!strcmp(key, "culled"))
-		st->culled = v;
-	else if (!strcmp(key, "fills_ok"))
-		st->fills_ok = v;
-	else if (!strcmp(key, "fills_failed"))
-		st->fills_failed = v;
-	else if (!strcmp(key, "queued"))
-		st->queued = v;
+	}
 	return 0;
 }
 

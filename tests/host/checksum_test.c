@@ -207,6 +207,9 @@ TEST(state_file_round_trip)
 	nfsc_state_free(&r);
 	ASSERT_EQ(0, nfsc_sh("echo 'queued lots' >>'%s'", path));
 	EXPECT_EQ(-EBADMSG, nfsc_state_read(path, &r));
+	ASSERT_EQ(0, nfsc_state_write(path, &st));
+	ASSERT_EQ(0, nfsc_sh("echo 'culled -5' >>'%s'", path));
+	EXPECT_EQ(-EBADMSG, nfsc_state_read(path, &r));
 
 	ASSERT_EQ(0, nfsc_sh("echo something else >'%s'", path));
 	EXPECT_EQ(-EBADMSG, nfsc_state_read(path, &r));
