@@ -216,7 +216,9 @@ static void sync_mount(const struct nfsc_mount_stats *m, void *arg)
 	ret = scan_volume(c, v);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (ret) {
-		cull_say("mount %u: indexing %s: %s", m->id, v->path, strerror(-ret));
+		/* What was seen stays indexed: it can still be culled. */
+		cull_say("mount %u: indexing %s: %s (%zu object(s) indexed)", m->id,
+			 v->path, strerror(-ret), c->n - before);
 		ctx->error = ret;
 		return;
 	}

@@ -20,21 +20,33 @@ static bool is_fan_name(const char *s)
 	return !s[2];
 }
 
-/* The directory @name in @dirfd if it is a fan level ("ab"), else NULL. */
-static DIR *open_fan(int dirfd, const char *name)
+/*
+ * The directory @name in @dirfd in *@dir if it is a fan level ("ab"),
+ * else NULL. 0, or -errno when a fan level cannot be opened.
+ */
+static int open_fan(int dirfd, const char *name, DIR **dir)
 {
-	DIR *dir;
 	int fd;
 
+	*dir = NULL;
 	if (!is_fan_name(name))
-		return NULL;
+		return 0;
 	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
-		return NULL;
-	dir = fdopendir(fd);
-	if (!dir)
+		return -errno;
+	*dir = fdopendir(fd);
+	if (!*dir) {
 		close(fd);
-	return dir;
+		return -errno;
+	}
+	return 0;
+}
+
+/* Keep the first error, go on with the rest of the volume. */
+static void note_error(int *first, int err)
+{
+	if (err && !*first)
+		*first = err;
 }
 
 int nfsc_volume_walk(int volfd, nfsc_object_fn fn, void *arg)
@@ -42,8 +54,8 @@ int nfsc_volume_walk(int volfd, nfsc_object_fn fn, void *arg)
 	struct dirent *e1, *e2, *e3;
 	char name[3 + 3 + NAME_MAX + 1];
 	DIR *top, *d1, *d2;
+	int fd, ret = 0, first = 0;
 	struct stat st;
-	int fd, ret = 0;
 
 	fd = dup(volfd);
 	if (fd < 0)
@@ -55,18 +67,23 @@ int nfsc_volume_walk(int volfd, nfsc_object_fn fn, void *arg)
 	}
 	rewinddir(top);
 	while (!ret && (e1 = readdir(top))) {
-		d1 = open_fan(dirfd(top), e1->d_name);
+		note_error(&first, open_fan(dirfd(top), e1->d_name, &d1));
 		if (!d1)
 			continue;
 		while (!ret && (e2 = readdir(d1))) {
-			d2 = open_fan(dirfd(d1), e2->d_name);
+			note_error(&first, open_fan(dirfd(d1), e2->d_name, &d2));
 			if (!d2)
 				continue;
 			while (!ret && (e3 = readdir(d2))) {
-				if (e3->d_name[0] == '.' ||
-				    fstatat(dirfd(d2), e3->d_name, &st,
-					    AT_SYMLINK_NOFOLLOW) ||
-				    !S_ISREG(st.st_mode) ||
+				if (e3->d_name[0] == '.')
+					continue;
+				if (fstatat(dirfd(d2), e3->d_name, &st, AT_SYMLINK_NOFOLLOW)) {
+					/* Culled or refilled since readdir: not an error. */
+					if (errno != ENOENT)
+						note_error(&first, -errno);
+					continue;
+				}
+				if (!S_ISREG(st.st_mode) ||
 				    snprintf(name, sizeof(name), "%.2s/%.2s/%s",
 					     e1->d_name, e2->d_name,
 					     e3->d_name) >= (int)sizeof(name))
@@ -78,5 +95,5 @@ int nfsc_volume_walk(int volfd, nfsc_object_fn fn, void *arg)
 		closedir(d1);
 	}
 	closedir(top);
-	return ret;
+	return ret ? ret : first;
 }

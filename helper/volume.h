@@ -17,7 +17,12 @@
 typedef int (*nfsc_object_fn)(int dirfd, const char *leaf, const char *name,
 			      const struct stat *st, void *arg);
 
-/* Every regular file at the object level of the volume @volfd. 0 or -errno. */
+/*
+ * Every regular file at the object level of the volume @volfd. 0, the
+ * errno that stopped the walk, or else the first error met on the way (a
+ * fan directory or an object that could not be read): the walk goes on
+ * past those, so the caller has all it could see and knows it is not all.
+ */
 int nfsc_volume_walk(int volfd, nfsc_object_fn fn, void *arg);
 
 #endif

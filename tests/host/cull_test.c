@@ -6,7 +6,7 @@
  * unless the test says it is open. Indexing (what is an object, its size
  * on disk), least recently opened first, an atime that moved since the
  * index, open objects kept, the cap with fills in flight, objects added
- * and replaced. Built with ASan/UBSan; each test ends with a leak check.
+ * and replaced, a fan level that cannot be read reported. Built with ASan/UBSan; each test ends with a leak check.
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -158,6 +158,22 @@ TEST_F(cull, index_counts_objects_and_their_space)
 	EXPECT_EQ(disk_bytes("0a/01/0001") + disk_bytes("0b/02/0002") +
 		  disk_bytes("0c/03/h0003"), (long long)u.bytes);
 	EXPECT_EQ(0, nfsc_cache_cull(c));	/* no cap */
+	nfsc_cache_free(c);
+	EXPECT_EQ(0, __lsan_do_recoverable_leak_check());
+}
+
+/* A fan level that cannot be read is reported; the rest is indexed. */
+TEST_F(cull, unreadable_fan_level_is_reported_not_skipped)
+{
+	struct nfsc_cache_usage u;
+	struct nfsc_cache *c;
+
+	ASSERT_EQ(0, nfsc_sh("touch %s/vol/0d %s/vol/0a/0e", cache_dir, cache_dir));
+	c = nfsc_cache_new(&self->opts, NULL);
+	ASSERT_NE(NULL, c);
+	EXPECT_EQ(-ENOTDIR, nfsc_cache_sync_mounts(c));
+	nfsc_cache_usage(c, &u);
+	EXPECT_EQ(3, u.objects);
 	nfsc_cache_free(c);
 	EXPECT_EQ(0, __lsan_do_recoverable_leak_check());
 }
