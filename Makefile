@@ -85,7 +85,8 @@ FILL_TESTS := build/tests/vm/fill_test build/tests/vm/protocol_test \
 	build/tests/vm/cull_test build/tests/vm/monitor_test \
 	build/tests/vm/prefetch_test build/tests/vm/verify_test \
 	build/tests/vm/status_test build/tests/vm/fuzz_test \
-	build/tests/vm/privilege_test
+	build/tests/vm/privilege_test build/tests/vm/fault_test \
+	build/tests/vm/stress_test
 $(FILL_TESTS): helper/nl.c helper/nl.h
 $(FILL_TESTS): EXTRA_SRCS = helper/nl.c
 $(FILL_TESTS): EXTRA_CFLAGS = -Ihelper $(shell pkg-config --cflags $(NL_PKG))

@@ -214,6 +214,7 @@ int nfsc_cache_mount(struct nfsc_sb_info *sbi)
 	nfsc_cache_end(sbi, old);
 	if (IS_ERR(vol))
 		return PTR_ERR(vol);
+	spin_lock_init(&sbi->volume_lock);
 	sbi->volume.mnt = mntget(sbi->cache_root.mnt);
 	sbi->volume.dentry = vol;
 	return 0;
@@ -314,13 +315,43 @@ static bool nfsc_record_matches(const struct nfs_cachefs_record *rec,
 	       le64_to_cpu(rec->change) == a->change;
 }
 
+/*
+ * The volume directory. Someone may have emptied the cache by hand (rm -rf
+ * <cachedir>/<*>): a removed directory takes no new entries, so with
+ * @create it is made again, else lookups in it just find nothing.
+ */
+static struct dentry *nfsc_volume_dir(struct nfsc_sb_info *sbi, bool create)
+{
+	struct dentry *vol, *old;
+
+	spin_lock(&sbi->volume_lock);
+	vol = dget(sbi->volume.dentry);
+	spin_unlock(&sbi->volume_lock);
+	if (!create || !d_unlinked(vol))
+		return vol;
+	dput(vol);
+	vol = nfsc_cache_mkdir(sbi, sbi->cache_root.dentry, sbi->volume_name);
+	if (IS_ERR(vol))
+		return vol;
+	pr_notice_ratelimited("%s: volume directory %s was removed, made it again\n",
+			      sbi->cachedir, sbi->volume_name);
+	spin_lock(&sbi->volume_lock);
+	old = sbi->volume.dentry;
+	sbi->volume.dentry = dget(vol);
+	spin_unlock(&sbi->volume_lock);
+	dput(old);
+	return vol;
+}
+
 /* The directory <volume>/<ab>/<cd>, made when @create. Mounter's creds. */
 static struct dentry *nfsc_object_dir(struct nfsc_sb_info *sbi,
 				      const struct nfsc_key *key, bool create)
 {
-	struct dentry *dir = dget(sbi->volume.dentry), *next;
+	struct dentry *dir = nfsc_volume_dir(sbi, create), *next;
 	int i;
 
+	if (IS_ERR(dir))
+		return dir;
 	for (i = 0; i < ARRAY_SIZE(key->fan); i++) {
 		next = lookup_positive_unlocked(key->fan[i], dir, 2);
 		if (next == ERR_PTR(-ENOENT) && create)

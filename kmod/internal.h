@@ -28,6 +28,7 @@
  *        -> cache directory i_rwsem (also taken alone, by culling)
  *     -> cache object i_rwsem (a hit's atime, nothing else held)
  *     -> nfsc_fill_lock (innermost)
+ *   sbi->volume_lock: a leaf, held only to read or swap sbi->volume.dentry
  */
 #ifndef _NFS_CACHEFS_INTERNAL_H
 #define _NFS_CACHEFS_INTERNAL_H
@@ -97,6 +98,7 @@ struct nfsc_sb_info {
 	struct kobject kobj;
 	struct completion kobj_gone;
 	struct path volume;		/* <cachedir>/<volume key> */
+	spinlock_t volume_lock;		/* its dentry, made again if removed */
 	char volume_name[2 * 16 + 1];	/* that key */
 	struct mutex cache_mutex;	/* orders invalidations and commits */
 	atomic_t nr_requests;		/* fill requests alive (fill.c) */

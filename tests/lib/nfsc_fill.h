@@ -198,6 +198,21 @@ static inline int stack_matches_export(const char *name)
 	return same_content(s, e);
 }
 
+/*
+ * Reading @name through the stack gives what NFS itself gives now: the
+ * promise where NFS's own view is not the server's latest (a file still
+ * open on this client after the server renamed another over it, a read
+ * delegation reclaimed after a server restart).
+ */
+static inline int stack_matches_nfs(const char *name)
+{
+	char s[PATH_MAX], n[PATH_MAX];
+
+	path_in(s, sizeof(s), NFSC_STACK, name);
+	path_in(n, sizeof(n), nfsc_env("NFSC_NFS"), name);
+	return same_content(s, n);
+}
+
 /* Calls of the NFS operations @ops (an awk regex) sent on the lower mount. */
 static inline long long nfs_calls(const char *ops)
 {
