@@ -4,7 +4,9 @@
  * claim or complete; one daemon at a time; malformed messages, unknown or
  * stale ids, double claims and completions of unclaimed requests are
  * refused with an error and an extended-ack message; ids are never
- * reused; fill_timeout_ms, max_pending, min_size, max_size and enabled
+ * reused; a daemon lying about its copy (another file at the tmpfile's
+ * fd, a copy cut behind its report, an object cut after its commit) is
+ * caught; fill_timeout_ms, max_pending, min_size, max_size and enabled
  * bound what is queued and served.
  */
 #include <fcntl.h>
@@ -201,6 +203,69 @@ TEST_F(proto, ids_claims_and_completions)
 	EXPECT_STREQ("copy size differs from the NFS file's", nfsc_chan_why(d.ch));
 	close(claim.src_fd);
 	close(claim.dst_fd);
+	nfsc_chan_close(d.ch);
+}
+
+/*
+ * A daemon that lies about its copy is caught: the kernel judges the
+ * tmpfile it made itself, not the fd the daemon holds nor the byte count
+ * it reports, and every open checks the object's size again.
+ */
+TEST_F(proto, a_lying_daemon_is_caught)
+{
+	struct nfsc_fill_claim claim;
+	struct fake_daemon d;
+	long long misses, hits;
+	char obj[PATH_MAX];
+	int other;
+
+	ASSERT_EQ(0, make_file("liar", 1000, 40));
+	ASSERT_EQ(0, fake_open(&d));
+
+	/* A full copy in another file, swapped in at the tmpfile's fd. */
+	ASSERT_EQ(1000, read_through("liar"));
+	ASSERT_EQ(0, fake_wait_request(&d, 10));
+	ASSERT_EQ(0, nfsc_chan_claim(d.ch, d.req[0].id, &claim));
+	other = open(nfsc_env("NFSC_CACHEDIR"), O_TMPFILE | O_RDWR, 0600);
+	ASSERT_LE(0, other);
+	EXPECT_EQ(1000, plain_copy(claim.src_fd, other, 1000));
+	ASSERT_EQ(claim.dst_fd, dup2(other, claim.dst_fd));
+	close(other);
+	EXPECT_EQ(-EIO, nfsc_chan_done(d.ch, d.req[0].id, 0, 1000, NULL, 0));
+	EXPECT_STREQ("copy size differs from the NFS file's", nfsc_chan_why(d.ch));
+	EXPECT_EQ(-ENOENT, object_of("liar", obj, sizeof(obj)));
+	close(claim.src_fd);
+	close(claim.dst_fd);
+
+	/* The copy written whole, then cut, reported whole. */
+	d.n = 0;
+	ASSERT_EQ(1000, read_through("liar"));
+	ASSERT_EQ(0, fake_wait_request(&d, 10));
+	ASSERT_EQ(0, nfsc_chan_claim(d.ch, d.req[0].id, &claim));
+	EXPECT_EQ(1000, plain_copy(claim.src_fd, claim.dst_fd, 1000));
+	ASSERT_EQ(0, ftruncate(claim.dst_fd, 500));
+	EXPECT_EQ(-EIO, nfsc_chan_done(d.ch, d.req[0].id, 0, 1000, NULL, 0));
+	EXPECT_STREQ("copy size differs from the NFS file's", nfsc_chan_why(d.ch));
+	EXPECT_EQ(-ENOENT, object_of("liar", obj, sizeof(obj)));
+	close(claim.src_fd);
+	close(claim.dst_fd);
+
+	/* A good commit, then the daemon cuts the object through its fd. */
+	d.n = 0;
+	ASSERT_EQ(1000, read_through("liar"));
+	ASSERT_EQ(0, fake_wait_request(&d, 10));
+	ASSERT_EQ(0, nfsc_chan_claim(d.ch, d.req[0].id, &claim));
+	EXPECT_EQ(1000, plain_copy(claim.src_fd, claim.dst_fd, 1000));
+	ASSERT_EQ(0, nfsc_chan_done(d.ch, d.req[0].id, 0, 1000, NULL, 0));
+	ASSERT_EQ(0, object_of("liar", obj, sizeof(obj)));
+	ASSERT_EQ(0, ftruncate(claim.dst_fd, 10));
+	close(claim.src_fd);
+	close(claim.dst_fd);
+	misses = nfsc_stat(self->dir, "misses");
+	hits = nfsc_stat(self->dir, "hits");
+	EXPECT_EQ(0, stack_matches_export("liar"));
+	EXPECT_EQ(misses + 1, nfsc_stat(self->dir, "misses"));
+	EXPECT_EQ(hits, nfsc_stat(self->dir, "hits"));
 	nfsc_chan_close(d.ch);
 }
 
