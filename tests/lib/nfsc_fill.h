@@ -348,6 +348,44 @@ static inline int stop_helper(pid_t pid)
 }
 
 /*
+ * Start a fill of @name (@size bytes of pattern @seed, on the server) and
+ * freeze the helper mid-copy: small pipe rounds, a miss made by an open
+ * alone (reading the file first would let the copy run ahead), and a stop
+ * as soon as the helper logs the start to @log. A stopped helper submits
+ * no more rounds, so the copy cannot finish behind the test's back. The
+ * stopped helper's pid, or -1.
+ */
+static inline pid_t nfsc_start_frozen_fill(const char *dir, const char *log,
+					   const char *name, uint64_t size,
+					   uint64_t seed)
+{
+	char path[PATH_MAX];
+	pid_t helper;
+	int i, fd;
+
+	if (make_file(name, size, seed) ||
+	    nfsc_attr_write(dir, "fill_timeout_ms", "600000"))
+		return -1;
+	helper = nfsc_start_helper(log, "--pipe-size 4096 --splice-threshold 1");
+	if (helper <= 0)
+		return -1;
+	path_in(path, sizeof(path), NFSC_STACK, name);
+	fd = open(path, O_RDONLY);
+	if (fd >= 0) {
+		close(fd);
+		for (i = 0; i < 400; i++) {
+			if (!nfsc_sh("grep -q 'fill [0-9]* start: ' %s", log)) {
+				kill(helper, SIGSTOP);
+				return helper;
+			}
+			usleep(10000);
+		}
+	}
+	stop_helper(helper);
+	return -1;
+}
+
+/*
  * Where most VM tests start: the module loaded, the cache emptied (so the
  * tests' counts of objects and bytes are exact), the stack mounted at
  * NFSC_STACK; its sysfs directory in @dir and its id in *@id. 0, or the

@@ -147,35 +147,12 @@ static long long wait_fills_ended(const char *dir, long long target, int secs)
 	return v;
 }
 
-/*
- * Start the helper with a small pipe (so the copy takes a while), open
- * @name to queue its fill and stop the helper once it has begun copying.
- */
+/* A fill of @name under way, its helper stopped mid-copy (nfsc_fill.h). */
 static int start_frozen_fill(FIXTURE_DATA(fault) *self, const char *name,
 			     uint64_t size, uint64_t seed)
 {
-	char path[PATH_MAX];
-	int i, fd;
-
-	if (make_file(name, size, seed) ||
-	    nfsc_attr_write(self->dir, "fill_timeout_ms", "600000"))
-		return -1;
-	self->helper = start_helper("--pipe-size 4096 --splice-threshold 1");
-	if (self->helper <= 0)
-		return -1;
-	path_in(path, sizeof(path), NFSC_STACK, name);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	close(fd);
-	for (i = 0; i < 400; i++) {
-		if (!helper_log_has("fill [0-9]* start: ")) {
-			kill(self->helper, SIGSTOP);
-			return 0;
-		}
-		usleep(10000);
-	}
-	return -1;
+	self->helper = nfsc_start_frozen_fill(self->dir, HELPER_LOG, name, size, seed);
+	return self->helper > 0 ? 0 : -1;
 }
 
 /* "committed" when @name has an object holding the server's bytes. */
