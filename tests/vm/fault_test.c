@@ -210,14 +210,14 @@ TEST_F_TIMEOUT(fault, nfs_server_restart_during_fill, 300)
  * server with nfsd up recalls the delegation, both show the new bytes and
  * a stale object is replaced.
  */
-TEST_F_TIMEOUT(fault, change_while_the_server_is_down_follows_nfs, 300)
+TEST_F_TIMEOUT(fault, change_while_the_server_is_down_follows_nfs, 600)
 {
 	const char *name = "changed-down";
 	const uint64_t size = 16 * MiB;
 	const char *nfs_saw;
 	char nfs[PATH_MAX];
-	long long ok;
-	int fd;
+	long long ok, ended;
+	int fd, opens;
 
 	ASSERT_EQ(0, start_frozen_fill(self, name, size, 62));
 	ASSERT_EQ(0, nfsd_stop());
@@ -241,10 +241,24 @@ TEST_F_TIMEOUT(fault, change_while_the_server_is_down_follows_nfs, 300)
 		nfsc_stat(self->dir, "fills_ok"), nfsc_stat(self->dir, "fills_failed"),
 		nfs_saw);
 
+	/*
+	 * NFS's attributes of the file may still move while it returns the
+	 * delegation and drops its cache, and a fill that sees them move is
+	 * discarded: the next open queues another. A few opens at most.
+	 */
 	ok = nfsc_stat(self->dir, "fills_ok");
 	ASSERT_EQ(0, make_file(name, size, 64));
-	EXPECT_EQ(0, stack_has_pattern(name, 64, size));
-	ASSERT_EQ(ok + 1, nfsc_wait_stat(self->dir, "fills_ok", ok + 1, 200));
+	for (opens = 1; opens <= 4; opens++) {
+		ended = fills_ended(self->dir);
+		EXPECT_EQ(0, stack_has_pattern(name, 64, size));
+		if (wait_fills_ended(self->dir, ended + 1, 120) <= ended ||
+		    nfsc_stat(self->dir, "fills_ok") > ok)
+			break;
+	}
+	fprintf(stderr, "# fault: ...then a write on the server with nfsd up: new bytes; opens %d, fills ok %lld, failed %lld, pending %lld\n",
+		opens, nfsc_stat(self->dir, "fills_ok"),
+		nfsc_stat(self->dir, "fills_failed"), nfsc_stat(self->dir, "pending"));
+	ASSERT_EQ(ok + 1, nfsc_stat(self->dir, "fills_ok"));
 	EXPECT_STREQ("committed", object_state(name));
 	EXPECT_EQ(0, stack_has_pattern(name, 64, size));
 }
