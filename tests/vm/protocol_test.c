@@ -211,6 +211,30 @@ TEST_F(proto, ids_claims_and_completions)
  * tmpfile it made itself, not the fd the daemon holds nor the byte count
  * it reports, and every open checks the object's size again.
  */
+/* Open @name (a miss of @size bytes) and claim the request it makes. */
+static int miss_and_claim(struct fake_daemon *d, const char *name,
+			  long long size, struct nfsc_fill_claim *claim)
+{
+	d->n = 0;
+	if (read_through(name) != size || fake_wait_request(d, 10))
+		return -1;
+	return nfsc_chan_claim(d->ch, d->req[0].id, claim);
+}
+
+/* A copy reported whole (@size) is refused for its size; nothing kept. */
+static void expect_copy_refused(struct __test_metadata *_metadata,
+				struct fake_daemon *d, struct nfsc_fill_claim *claim,
+				const char *name, uint64_t size)
+{
+	char obj[PATH_MAX];
+
+	EXPECT_EQ(-EIO, nfsc_chan_done(d->ch, d->req[0].id, 0, size, NULL, 0));
+	EXPECT_STREQ("copy size differs from the NFS file's", nfsc_chan_why(d->ch));
+	EXPECT_EQ(-ENOENT, object_of(name, obj, sizeof(obj)));
+	close(claim->src_fd);
+	close(claim->dst_fd);
+}
+
 TEST_F(proto, a_lying_daemon_is_caught)
 {
 	struct nfsc_fill_claim claim;
@@ -223,38 +247,22 @@ TEST_F(proto, a_lying_daemon_is_caught)
 	ASSERT_EQ(0, fake_open(&d));
 
 	/* A full copy in another file, swapped in at the tmpfile's fd. */
-	ASSERT_EQ(1000, read_through("liar"));
-	ASSERT_EQ(0, fake_wait_request(&d, 10));
-	ASSERT_EQ(0, nfsc_chan_claim(d.ch, d.req[0].id, &claim));
+	ASSERT_EQ(0, miss_and_claim(&d, "liar", 1000, &claim));
 	other = open(nfsc_env("NFSC_CACHEDIR"), O_TMPFILE | O_RDWR, 0600);
 	ASSERT_LE(0, other);
 	EXPECT_EQ(1000, plain_copy(claim.src_fd, other, 1000));
 	ASSERT_EQ(claim.dst_fd, dup2(other, claim.dst_fd));
 	close(other);
-	EXPECT_EQ(-EIO, nfsc_chan_done(d.ch, d.req[0].id, 0, 1000, NULL, 0));
-	EXPECT_STREQ("copy size differs from the NFS file's", nfsc_chan_why(d.ch));
-	EXPECT_EQ(-ENOENT, object_of("liar", obj, sizeof(obj)));
-	close(claim.src_fd);
-	close(claim.dst_fd);
+	expect_copy_refused(_metadata, &d, &claim, "liar", 1000);
 
 	/* The copy written whole, then cut, reported whole. */
-	d.n = 0;
-	ASSERT_EQ(1000, read_through("liar"));
-	ASSERT_EQ(0, fake_wait_request(&d, 10));
-	ASSERT_EQ(0, nfsc_chan_claim(d.ch, d.req[0].id, &claim));
+	ASSERT_EQ(0, miss_and_claim(&d, "liar", 1000, &claim));
 	EXPECT_EQ(1000, plain_copy(claim.src_fd, claim.dst_fd, 1000));
 	ASSERT_EQ(0, ftruncate(claim.dst_fd, 500));
-	EXPECT_EQ(-EIO, nfsc_chan_done(d.ch, d.req[0].id, 0, 1000, NULL, 0));
-	EXPECT_STREQ("copy size differs from the NFS file's", nfsc_chan_why(d.ch));
-	EXPECT_EQ(-ENOENT, object_of("liar", obj, sizeof(obj)));
-	close(claim.src_fd);
-	close(claim.dst_fd);
+	expect_copy_refused(_metadata, &d, &claim, "liar", 1000);
 
 	/* A good commit, then the daemon cuts the object through its fd. */
-	d.n = 0;
-	ASSERT_EQ(1000, read_through("liar"));
-	ASSERT_EQ(0, fake_wait_request(&d, 10));
-	ASSERT_EQ(0, nfsc_chan_claim(d.ch, d.req[0].id, &claim));
+	ASSERT_EQ(0, miss_and_claim(&d, "liar", 1000, &claim));
 	EXPECT_EQ(1000, plain_copy(claim.src_fd, claim.dst_fd, 1000));
 	ASSERT_EQ(0, nfsc_chan_done(d.ch, d.req[0].id, 0, 1000, NULL, 0));
 	ASSERT_EQ(0, object_of("liar", obj, sizeof(obj)));
