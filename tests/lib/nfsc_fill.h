@@ -234,21 +234,26 @@ static inline long long nfs_reads(void)
 }
 
 /*
- * Read delegations the NFS server holds out on its file @name, from
- * nfsd's per-client state lists (which name the file by its last path
- * components): a test that counts on one checks it was granted. -1 when
- * the lists cannot be read.
+ * States of @type ("open", "deleg") the NFS server holds for its file
+ * @name, from nfsd's per-client state lists (which name the file by its
+ * last path components). -1 when the lists cannot be read.
  */
-static inline int nfs_server_delegations(const char *name)
+static inline int nfs_server_states(const char *name, const char *type)
 {
 	char out[64];
 
 	if (nfsc_sh_out(out, sizeof(out),
 			"s=$(cat /proc/fs/nfsd/clients/*/states) &&"
-			" { echo \"$s\" | grep -cE 'type: deleg.*filename: \"([^\"]*/)?%s\"'; true; }",
-			name) || !*out)
+			" { echo \"$s\" | grep -cE 'type: %s.*filename: \"([^\"]*/)?%s\"'; true; }",
+			type, name) || !*out)
 		return -1;
 	return (int)strtol(out, NULL, 10);
+}
+
+/* Read delegations held out on @name: a test that counts on one checks it. */
+static inline int nfs_server_delegations(const char *name)
+{
+	return nfs_server_states(name, "deleg");
 }
 
 /* Forget cached pages, so a read that is not a hit must go to NFS. */

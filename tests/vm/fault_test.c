@@ -466,6 +466,16 @@ static long long meminfo_kb(const char *key)
 	return strtoll(out, NULL, 10);
 }
 
+/*
+ * KASAN (the debug kernel) keeps freed objects in its quarantine, up to a
+ * 32nd of memory, so slab does not shrink back there: a hundred mounts
+ * leave megabytes. On that kernel the run's kmemleak scan finds leaks.
+ */
+static bool slab_shows_leaks(void)
+{
+	return nfsc_sh("grep -q ' kasan_quarantine_reduce$' /proc/kallsyms") != 0;
+}
+
 /* Unreclaimable slab with the caches dropped twice: the part that leaks. */
 static long long slab_unreclaimable_kb(void)
 {
@@ -524,11 +534,13 @@ TEST_F_TIMEOUT(fault, silent_daemon_for_a_hundred_timeouts, 240)
 	nfsc_chan_close(d.ch);
 
 	slab1 = slab_unreclaimable_kb();
-	fprintf(stderr, "# fault: silent daemon for 10 s (%d rounds of %d misses, %lld requests timed out): most pending %lld of %d, unreclaimable slab %lld -> %lld KiB\n",
+	fprintf(stderr, "# fault: silent daemon for 10 s (%d rounds of %d misses, %lld requests timed out): most pending %lld of %d, unreclaimable slab %lld -> %lld KiB%s\n",
 		rounds, nfiles, nfsc_stat(self->dir, "fills_failed") - failed0,
-		most, max_pending, slab0, slab1);
+		most, max_pending, slab0, slab1,
+		slab_shows_leaks() ? "" : " (KASAN quarantine: kmemleak judges)");
 	/* Thousands of requests came and went; a leak of one each would show. */
-	EXPECT_GT(512, slab1 - slab0);
+	if (slab_shows_leaks())
+		EXPECT_GT(512, slab1 - slab0);
 	ASSERT_EQ(0, nfsc_attr_write(self->dir, "fill_timeout_ms", "60000"));
 	ASSERT_EQ(0, nfsc_attr_write(self->dir, "max_pending", "1024"));
 }
@@ -564,7 +576,8 @@ static int mount_source(const char *mnt, char *buf, size_t len)
  * superblock, sysfs directory, inode and reference must be given back.
  * Proof: no sysfs directory left, the NFS and cache filesystems can be
  * unmounted (a leaked path would pin them), the module unloads (a leaked
- * inode would make its slab cache complain), unreclaimable slab flat.
+ * inode would make its slab cache complain), unreclaimable slab flat
+ * (kmemleak's scan instead on the debug kernel).
  */
 TEST_F_TIMEOUT(fault, hundred_mount_cycles_give_everything_back, 600)
 {
@@ -608,9 +621,11 @@ TEST_F_TIMEOUT(fault, hundred_mount_cycles_give_everything_back, 600)
 	ASSERT_EQ(0, nfsc_sh("mount -t ext4 '%s' '%s'", dev, cachedir));
 	ASSERT_EQ(0, nfsc_sh("mount -t nfs4 -o vers=4.2 127.0.0.1:/ '%s'", nfs));
 	EXPECT_EQ(0, nfsc_module_unload());
-	fprintf(stderr, "# fault: %d mount cycles: sysfs empty after each, NFS and cache fs unmountable, module unloaded, unreclaimable slab %lld -> %lld KiB\n",
-		cycles, slab0, slab1);
-	EXPECT_GT(256, slab1 - slab0);
+	fprintf(stderr, "# fault: %d mount cycles: sysfs empty after each, NFS and cache fs unmountable, module unloaded, unreclaimable slab %lld -> %lld KiB%s\n",
+		cycles, slab0, slab1,
+		slab_shows_leaks() ? "" : " (KASAN quarantine: kmemleak judges)");
+	if (slab_shows_leaks())
+		EXPECT_GT(256, slab1 - slab0);
 	ASSERT_EQ(0, nfsc_fresh_stack(self->dir, sizeof(self->dir), &self->id));
 }
 
