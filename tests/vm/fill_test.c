@@ -5,8 +5,9 @@
  * sees no READ for them) and stats count hits; concurrent misses make one
  * fill; an open made during the miss switches to the object; changes on
  * the server, before or during a fill, are never served stale; files of
- * awkward sizes; a daemon killed mid-fill leaves nothing behind and its
- * successor completes the request; without a daemon nothing is queued.
+ * awkward sizes; a daemon killed before its claim, mid-copy or before
+ * FILL_DONE leaves nothing behind and its successor completes the
+ * request; without a daemon nothing is queued.
  *
  * Some tests drive the protocol themselves (helper/nl.c's channel) to put
  * a change or a crash exactly between claim and done.
@@ -281,22 +282,40 @@ static int nfs_take_delegation(const char *name)
 
 /*
  * The fill's and the delegation probe's CLOSEs go to the server
- * asynchronously, and one landing after the first warm open may leave an
- * attribute for NFS to fetch once more (seen on the slow debug kernel).
- * Open until an open sends no GETATTR, at most 10 times: if every open
- * sent one, the count that follows shows it.
+ * asynchronously, and the reply to one landing after the first warm open
+ * may leave an attribute for NFS to fetch once more (seen on the slow
+ * debug kernel). Wait until the server holds no open of @name, then open
+ * until an open sends no GETATTR, at most 10 times: if every open sent
+ * one, the count that follows shows it.
  */
 static void settle_warm_opens(const char *name)
 {
 	long long before;
 	int i;
 
+	for (i = 0; i < 50 && nfs_server_states(name, "open") > 0; i++)
+		usleep(200000);
+	usleep(500000);		/* the CLOSE's reply, on the client */
 	for (i = 0; i < 10; i++) {
 		before = nfs_calls("GETATTR");
 		if (stack_matches_export(name) || nfs_calls("GETATTR") == before)
 			return;
 		usleep(200000);
 	}
+}
+
+/*
+ * Fetch the attributes of the NFS directory now. An open checks that its
+ * name is still valid against them, and once they are older than acdirmin
+ * (30 s) it fetches them first: a GETATTR of the directory, NFS's own
+ * opens alike, that a slow kernel's count of the file's opens would catch.
+ */
+static int nfs_dir_attrs_fresh(void)
+{
+	struct statx stx;
+
+	return statx(AT_FDCWD, nfsc_env("NFSC_NFS"), AT_STATX_FORCE_SYNC,
+		     STATX_BASIC_STATS, &stx) ? -errno : 0;
 }
 
 /*
@@ -323,6 +342,7 @@ static long long getattrs_of_warm_opens(struct __test_metadata *_metadata,
 		settle_warm_opens(name);
 	}
 	EXPECT_EQ(delegations, nfs_server_delegations(name));
+	EXPECT_EQ(0, nfs_dir_attrs_fresh());
 	hits = nfsc_stat(self->dir, "hits");
 	getattrs = nfs_calls("GETATTR");
 	EXPECT_LE(0, getattrs);
@@ -501,11 +521,24 @@ TEST_F_TIMEOUT(fill, sparse_file, 180)
 	EXPECT_EQ(0, stack_matches_export(name));
 }
 
-TEST_F_TIMEOUT(fill, daemon_killed_after_claim_leaves_nothing, 180)
+/* Where a scripted daemon dies in the protocol. */
+enum kill_point {
+	KILL_BEFORE_CLAIM,	/* the request received, not claimed */
+	KILL_MID_COPY,		/* claimed, half the bytes copied */
+	KILL_BEFORE_DONE,	/* every byte copied, FILL_DONE not sent */
+};
+
+/*
+ * A daemon dies at @point with a fill of @name in hand: the request goes
+ * back to pending, no object and nothing half-written is left, reads are
+ * NFS's, and the next daemon is sent the request and completes it.
+ */
+static void daemon_killed_at(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(fill) *self, const char *name,
+			     enum kill_point point)
 {
-	const char *name = "orphan";
 	long long objects, ok, reads;
-	char obj[PATH_MAX];
+	char obj[PATH_MAX], c;
 	int st, sync_pipe[2];
 	pid_t pid;
 
@@ -520,33 +553,33 @@ TEST_F_TIMEOUT(fill, daemon_killed_after_claim_leaves_nothing, 180)
 
 		close(sync_pipe[0]);
 		if (fake_open(&fd) || write(sync_pipe[1], "r", 1) != 1 ||
-		    fake_wait_request(&fd, 20) ||
-		    nfsc_chan_claim(fd.ch, fd.req[0].id, &claim))
+		    fake_wait_request(&fd, 20))
 			_exit(1);
-		/* Half a copy, then death. */
-		plain_copy(claim.src_fd, claim.dst_fd, claim.size / 2);
+		if (point != KILL_BEFORE_CLAIM) {
+			if (nfsc_chan_claim(fd.ch, fd.req[0].id, &claim))
+				_exit(1);
+			if (plain_copy(claim.src_fd, claim.dst_fd,
+				       point == KILL_MID_COPY ? claim.size / 2 :
+								claim.size) < 0)
+				_exit(1);
+		}
 		raise(SIGKILL);
 		_exit(2);
 	}
 	close(sync_pipe[1]);
-	{
-		char c;
-
-		ASSERT_EQ(1, read(sync_pipe[0], &c, 1));	/* registered */
-	}
+	ASSERT_EQ(1, read(sync_pipe[0], &c, 1));	/* registered */
 	close(sync_pipe[0]);
 	ASSERT_EQ(6 * MiB, read_through(name));
 	ASSERT_EQ(pid, waitpid(pid, &st, 0));
 	ASSERT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
 
-	/* Back to pending; no object, nothing half-written anywhere. */
 	EXPECT_EQ(1, nfsc_wait_stat(self->dir, "pending", 1, 10));
 	EXPECT_EQ(0, nfsc_stat(self->dir, "filling"));
+	EXPECT_EQ(0, nfsc_stat(self->dir, "fills_failed"));
 	EXPECT_EQ(-ENOENT, object_of(name, obj, sizeof(obj)));
 	EXPECT_EQ(objects, cache_objects());
 	EXPECT_EQ(0, stack_matches_export(name));
 
-	/* The next daemon is sent the request and completes it. */
 	ok = nfsc_stat(self->dir, "fills_ok");
 	self->helper = start_helper("");
 	ASSERT_GT(self->helper, 0);
@@ -557,6 +590,21 @@ TEST_F_TIMEOUT(fill, daemon_killed_after_claim_leaves_nothing, 180)
 	ASSERT_LE(0, reads);
 	EXPECT_EQ(0, stack_matches_export(name));
 	EXPECT_EQ(reads, nfs_reads());
+}
+
+TEST_F_TIMEOUT(fill, daemon_killed_before_claim_leaves_nothing, 180)
+{
+	daemon_killed_at(_metadata, self, "unclaimed", KILL_BEFORE_CLAIM);
+}
+
+TEST_F_TIMEOUT(fill, daemon_killed_after_claim_leaves_nothing, 180)
+{
+	daemon_killed_at(_metadata, self, "orphan", KILL_MID_COPY);
+}
+
+TEST_F_TIMEOUT(fill, daemon_killed_before_done_leaves_nothing, 180)
+{
+	daemon_killed_at(_metadata, self, "uncommitted", KILL_BEFORE_DONE);
 }
 
 /* A fill of a 200 MiB file under way, its helper stopped mid-copy. */
