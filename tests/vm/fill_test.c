@@ -354,6 +354,13 @@ static long long getattrs_of_warm_opens(struct __test_metadata *_metadata,
 }
 
 /*
+ * GETATTRs NFS may send during a count of delegated hits on its own
+ * schedule: one, in some runs on the slow debug kernel only, after the
+ * settling above. A hit that asked the server would send one per open.
+ */
+#define NFS_OWN_GETATTRS 1
+
+/*
  * Close-to-open without a round trip per open: while NFS holds a read
  * delegation (nfsd grants one to the opens of the miss and the fill), its
  * attributes are the server's, and a hit sends nothing.
@@ -363,7 +370,8 @@ TEST_F_TIMEOUT(fill, warm_opens_trust_a_read_delegation, 120)
 	ASSERT_EQ(0, make_file("delegated", MiB, 30));
 	self->helper = start_helper("");
 	ASSERT_GT(self->helper, 0);
-	EXPECT_EQ(0, getattrs_of_warm_opens(_metadata, self, "delegated", 20, 1));
+	EXPECT_GE(NFS_OWN_GETATTRS,
+		  getattrs_of_warm_opens(_metadata, self, "delegated", 20, 1));
 }
 
 /* Without delegations (leases off on the server) every open asks it. */
@@ -385,7 +393,8 @@ TEST_F_TIMEOUT(fill, server_write_recalls_the_delegation, 180)
 	ASSERT_EQ(0, make_file(name, MiB, 32));
 	self->helper = start_helper("");
 	ASSERT_GT(self->helper, 0);
-	EXPECT_EQ(0, getattrs_of_warm_opens(_metadata, self, name, 2, 1));
+	EXPECT_GE(NFS_OWN_GETATTRS,
+		  getattrs_of_warm_opens(_metadata, self, name, 4, 1));
 	stale = nfsc_stat(self->dir, "stale");
 	/* Same size, other bytes: only the attributes tell. */
 	ASSERT_EQ(0, make_file(name, MiB, 33));
