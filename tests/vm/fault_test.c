@@ -441,6 +441,94 @@ TEST_F_TIMEOUT(fault, module_removal_under_load_is_refused, 240)
 		refused, tries);
 }
 
+/* What an open, fstat and read of a file renamed over on the server gave. */
+enum rename_outcome { OLD_BYTES, NEW_BYTES, STALE, OTHER, OUTCOMES };
+
+static enum rename_outcome rename_outcome(const char *top, const char *name,
+					  uint64_t old_seed, uint64_t new_seed,
+					  uint64_t size)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int fd, err;
+
+	path_in(path, sizeof(path), top, name);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return errno == ESTALE ? STALE : OTHER;
+	if (fstat(fd, &st))
+		err = errno;
+	else if (!fd_has_pattern(fd, old_seed, size))
+		err = -1;
+	else if (!fd_has_pattern(fd, new_seed, size))
+		err = -2;
+	else
+		err = pread(fd, &st, 1, 0) < 0 ? errno : 0;
+	close(fd);
+	return err == -1 ? OLD_BYTES : err == -2 ? NEW_BYTES :
+	       err == ESTALE ? STALE : OTHER;
+}
+
+/*
+ * The server renames a new file over one the client holds open, round
+ * after round (the stress's server writers do it to files fills hold).
+ * NFS itself may go on reading the old file by that name or, on 6.1, fail
+ * its fstat with ESTALE. Through the stack: the old or the new bytes,
+ * whole, and ESTALE only in a run where NFS itself gave it.
+ */
+TEST_F_TIMEOUT(fault, server_rename_over_a_held_file_follows_nfs, 300)
+{
+	static const char *const phases[] = { "held", "after close" };
+	const uint64_t size = 256 * 1024;
+	int n[2][2][OUTCOMES] = {};	/* [phase][NFS, stack][outcome] */
+	char tmp[PATH_MAX], dst[PATH_MAX], held_path[PATH_MAX];
+	const char *tops[2] = { nfsc_env("NFSC_NFS"), NFSC_STACK };
+	int r, phase, k, side, held, nfs_stale = 0, rounds = 10;
+	long long ok;
+
+	path_in(tmp, sizeof(tmp), nfsc_env("NFSC_EXPORT"), "held.new");
+	path_in(dst, sizeof(dst), nfsc_env("NFSC_EXPORT"), "held");
+	path_in(held_path, sizeof(held_path), tops[0], "held");
+	self->helper = start_helper("");
+	ASSERT_LT(0, self->helper);
+	ASSERT_EQ(0, make_file("held", size, 200));
+	for (r = 0; r < rounds; r++) {
+		/* Cached through the stack (if the fill can), held on NFS. */
+		ok = nfsc_stat(self->dir, "fills_ok");
+		rename_outcome(NFSC_STACK, "held", 200 + r, 200 + r, size);
+		nfsc_wait_stat(self->dir, "fills_ok", ok + 1, 10);
+		held = open(held_path, O_RDONLY);
+		ASSERT_LE(0, held);
+		ASSERT_EQ(0, make_file("held.new", size, 201 + r));
+		ASSERT_EQ(0, rename(tmp, dst));
+		for (phase = 0; phase < 2; phase++) {
+			if (phase)
+				close(held);
+			for (k = 0; k < 2; k++) {
+				side = k ^ (r & 1);	/* either goes first */
+				n[phase][side][rename_outcome(tops[side], "held",
+							      200 + r, 201 + r,
+							      size)]++;
+			}
+		}
+	}
+	for (phase = 0; phase < 2; phase++) {
+		fprintf(stderr, "# fault: server renames over a file held open, %d rounds, %s: NFS old %d, new %d, ESTALE %d, other %d; stack old %d, new %d, ESTALE %d, other %d\n",
+			rounds, phases[phase], n[phase][0][OLD_BYTES],
+			n[phase][0][NEW_BYTES], n[phase][0][STALE],
+			n[phase][0][OTHER], n[phase][1][OLD_BYTES],
+			n[phase][1][NEW_BYTES], n[phase][1][STALE],
+			n[phase][1][OTHER]);
+		nfs_stale += n[phase][0][STALE];
+	}
+	for (phase = 0; phase < 2; phase++) {
+		EXPECT_EQ(0, n[phase][1][OTHER]);
+		if (!nfs_stale)
+			EXPECT_EQ(0, n[phase][1][STALE]);
+	}
+	unlink(dst);
+}
+
 /* Wait until counter @name is 0; its last value. */
 static long long wait_stat_zero(const char *dir, const char *name, int secs)
 {

@@ -723,14 +723,18 @@ TEST_F_TIMEOUT(stress, readers_writers_fills_invalidations_culls, 290)
 		TH_LOG("first failure: %s", sh->first_failure);
 	}
 	EXPECT_EQ(0, bad);
-	/* Rates far below what the slowest VM does: the stress did happen. */
-	EXPECT_LE(2L * secs, reads);
-	EXPECT_LE(secs / 2L, sh->writes_stack + sh->writes_server);
+	/*
+	 * Rates far below what the slowest VM does (the debug kernel beside
+	 * another guest: 104 reads, 16 writes, 3 invalidations in 30 s):
+	 * the stress did happen.
+	 */
+	EXPECT_LE((long)secs, reads);
+	EXPECT_LE(secs / 4L, sh->writes_stack + sh->writes_server);
 	if (write_mode != 'e')
 		EXPECT_LT(0, sh->writes_stack);
 	if (write_mode != 's')
 		EXPECT_LT(0, sh->writes_server);
-	EXPECT_LE(secs / 10L, sh->invalidations);
+	EXPECT_LT(0, sh->invalidations);
 	EXPECT_LT(0, sh->cull_commands);
 	EXPECT_LT(0, fills);
 	EXPECT_LT(0, hits);
