@@ -565,11 +565,12 @@ static void daemon_killed_at(struct __test_metadata *_metadata,
 		    fake_wait_request(&fd, 20))
 			_exit(1);
 		if (point != KILL_BEFORE_CLAIM) {
+			uint64_t len;
+
 			if (nfsc_chan_claim(fd.ch, fd.req[0].id, &claim))
 				_exit(1);
-			if (plain_copy(claim.src_fd, claim.dst_fd,
-				       point == KILL_MID_COPY ? claim.size / 2 :
-								claim.size) < 0)
+			len = point == KILL_MID_COPY ? claim.size / 2 : claim.size;
+			if (plain_copy(claim.src_fd, claim.dst_fd, len) != (long long)len)
 				_exit(1);
 		}
 		raise(SIGKILL);
