@@ -314,7 +314,7 @@ struct nfsc_chan {
 	uint64_t *cull_bytes;
 	char *value;			/* GET's reply goes here */
 	size_t value_len;
-	int *prefetch_cached;		/* PREFETCH's reply */
+	int *prefetch_status;		/* PREFETCH's reply */
 	uint64_t *prefetch_id;
 	nfsc_event_fn event_fn;		/* monitor group events */
 	void *event_arg;
@@ -392,12 +392,12 @@ static int chan_valid(struct nl_msg *msg, void *data)
 		free(ev);
 		return NL_OK;
 	}
-	if (cmd == NFS_CACHEFS_CMD_PREFETCH && ch->prefetch_cached &&
+	if (cmd == NFS_CACHEFS_CMD_PREFETCH && ch->prefetch_status &&
 	    nlmsg_hdr(msg)->nlmsg_seq == ch->seq && tb[NFS_CACHEFS_A_STATUS]) {
-		*ch->prefetch_cached = (int32_t)nla_get_u32(tb[NFS_CACHEFS_A_STATUS]);
+		*ch->prefetch_status = (int32_t)nla_get_u32(tb[NFS_CACHEFS_A_STATUS]);
 		if (tb[NFS_CACHEFS_A_REQUEST_ID])
 			*ch->prefetch_id = nla_get_u64(tb[NFS_CACHEFS_A_REQUEST_ID]);
-		ch->prefetch_cached = NULL;
+		ch->prefetch_status = NULL;
 	}
 	if (cmd == NFS_CACHEFS_CMD_GET && ch->value &&
 	    nlmsg_hdr(msg)->nlmsg_seq == ch->seq && tb[NFS_CACHEFS_A_VALUE]) {
@@ -706,20 +706,20 @@ int nfsc_chan_invalidate(struct nfsc_chan *ch, int fd)
 	return msg ? chan_transact(ch, msg) : -ENOMEM;
 }
 
-int nfsc_chan_prefetch(struct nfsc_chan *ch, int fd, int *cached, uint64_t *id)
+int nfsc_chan_prefetch(struct nfsc_chan *ch, int fd, int *status, uint64_t *id)
 {
 	struct nl_msg *msg = fd_msg(ch, NFS_CACHEFS_CMD_PREFETCH, fd);
 	int ret;
 
 	if (!msg)
 		return -ENOMEM;
-	*cached = -1;
+	*status = -1;
 	*id = 0;
-	ch->prefetch_cached = cached;
+	ch->prefetch_status = status;
 	ch->prefetch_id = id;
 	ret = chan_transact(ch, msg);
-	if (!ret && ch->prefetch_cached)
+	if (!ret && ch->prefetch_status)
 		ret = -EPROTO;	/* acked without a reply */
-	ch->prefetch_cached = NULL;
+	ch->prefetch_status = NULL;
 	return ret;
 }

@@ -111,8 +111,9 @@ int nfsc_chan_get(struct nfsc_chan *ch, uint32_t mount_id, const char *key,
 int nfsc_chan_monitor(struct nfsc_chan *ch, nfsc_event_fn fn, void *arg);
 /* Drop the object of the file behind @fd (O_PATH will do). */
 int nfsc_chan_invalidate(struct nfsc_chan *ch, int fd);
-/* Have the file open at @fd filled: *@cached 1, or 0 and its fill's *@id. */
-int nfsc_chan_prefetch(struct nfsc_chan *ch, int fd, int *cached, uint64_t *id);
+/* Have the file open at @fd filled: *@status, enum nfs_cachefs_prefetch;
+ * QUEUED with its fill's *@id. */
+int nfsc_chan_prefetch(struct nfsc_chan *ch, int fd, int *status, uint64_t *id);
 /* Evict @object of mount @mount_id; *@bytes: the space it took. */
 int nfsc_chan_cull(struct nfsc_chan *ch, uint32_t mount_id,
 		   const char *object, uint64_t *bytes);

@@ -93,16 +93,22 @@ static void draw_bar(const struct prefetch *p)
 		p->bytes_total / 1048576.0);
 }
 
-static void settle(struct prefetch *p, struct fill_slot *s)
+/* A fill of this run ended. */
+static void count_end(struct prefetch *p, bool ok, uint64_t size)
 {
-	s->waiting = false;
-	if (s->ok) {
+	if (ok) {
 		p->filled++;
-		p->bytes_done += s->size;
+		p->bytes_done += size;
 	} else {
 		p->failed++;
 	}
 	draw_bar(p);
+}
+
+static void settle(struct prefetch *p, struct fill_slot *s)
+{
+	s->waiting = false;
+	count_end(p, s->ok, s->size);
 }
 
 static void on_event(const struct nfsc_event *ev, void *arg)
@@ -133,7 +139,7 @@ static int prefetch_one(const char *path, const struct stat *st, int type,
 {
 	struct prefetch *p = the_prefetch;
 	struct fill_slot *s;
-	int fd, ret, cached;
+	int fd, ret, status;
 	uint64_t id;
 
 	(void)ftw;
@@ -146,7 +152,7 @@ static int prefetch_one(const char *path, const struct stat *st, int type,
 		p->failed++;
 		return 0;
 	}
-	ret = nfsc_chan_prefetch(p->ch, fd, &cached, &id);
+	ret = nfsc_chan_prefetch(p->ch, fd, &status, &id);
 	close(fd);
 	if (ret) {
 		nfsc_say("prefetch: %s: %s%s%s", path, strerror(-ret),
@@ -154,8 +160,20 @@ static int prefetch_one(const char *path, const struct stat *st, int type,
 		p->failed++;
 		return 0;
 	}
-	if (cached) {
+	switch (status) {
+	case NFS_CACHEFS_PREFETCH_QUEUED:
+		break;
+	case NFS_CACHEFS_PREFETCH_CACHED:
 		p->cached++;
+		return 0;
+	case NFS_CACHEFS_PREFETCH_FILLED:	/* the open's fill beat our asking */
+		p->queued++;
+		p->bytes_total += st->st_size;
+		count_end(p, true, st->st_size);
+		return 0;
+	default:
+		nfsc_say("prefetch: %s: unknown reply %d from the kernel", path, status);
+		p->failed++;
 		return 0;
 	}
 	s = slot_get(p, id);

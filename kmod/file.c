@@ -183,13 +183,15 @@ static struct file *nfsc_read_file(struct file *file, bool nowait)
 }
 
 /*
- * PREFETCH of @file, an open of ours for reading: 1 when it reads from
- * the cache already (or switches to it now), 0 and the request's id in
- * *@id when a fill is queued (its open queued it, or this asks again),
- * or -errno and @why.
+ * PREFETCH of @file, an open of ours for reading: an enum
+ * nfs_cachefs_prefetch, with the request's id in *@id when a fill is
+ * queued (its open queued it, or this asks again), or -errno and @why.
+ * FILLED tells a fill that committed between the open and now, which a
+ * fast daemon makes common, from a file that was cached before.
  */
 int nfsc_prefetch(struct file *file, u64 *id, const char **why)
 {
+	struct nfsc_file *nf = file->private_data;
 	struct inode *inode = file_inode(file);
 	struct nfsc_attrs attrs;
 	struct nfsc_key key;
@@ -201,10 +203,12 @@ int nfsc_prefetch(struct file *file, u64 *id, const char **why)
 		*why = "the file must be open read-only";
 		return -EINVAL;
 	}
-	if (nfsc_is_cache_file(nfsc_read_file(file, false)))
-		return 1;
+	if (nfsc_is_cache_file(nf->real))
+		return NFS_CACHEFS_PREFETCH_CACHED;
 	if (nfsc_fill_request_id(inode, id))
-		return 0;
+		return NFS_CACHEFS_PREFETCH_QUEUED;
+	if (nfsc_is_cache_file(nfsc_read_file(file, false)))
+		return NFS_CACHEFS_PREFETCH_FILLED;
 	/* The open queued none (a full queue, no daemon then): once more. */
 	gen = READ_ONCE(NFSC_I(inode)->commit_gen);
 	nfsc_lower_path(file->f_path.dentry, &lower);
@@ -218,9 +222,9 @@ int nfsc_prefetch(struct file *file, u64 *id, const char **why)
 	if (nfsc_cache_usable(inode))
 		nfsc_fill_miss(file, &key, gen, attrs.size);
 	if (nfsc_fill_request_id(inode, id))
-		return 0;
+		return NFS_CACHEFS_PREFETCH_QUEUED;
 	if (nfsc_is_cache_file(nfsc_read_file(file, false)))
-		return 1;
+		return NFS_CACHEFS_PREFETCH_FILLED;
 	*why = "no fill queued (no daemon, disabled, size range, a writer, full queue)";
 	return -EAGAIN;
 }

@@ -403,15 +403,15 @@ static int nfsc_invalidate_doit(struct sk_buff *skb, struct genl_info *info)
 }
 
 /*
- * PREFETCH: FD, open for reading. The reply's STATUS is 1 when the file
- * reads from the cache already, else 0 with the REQUEST_ID of its fill.
+ * PREFETCH: FD, open for reading. The reply's STATUS is an enum
+ * nfs_cachefs_prefetch, with the REQUEST_ID of its fill when QUEUED.
  */
 static int nfsc_prefetch_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	const char *why = NULL;
 	struct sk_buff *reply;
 	struct file *file;
-	int err, cached;
+	int err, status;
 	void *hdr;
 	u64 id = 0;
 
@@ -423,20 +423,21 @@ static int nfsc_prefetch_doit(struct sk_buff *skb, struct genl_info *info)
 	file = nfsc_fd_file(info, false, &err);
 	if (!file)
 		return err;
-	cached = nfsc_prefetch(file, &id, &why);
+	status = nfsc_prefetch(file, &id, &why);
 	fput(file);
-	if (cached < 0) {
+	if (status < 0) {
 		nfsc_set_err(info, why);
-		return cached;
+		return status;
 	}
 	reply = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!reply)
 		return -ENOMEM;
 	hdr = genlmsg_put_reply(reply, info, &nfsc_genl_family, 0,
 				NFS_CACHEFS_CMD_PREFETCH);
-	if (!hdr || nla_put_s32(reply, NFS_CACHEFS_A_STATUS, cached) ||
-	    (!cached && nla_put_u64_64bit(reply, NFS_CACHEFS_A_REQUEST_ID, id,
-					  NFS_CACHEFS_A_PAD))) {
+	if (!hdr || nla_put_s32(reply, NFS_CACHEFS_A_STATUS, status) ||
+	    (status == NFS_CACHEFS_PREFETCH_QUEUED &&
+	     nla_put_u64_64bit(reply, NFS_CACHEFS_A_REQUEST_ID, id,
+			       NFS_CACHEFS_A_PAD))) {
 		nlmsg_free(reply);
 		return -EMSGSIZE;
 	}

@@ -71,6 +71,60 @@ TEST_F_TIMEOUT(prefetch, fills_a_tree_and_waits, 240)
 			       "3 already cached, 0 failed")) TH_LOG("%s", out);
 }
 
+/*
+ * The reply tells a fill that ended between the open and PREFETCH (the
+ * open's own request, done by a quick daemon) from a file cached before
+ * the open; a helper that took the first for the second said "already
+ * cached" of a file its own run had filled.
+ */
+TEST_F(prefetch, tells_filled_since_the_open_from_cached)
+{
+	struct nfsc_chan *admin;
+	struct nfsc_fill_claim claim;
+	struct fake_daemon fd;
+	int missed, hit, status, err;
+	long long reads;
+	uint64_t id;
+
+	ASSERT_EQ(0, fake_open(&fd));
+	admin = nfsc_chan_open(NULL, NULL, &err);
+	ASSERT_NE(NULL, admin) TH_LOG("%s", strerror(-err));
+	missed = open(NFSC_STACK "/pf/a", O_RDONLY);
+	ASSERT_LE(0, missed);
+	ASSERT_EQ(0, fake_wait_request(&fd, 10));
+
+	/* Queued: the open's own request. */
+	EXPECT_EQ(0, nfsc_chan_prefetch(admin, missed, &status, &id));
+	EXPECT_EQ(NFS_CACHEFS_PREFETCH_QUEUED, status);
+	EXPECT_EQ(fd.req[0].id, id);
+
+	ASSERT_EQ(0, nfsc_chan_claim(fd.ch, fd.req[0].id, &claim));
+	EXPECT_EQ((long long)claim.size, plain_copy(claim.src_fd, claim.dst_fd, claim.size));
+	close(claim.src_fd);
+	close(claim.dst_fd);
+	ASSERT_EQ(0, nfsc_chan_done(fd.ch, fd.req[0].id, 0, claim.size, NULL, 0));
+
+	/* Filled since the open missed, and it reads from the cache now. */
+	EXPECT_EQ(0, nfsc_chan_prefetch(admin, missed, &status, &id));
+	EXPECT_EQ(NFS_CACHEFS_PREFETCH_FILLED, status);
+	EXPECT_EQ(0, id);
+	ASSERT_EQ(0, drop_caches());
+	reads = nfs_reads();
+	EXPECT_EQ(MiB, drain(missed, NULL, 0));
+	EXPECT_EQ(reads, nfs_reads());
+
+	/* An open after the fill hit: cached before it. */
+	hit = open(NFSC_STACK "/pf/a", O_RDONLY);
+	ASSERT_LE(0, hit);
+	EXPECT_EQ(0, nfsc_chan_prefetch(admin, hit, &status, &id));
+	EXPECT_EQ(NFS_CACHEFS_PREFETCH_CACHED, status);
+	EXPECT_EQ(0, id);
+	close(hit);
+	close(missed);
+	nfsc_chan_close(admin);
+	nfsc_chan_close(fd.ch);
+}
+
 TEST_F(prefetch, says_why_it_cannot)
 {
 	char out[4096], path[PATH_MAX];

@@ -64,9 +64,9 @@
  *	descriptor (O_PATH will do) of a regular file on an nfs_cachefs
  *	mount in the caller. Its fill, if any, is cancelled. CAP_SYS_ADMIN.
  * @NFS_CACHEFS_CMD_PREFETCH: have a file filled: FD, open for reading on
- *	an nfs_cachefs mount. The reply's STATUS is 1 when it reads from
- *	the cache already; else 0 and REQUEST_ID names its fill (watch the
- *	monitor group for its end). -EAGAIN when no fill could be queued.
+ *	an nfs_cachefs mount. The reply's STATUS is an enum
+ *	nfs_cachefs_prefetch; with QUEUED, REQUEST_ID names the fill (watch
+ *	the monitor group for its end). -EAGAIN when no fill could be queued.
  *	CAP_SYS_ADMIN.
  * @NFS_CACHEFS_CMD_CULL: remove an object chosen by the daemon: MOUNT_ID,
  *	OBJECT. -EBUSY while it is open (or being opened), -ENOENT when it is
@@ -187,6 +187,19 @@ enum nfs_cachefs_event {
 };
 
 #define NFS_CACHEFS_EVENT_MAX (__NFS_CACHEFS_EVENT_MAX - 1)
+
+/**
+ * enum nfs_cachefs_prefetch - PREFETCH's reply STATUS
+ * @NFS_CACHEFS_PREFETCH_QUEUED: a fill is queued or running: REQUEST_ID
+ * @NFS_CACHEFS_PREFETCH_CACHED: the open read from the cache from the start
+ * @NFS_CACHEFS_PREFETCH_FILLED: the open missed and a fill has committed
+ *	since (its own or another's): it reads from the cache now
+ */
+enum nfs_cachefs_prefetch {
+	NFS_CACHEFS_PREFETCH_QUEUED,
+	NFS_CACHEFS_PREFETCH_CACHED,
+	NFS_CACHEFS_PREFETCH_FILLED,
+};
 
 /**
  * enum nfs_cachefs_stat - counters nested in NFS_CACHEFS_A_STATS, all u64;
