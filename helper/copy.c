@@ -2,7 +2,8 @@
 /*
  * nfscache-helper: the copy engine (see copy.h).
  *
- * Each copy owns a pipe and moves in rounds. A full round is a linked pair
+ * A copy is cut into ranges (one, unless the file is big), each with its
+ * own pipe, moving in rounds of its own. A full round is a linked pair
  * [splice src -> pipe | IOSQE_IO_LINK] -> [splice pipe -> dst]; when the
  * first splice comes back short the kernel cancels the second (-ECANCELED)
  * and the next round is a lone pipe -> dst splice of exactly what sits in
@@ -32,8 +33,11 @@ struct nfsc_copier {
 	char *buf;			/* for plain copies */
 };
 
-/* user_data: the copy pointer, its low bits the step the CQE ends. */
-#define UD_OUT	1UL	/* the pipe -> dst splice of a round */
+/*
+ * user_data: a range (a copy, for UD_SYNC), its low bits the step the CQE
+ * ends.
+ */
+#define UD_OUT	1UL	/* the pipe -> dst splice of a range's round */
 #define UD_SYNC	2UL	/* the writeback of a finished copy */
 #define UD_STEP	(UD_OUT | UD_SYNC)
 
@@ -53,6 +57,8 @@ void nfsc_copy_opts_default(struct nfsc_copy_opts *opts)
 		.pipe_size = NFSC_COPY_DEFAULT_PIPE_SIZE,
 		.chunk = NFSC_COPY_DEFAULT_PIPE_SIZE,
 		.splice_threshold = NFSC_COPY_DEFAULT_THRESHOLD,
+		.max_ranges = NFSC_COPY_DEFAULT_RANGES,
+		.range_min = NFSC_COPY_DEFAULT_RANGE_MIN,
 	};
 }
 
@@ -64,7 +70,9 @@ struct nfsc_copier *nfsc_copier_new(const struct nfsc_copy_opts *opts,
 
 	*why = NULL;
 	*err = 0;
-	if (!opts->max_inflight || !opts->pipe_size || !opts->chunk) {
+	if (!opts->max_inflight || !opts->pipe_size || !opts->chunk ||
+	    !opts->max_ranges || opts->max_ranges > NFSC_COPY_MAX_RANGES ||
+	    !opts->range_min) {
 		*err = -EINVAL;
 		return NULL;
 	}
@@ -85,7 +93,7 @@ struct nfsc_copier *nfsc_copier_new(const struct nfsc_copy_opts *opts,
 		*why = "splice disabled by option";
 		return cp;
 	}
-	/* Two SQEs per copy in flight. */
+	/* Two SQEs per pipe in flight. */
 	ret = io_uring_queue_init(2 * opts->max_inflight, &cp->ring, 0);
 	if (ret < 0)
 		*why = "io_uring unavailable";
@@ -119,20 +127,40 @@ bool nfsc_copier_has_room(const struct nfsc_copier *cp)
 	return cp->inflight < cp->opts.max_inflight;
 }
 
-static void close_pipe(struct nfsc_copy *c)
+static void close_pipe(struct nfsc_range *r)
 {
-	if (c->pipe[0] >= 0)
-		close(c->pipe[0]);
-	if (c->pipe[1] >= 0)
-		close(c->pipe[1]);
-	c->pipe[0] = c->pipe[1] = -1;
+	if (r->pipe[0] >= 0)
+		close(r->pipe[0]);
+	if (r->pipe[1] >= 0)
+		close(r->pipe[1]);
+	r->pipe[0] = r->pipe[1] = -1;
+}
+
+void nfsc_copy_close_pipes(struct nfsc_copy *c)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->nranges; i++)
+		close_pipe(&c->range[i]);
+}
+
+uint64_t nfsc_copy_prefix(const struct nfsc_copy *c)
+{
+	uint64_t done = c->copied;	/* plain and sendfile go in order */
+	unsigned int i;
+
+	for (i = 0; i < c->nranges; i++) {
+		done = c->range[i].off_out;
+		if (done < c->range[i].end)
+			break;
+	}
+	return done;
 }
 
 static void finish(struct nfsc_copier *cp, struct nfsc_copy *c, int error)
 {
-	if (c->engine == NFSC_ENGINE_SPLICE && c->pipe[0] >= 0)
-		cp->inflight--;
-	close_pipe(c);
+	cp->inflight -= c->nranges;
+	nfsc_copy_close_pipes(c);
 	c->error = error;
 	c->done(c);
 }
@@ -153,15 +181,36 @@ static bool drop_direct(struct nfsc_copy *c)
 	return true;
 }
 
-/* pread/pwrite from c->copied to c->size, looping on short results. */
-static int plain_copy(struct nfsc_copier *cp, struct nfsc_copy *c)
+/* Write @len bytes of @buf at @off, looping on short writes. */
+static int write_all(struct nfsc_copy *c, const char *buf, size_t len,
+		     uint64_t off)
 {
-	while (c->copied < c->size) {
-		uint64_t left = c->size - c->copied;
-		size_t want = left < PLAIN_BUF ? left : PLAIN_BUF;
-		ssize_t n, w, off = 0;
+	size_t done = 0;
+	ssize_t w;
 
-		n = pread(c->src, cp->buf, want, c->copied);
+	while (done < len) {
+		w = pwrite(c->dst, buf + done, len - done, off + done);
+		if (w < 0) {
+			if (errno == EINTR || (errno == EINVAL && drop_direct(c)))
+				continue;
+			return -errno;
+		}
+		done += w;
+	}
+	return 0;
+}
+
+/* pread/pwrite from *pos to @end, moving *pos and c->copied on. */
+static int plain_copy(struct nfsc_copier *cp, struct nfsc_copy *c,
+		      uint64_t *pos, uint64_t end)
+{
+	while (*pos < end) {
+		uint64_t left = end - *pos;
+		size_t want = left < PLAIN_BUF ? left : PLAIN_BUF;
+		ssize_t n;
+		int ret;
+
+		n = pread(c->src, cp->buf, want, *pos);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -169,17 +218,10 @@ static int plain_copy(struct nfsc_copier *cp, struct nfsc_copy *c)
 		}
 		if (n == 0)
 			return -ENODATA;	/* the source got shorter */
-		while (off < n) {
-			w = pwrite(c->dst, cp->buf + off, n - off,
-				   c->copied + off);
-			if (w < 0) {
-				if (errno == EINTR ||
-				    (errno == EINVAL && drop_direct(c)))
-					continue;
-				return -errno;
-			}
-			off += w;
-		}
+		ret = write_all(c, cp->buf, n, *pos);
+		if (ret)
+			return ret;
+		*pos += n;
 		c->copied += n;
 	}
 	return 0;
@@ -187,8 +229,10 @@ static int plain_copy(struct nfsc_copier *cp, struct nfsc_copy *c)
 
 static void run_plain(struct nfsc_copier *cp, struct nfsc_copy *c)
 {
+	uint64_t pos = c->copied;
+
 	c->engine = NFSC_ENGINE_PLAIN;
-	finish(cp, c, plain_copy(cp, c));
+	finish(cp, c, plain_copy(cp, c, &pos, c->size));
 }
 
 /* sendfile() to the end; what it cannot do is finished with plain I/O. */
@@ -226,42 +270,43 @@ static struct io_uring_sqe *get_sqe(struct nfsc_copier *cp)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&cp->ring);
 
-	/* The ring has room for two per copy; flush if a batch filled it. */
+	/* The ring has room for two per pipe; flush if a batch filled it. */
 	if (!sqe && io_uring_submit(&cp->ring) >= 0)
 		sqe = io_uring_get_sqe(&cp->ring);
 	return sqe;
 }
 
-/* Queue the next round of @c: a linked pair, or a lone drain of the pipe. */
-static int queue_round(struct nfsc_copier *cp, struct nfsc_copy *c)
+/* Queue the next round of @r: a linked pair, or a lone drain of the pipe. */
+static int queue_round(struct nfsc_copier *cp, struct nfsc_range *r)
 {
+	struct nfsc_copy *c = r->copy;
 	struct io_uring_sqe *in = NULL, *out;
 	uint64_t len;
 
-	c->round_got = 0;
-	c->res_in = 0;
-	c->res_out = 0;
-	c->round_in = c->in_pipe == 0;
-	if (c->round_in) {
-		len = c->size - c->off_in;
+	r->round_got = 0;
+	r->res_in = 0;
+	r->res_out = 0;
+	r->round_in = r->in_pipe == 0;
+	if (r->round_in) {
+		len = r->end - r->off_in;
 		if (len > cp->opts.chunk)
 			len = cp->opts.chunk;
 		in = get_sqe(cp);
 		if (!in)
 			return -EBUSY;
-		io_uring_prep_splice(in, c->src, c->off_in, c->pipe[1], -1,
+		io_uring_prep_splice(in, c->src, r->off_in, r->pipe[1], -1,
 				     len, 0);
-		io_uring_sqe_set_data(in, c);
+		io_uring_sqe_set_data(in, r);
 		in->flags |= IOSQE_IO_LINK;
 	} else {
-		len = c->in_pipe;
+		len = r->in_pipe;
 	}
 	out = get_sqe(cp);
 	if (!out)
 		return -EBUSY;
-	io_uring_prep_splice(out, c->pipe[0], -1, c->dst, c->copied, len, 0);
-	io_uring_sqe_set_data(out, (void *)((uintptr_t)c | UD_OUT));
-	c->round_want = c->round_in ? 2 : 1;
+	io_uring_prep_splice(out, r->pipe[0], -1, c->dst, r->off_out, len, 0);
+	io_uring_sqe_set_data(out, (void *)((uintptr_t)r | UD_OUT));
+	r->round_want = r->round_in ? 2 : 1;
 	return 0;
 }
 
@@ -270,44 +315,6 @@ static bool splice_unsupported(int err)
 {
 	return err == -EINVAL || err == -EOPNOTSUPP || err == -ENOSYS ||
 	       err == -EBADF;
-}
-
-/* Write out what sits in the pipe, then finish the copy with plain I/O. */
-static void fall_back(struct nfsc_copier *cp, struct nfsc_copy *c)
-{
-	int err = 0;
-
-	while (c->in_pipe && !err) {
-		ssize_t n = read(c->pipe[0], cp->buf,
-				 c->in_pipe < PLAIN_BUF ? c->in_pipe : PLAIN_BUF);
-		ssize_t off = 0, w;
-
-		if (n <= 0) {
-			err = n < 0 ? -errno : -EIO;
-			break;
-		}
-		while (off < n) {
-			w = pwrite(c->dst, cp->buf + off, n - off,
-				   c->copied + off);
-			if (w < 0) {
-				if (errno == EINVAL && drop_direct(c))
-					continue;
-				err = -errno;
-				break;
-			}
-			off += w;
-		}
-		c->in_pipe -= off;
-		c->copied += off;
-	}
-	cp->inflight--;
-	close_pipe(c);
-	if (err) {
-		c->engine = NFSC_ENGINE_PLAIN;
-		finish(cp, c, err);
-		return;
-	}
-	run_plain(cp, c);
 }
 
 /*
@@ -346,6 +353,57 @@ static void end_sync(struct nfsc_copier *cp, struct nfsc_copy *c, int res)
 }
 
 /*
+ * A range has nothing more in the ring; @err, if any, fails the copy and
+ * stops its other ranges at their next round. The last range to end ends
+ * the copy.
+ */
+static void end_range(struct nfsc_copier *cp, struct nfsc_range *r, int err)
+{
+	struct nfsc_copy *c = r->copy;
+
+	r->ended = true;
+	if (err && !c->error)
+		c->error = err;
+	if (--c->running)
+		return;
+	if (c->error)
+		finish(cp, c, c->error);
+	else
+		queue_sync(cp, c);
+}
+
+/* Write out what sits in the pipe, then copy the rest of @r plainly. */
+static void fall_back(struct nfsc_copier *cp, struct nfsc_range *r,
+		      const char *what, int why)
+{
+	struct nfsc_copy *c = r->copy;
+	int err = 0;
+
+	if (!c->fallback[0])
+		snprintf(c->fallback, sizeof(c->fallback), "%s: %s", what,
+			 strerror(-why));
+	c->engine = NFSC_ENGINE_PLAIN;
+	while (r->in_pipe && !err) {
+		ssize_t n = read(r->pipe[0], cp->buf,
+				 r->in_pipe < PLAIN_BUF ? r->in_pipe : PLAIN_BUF);
+
+		if (n <= 0) {
+			err = n < 0 ? -errno : -EIO;
+			break;
+		}
+		err = write_all(c, cp->buf, n, r->off_out);
+		if (err)
+			break;
+		r->in_pipe -= n;
+		r->off_out += n;
+		c->copied += n;
+	}
+	if (!err && !c->error)
+		err = plain_copy(cp, c, &r->off_out, r->end);
+	end_range(cp, r, err);
+}
+
+/*
  * A splice the kernel gave up on before moving anything, because a signal
  * came (the daemon is stopped and continued, or told to stop): ask again.
  */
@@ -355,80 +413,100 @@ static bool interrupted(int res)
 }
 
 /* All CQEs of a round are in: account for them and decide what is next. */
-static void end_round(struct nfsc_copier *cp, struct nfsc_copy *c)
+static void end_round(struct nfsc_copier *cp, struct nfsc_range *r)
 {
+	struct nfsc_copy *c = r->copy;
 	int in_err = 0, ret;
 
-	if (c->round_in) {
-		if (interrupted(c->res_in)) {
+	if (r->round_in) {
+		if (interrupted(r->res_in)) {
 			c->resubmits++;
-		} else if (c->res_in < 0) {
-			in_err = c->res_in;
+		} else if (r->res_in < 0) {
+			in_err = r->res_in;
 		} else {
-			c->off_in += c->res_in;
-			c->in_pipe += c->res_in;
-			if (c->res_in == 0)
-				c->eof = true;
+			r->off_in += r->res_in;
+			r->in_pipe += r->res_in;
+			if (r->res_in == 0)
+				r->eof = true;
 		}
 	}
-	if (c->res_out >= 0) {
-		c->in_pipe -= c->res_out;
-		c->copied += c->res_out;
-	} else if (c->res_out == -ECANCELED || interrupted(c->res_out)) {
-		c->resubmits += c->in_pipe > 0;
-	} else if (c->res_out == -EINVAL && drop_direct(c)) {
+	if (r->res_out >= 0) {
+		r->in_pipe -= r->res_out;
+		r->off_out += r->res_out;
+		c->copied += r->res_out;
+	} else if (r->res_out == -ECANCELED || interrupted(r->res_out)) {
+		c->resubmits += r->in_pipe > 0;
+	} else if (r->res_out == -EINVAL && drop_direct(c)) {
 		/* Nothing moved; the next round drains the pipe, buffered. */
+	} else if (splice_unsupported(r->res_out)) {
+		fall_back(cp, r, "splice to destination", r->res_out);
+		return;
 	} else {
-		if (!splice_unsupported(c->res_out)) {
-			finish(cp, c, c->res_out);
-			return;
-		}
-		snprintf(c->fallback, sizeof(c->fallback),
-			 "splice to destination: %s", strerror(-c->res_out));
-		fall_back(cp, c);
+		end_range(cp, r, r->res_out);
 		return;
 	}
 
-	if (in_err && c->in_pipe == 0) {
-		if (!splice_unsupported(in_err)) {
-			finish(cp, c, in_err);
-			return;
-		}
-		snprintf(c->fallback, sizeof(c->fallback),
-			 "splice from source: %s", strerror(-in_err));
-		fall_back(cp, c);
+	if (in_err && r->in_pipe == 0) {
+		if (splice_unsupported(in_err))
+			fall_back(cp, r, "splice from source", in_err);
+		else
+			end_range(cp, r, in_err);
 		return;
 	}
-	if (c->in_pipe == 0 && c->copied >= c->size) {
-		queue_sync(cp, c);
+	if (c->error) {
+		end_range(cp, r, 0);	/* another range failed */
 		return;
 	}
-	if (c->in_pipe == 0 && c->eof) {
-		finish(cp, c, -ENODATA);	/* the source got shorter */
+	if (r->in_pipe == 0 && r->off_out >= r->end) {
+		end_range(cp, r, 0);
 		return;
 	}
-	if (c->res_out == 0 && !c->round_in) {
+	if (r->in_pipe == 0 && r->eof) {
+		end_range(cp, r, -ENODATA);	/* the source got shorter */
+		return;
+	}
+	if (r->res_out == 0 && !r->round_in) {
 		/* The destination took nothing from a full pipe. */
-		finish(cp, c, -EIO);
+		end_range(cp, r, -EIO);
 		return;
 	}
-	ret = queue_round(cp, c);
+	ret = queue_round(cp, r);
 	if (ret)
-		finish(cp, c, ret);
+		end_range(cp, r, ret);
 }
+
+/*
+ * How many ranges to cut @size into: none under two minimum ranges, and
+ * no more than the ring has room for (one at least).
+ */
+static unsigned int ranges_for(const struct nfsc_copier *cp, uint64_t size)
+{
+	uint64_t n = size / cp->opts.range_min;
+	unsigned int room = cp->inflight < cp->opts.max_inflight ?
+			    cp->opts.max_inflight - cp->inflight : 1;
+
+	if (n > cp->opts.max_ranges)
+		n = cp->opts.max_ranges;
+	if (n > room)
+		n = room;
+	return n ? n : 1;
+}
+
+/* Ranges end on RANGE_ALIGN, so that O_DIRECT writes stay aligned. */
+#define RANGE_ALIGN	(1ULL << 20)
 
 void nfsc_copier_start(struct nfsc_copier *cp, struct nfsc_copy *c)
 {
+	unsigned int i, n;
+	uint64_t per;
 	int ret;
 
 	c->error = 0;
 	c->copied = 0;
-	c->off_in = 0;
-	c->in_pipe = 0;
-	c->eof = false;
 	c->resubmits = 0;
 	c->direct_dropped = false;
-	c->pipe[0] = c->pipe[1] = -1;
+	c->nranges = 0;
+	c->running = 0;
 	c->engine = NFSC_ENGINE_SPLICE;
 
 	if (c->size < cp->opts.splice_threshold && !cp->opts.no_splice) {
@@ -443,18 +521,43 @@ void nfsc_copier_start(struct nfsc_copier *cp, struct nfsc_copy *c)
 		run_plain(cp, c);
 		return;
 	}
-	if (pipe2(c->pipe, O_CLOEXEC)) {
-		snprintf(c->fallback, sizeof(c->fallback), "pipe: %s",
-			 strerror(errno));
-		run_plain(cp, c);
-		return;
+
+	n = ranges_for(cp, c->size);
+	per = (c->size + n - 1) / n;
+	per = (per + RANGE_ALIGN - 1) / RANGE_ALIGN * RANGE_ALIGN;
+	n = (c->size + per - 1) / per;
+	for (i = 0; i < n; i++) {
+		struct nfsc_range *r = &c->range[i];
+
+		if (pipe2(r->pipe, O_CLOEXEC)) {
+			if (i)
+				break;	/* fewer ranges, the last one longer */
+			snprintf(c->fallback, sizeof(c->fallback), "pipe: %s",
+				 strerror(errno));
+			run_plain(cp, c);
+			return;
+		}
+		/* A smaller pipe only means more rounds. */
+		fcntl(r->pipe[1], F_SETPIPE_SZ, cp->opts.pipe_size);
+		r->copy = c;
+		r->start = r->off_in = r->off_out = i * per;
+		r->end = r->start + per < c->size ? r->start + per : c->size;
+		r->in_pipe = 0;
+		r->eof = false;
+		r->ended = false;
 	}
-	/* A smaller pipe only means more rounds. */
-	fcntl(c->pipe[1], F_SETPIPE_SZ, cp->opts.pipe_size);
-	cp->inflight++;
-	ret = queue_round(cp, c);
-	if (ret)
-		finish(cp, c, ret);
+	n = i;
+	c->nranges = c->running = n;
+	c->range[n - 1].end = c->size;
+	cp->inflight += n;
+	/* The last end_range() may call done(), which may free @c. */
+	for (i = 0; i < n; i++) {
+		struct nfsc_range *r = &c->range[i];
+
+		ret = c->error ? 0 : queue_round(cp, r);
+		if (ret || c->error)
+			end_range(cp, r, ret);
+	}
 }
 
 int nfsc_copier_run(struct nfsc_copier *cp, bool wait)
@@ -469,7 +572,7 @@ int nfsc_copier_run(struct nfsc_copier *cp, bool wait)
 	if (ret < 0)
 		return ret;
 	for (;;) {
-		struct nfsc_copy *c;
+		struct nfsc_range *r;
 		uintptr_t ud;
 
 		if (wait && !seen)
@@ -481,20 +584,20 @@ int nfsc_copier_run(struct nfsc_copier *cp, bool wait)
 		if (ret < 0)
 			return ret;
 		ud = (uintptr_t)io_uring_cqe_get_data(cqe);
-		c = (struct nfsc_copy *)(ud & ~UD_STEP);
 		res = cqe->res;
 		io_uring_cqe_seen(&cp->ring, cqe);
 		seen++;
 		if (ud & UD_SYNC) {
-			end_sync(cp, c, res);
+			end_sync(cp, (struct nfsc_copy *)(ud & ~UD_STEP), res);
 			continue;
 		}
+		r = (struct nfsc_range *)(ud & ~UD_STEP);
 		if (ud & UD_OUT)
-			c->res_out = res;
+			r->res_out = res;
 		else
-			c->res_in = res;
-		if (++c->round_got == c->round_want)
-			end_round(cp, c);
+			r->res_in = res;
+		if (++r->round_got == r->round_want)
+			end_round(cp, r);
 	}
 	ret = io_uring_submit(&cp->ring);
 	return ret < 0 ? ret : 0;

@@ -223,8 +223,9 @@ static void sum_active(struct daemon *d)
 	for (f = d->active; f; f = f->anext) {
 		if (!f->summing || f->sum_error)
 			continue;
-		ret = nfsc_csum_advance(&f->sum, f->copy.dst, f->copy.copied,
-					SUM_STEP, false);
+		ret = nfsc_csum_advance(&f->sum, f->copy.dst,
+					nfsc_copy_prefix(&f->copy), SUM_STEP,
+					false);
 		if (ret)
 			f->sum_error = ret;
 	}
@@ -497,7 +498,12 @@ static void run_usage(FILE *out)
 		"Usage: nfscache-helper run [OPTION]...\n"
 		"Register as the fill daemon and fill the cache on misses.\n"
 		"\n"
-		"  --max-inflight N        fills copied at once (default %u)\n"
+		"  --max-inflight N        splice chains in the ring at once\n"
+		"                          (default %u); a file cut into ranges\n"
+		"                          takes one per range\n"
+		"  --ranges N              copy each file of %llu MiB or more as\n"
+		"                          up to N ranges at once, %llu MiB each at\n"
+		"                          least (default %u, at most %u)\n"
 		"  --splice-threshold B    files smaller than B bytes use\n"
 		"                          sendfile(), one at a time (default\n"
 		"                          %llu: every file through the ring)\n"
@@ -526,6 +532,9 @@ static void run_usage(FILE *out)
 		"SIGTERM finishes the fills in flight and exits; a second SIGTERM\n"
 		"abandons them.\n",
 		NFSC_COPY_DEFAULT_INFLIGHT,
+		(unsigned long long)(2 * NFSC_COPY_DEFAULT_RANGE_MIN >> 20),
+		(unsigned long long)(NFSC_COPY_DEFAULT_RANGE_MIN >> 20),
+		NFSC_COPY_DEFAULT_RANGES, NFSC_COPY_MAX_RANGES,
 		(unsigned long long)NFSC_COPY_DEFAULT_THRESHOLD,
 		NFSC_COPY_DEFAULT_PIPE_SIZE, NFSC_CULL_DEFAULT_RUN,
 		NFSC_CULL_DEFAULT_START, NFSC_CULL_DEFAULT_STOP);
@@ -563,7 +572,7 @@ static int parse_size(const char *opt, const char *arg, uint64_t min,
 }
 
 enum { OPT_MAX_SIZE = 256, OPT_CULL_RUN, OPT_CULL_START, OPT_CULL_STOP,
-       OPT_INFLIGHT, OPT_THRESHOLD, OPT_PIPE, OPT_NOSPLICE, OPT_DIRECT,
+       OPT_INFLIGHT, OPT_RANGES, OPT_THRESHOLD, OPT_PIPE, OPT_NOSPLICE, OPT_DIRECT,
        OPT_CONFIG, OPT_CHECKSUM, OPT_STATE };
 
 #define CULL_LONGOPTS \
@@ -604,6 +613,7 @@ static int check_cull_opts(const struct nfsc_cull_opts *cull)
 /* run's options; the configuration file's keys are their names. */
 static const struct option run_longopts[] = {
 	{ "max-inflight", required_argument, NULL, OPT_INFLIGHT },
+	{ "ranges", required_argument, NULL, OPT_RANGES },
 	{ "splice-threshold", required_argument, NULL, OPT_THRESHOLD },
 	{ "pipe-size", required_argument, NULL, OPT_PIPE },
 	{ "no-splice", no_argument, NULL, OPT_NOSPLICE },
@@ -631,6 +641,12 @@ static int parse_run_opts(int argc, char **argv, struct nfsc_copy_opts *opts,
 			if (parse_size("--max-inflight", optarg, 1, 4096, &v))
 				return EXIT_USAGE;
 			opts->max_inflight = v;
+			break;
+		case OPT_RANGES:
+			if (parse_size("--ranges", optarg, 1,
+				       NFSC_COPY_MAX_RANGES, &v))
+				return EXIT_USAGE;
+			opts->max_ranges = v;
 			break;
 		case OPT_THRESHOLD:
 			if (parse_size("--splice-threshold", optarg, 0,
@@ -759,8 +775,9 @@ static int serve(struct daemon *d, const struct nfsc_copy_opts *opts)
 		nfsc_say("run: signalfd: %s", strerror(-sfd));
 		return sfd;
 	}
-	nfsc_say("registered as the fill daemon (max %u in flight, splice from %llu bytes%s%s)",
-		 opts->max_inflight, (unsigned long long)opts->splice_threshold,
+	nfsc_say("registered as the fill daemon (max %u in flight, %u ranges a file, splice from %llu bytes%s%s)",
+		 opts->max_inflight, opts->max_ranges,
+		 (unsigned long long)opts->splice_threshold,
 		 d->direct ? ", O_DIRECT" : "", d->checksum ? ", checksums" : "");
 	/* What the cache holds, and culling it to the limits now. */
 	ret = nfsc_cache_sync_mounts(d->cache);
@@ -832,10 +849,7 @@ int cmd_run(int argc, char **argv)
 		struct fill *f = d.active;
 
 		close_fill_fds(f);
-		if (f->copy.pipe[0] >= 0) {
-			close(f->copy.pipe[0]);
-			close(f->copy.pipe[1]);
-		}
+		nfsc_copy_close_pipes(&f->copy);
 		fill_free(f);
 	}
 	while (d.head) {

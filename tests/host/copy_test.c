@@ -3,8 +3,9 @@
  * Host test: nfscache-helper's copy engine on ordinary files. Exact copies
  * at the sizes that matter (0, 1, pipe size +-1, the splice threshold +-1,
  * odd large sizes), short splices forced by asking more of a splice than
- * the pipe holds, many copies in one ring, small files by sendfile, plain
- * I/O on request and when splice is refused, and errors. Built with ASan/UBSan; every test
+ * the pipe holds, many copies in one ring, big files cut into ranges
+ * copied at once, small files by sendfile, plain I/O on request and when
+ * splice is refused, and errors. Built with ASan/UBSan; every test
  * ends with a leak check and a check that no fd was left open.
  */
 #include <dirent.h>
@@ -182,6 +183,30 @@ static struct nfsc_copier *copier(struct __test_metadata *_metadata,
 	return cp;
 }
 
+/* A copier that cuts files of 2 MiB and more into up to @ranges ranges. */
+static struct nfsc_copier *ranged_copier(struct __test_metadata *_metadata,
+					 unsigned int pipe_size,
+					 unsigned int ranges,
+					 unsigned int inflight)
+{
+	struct nfsc_copy_opts o;
+	struct nfsc_copier *cp;
+	const char *why;
+	int err;
+
+	nfsc_copy_opts_default(&o);
+	o.pipe_size = pipe_size;
+	o.chunk = pipe_size;
+	o.splice_threshold = 1;
+	o.max_inflight = inflight;
+	o.max_ranges = ranges;
+	o.range_min = MiB;
+	cp = nfsc_copier_new(&o, &why, &err);
+	if (!cp)
+		TH_LOG("copier: %s", strerror(-err));
+	return cp;
+}
+
 static void end_checks(struct __test_metadata *_metadata,
 		       FIXTURE_DATA(copy) *self)
 {
@@ -245,6 +270,129 @@ TEST_F_TIMEOUT(copy, many_in_one_ring, 120)
 		job_init(_metadata, self, &jobs[i], i, 100000 + i * 37777, 0);
 	run_all(_metadata, cp, self, jobs, 40);
 	check_jobs(_metadata, jobs, 40, NFSC_ENGINE_SPLICE);
+	nfsc_copier_free(cp);
+	end_checks(_metadata, self);
+}
+
+/*
+ * Big files in ranges: exact copies at sizes around the 1 MiB range
+ * boundaries, the pipes counted in flight while they run, and the prefix a
+ * checksum may read never past a byte not yet written.
+ */
+static uint64_t max_inflight_seen, prefix_errors;
+
+static void on_ranged_done(struct nfsc_copy *c)
+{
+	uint64_t want = c->error ? nfsc_copy_prefix(c) : c->size;
+
+	if (nfsc_copy_prefix(c) != want || nfsc_copy_prefix(c) > c->copied)
+		prefix_errors++;
+	(*completed_counter)++;
+}
+
+TEST_F_TIMEOUT(copy, big_files_in_ranges, 120)
+{
+	static const uint64_t rsizes[] = {
+		2 * MiB - 1, 2 * MiB, 2 * MiB + 1, 3 * MiB + 5, 7 * MiB,
+		8 * MiB + 4095, 17 * MiB + 1,
+	};
+	const int n = sizeof(rsizes) / sizeof(rsizes[0]);
+	struct job jobs[sizeof(rsizes) / sizeof(rsizes[0])];
+	struct nfsc_copier *cp;
+	int started = 0, i;
+
+	cp = ranged_copier(_metadata, 65536, 4, 6);
+	ASSERT_NE(NULL, cp);
+	for (i = 0; i < n; i++) {
+		job_init(_metadata, self, &jobs[i], i, rsizes[i], 0);
+		jobs[i].c.done = on_ranged_done;
+	}
+	max_inflight_seen = prefix_errors = 0;
+	while (self->completed < n) {
+		while (started < n && nfsc_copier_has_room(cp))
+			nfsc_copier_start(cp, &jobs[started++].c);
+		if (nfsc_copier_inflight(cp) > max_inflight_seen)
+			max_inflight_seen = nfsc_copier_inflight(cp);
+		for (i = 0; i < started; i++)
+			if (nfsc_copy_prefix(&jobs[i].c) > jobs[i].c.copied)
+				prefix_errors++;
+		ASSERT_EQ(0, nfsc_copier_run(cp, true));
+	}
+	ASSERT_EQ(0u, nfsc_copier_inflight(cp));
+	EXPECT_EQ(0u, prefix_errors);
+	/* Up to the room in the ring: 6 pipes, never more. */
+	EXPECT_EQ(6u, max_inflight_seen);
+	for (i = 0; i < n; i++) {
+		unsigned int want = rsizes[i] / MiB < 4 ? rsizes[i] / MiB : 4;
+
+		EXPECT_LE(1u, jobs[i].c.nranges);
+		EXPECT_GE(want, jobs[i].c.nranges) TH_LOG("size %llu",
+			(unsigned long long)rsizes[i]);
+		EXPECT_EQ(jobs[i].c.range[0].start, 0u);
+		EXPECT_EQ(jobs[i].c.range[jobs[i].c.nranges - 1].end, rsizes[i]);
+	}
+	/* The first files found room for all their ranges. */
+	EXPECT_EQ(1u, jobs[0].c.nranges);
+	EXPECT_EQ(2u, jobs[1].c.nranges);
+	check_jobs(_metadata, jobs, n, NFSC_ENGINE_SPLICE);
+	nfsc_copier_free(cp);
+	end_checks(_metadata, self);
+}
+
+/*
+ * A destination every range's splice and plain write refuse: the copy fails
+ * once, with that error, after each range has fallen back and ended.
+ */
+TEST_F_TIMEOUT(copy, ranges_fail_once, 120)
+{
+	struct nfsc_copier *cp;
+	struct job job;
+
+	cp = ranged_copier(_metadata, 65536, 3, 4);
+	ASSERT_NE(NULL, cp);
+	job_init(_metadata, self, &job, 0, 9 * MiB + 77, 0);
+	close(job.c.dst);
+	job.c.dst = open("/dev/null", O_RDONLY);
+	ASSERT_LE(0, job.c.dst);
+	nfsc_copier_start(cp, &job.c);
+	EXPECT_EQ(3u, job.c.nranges);
+	while (!self->completed)
+		ASSERT_EQ(0, nfsc_copier_run(cp, true));
+	EXPECT_EQ(1, self->completed);
+	EXPECT_EQ(-EBADF, job.c.error) TH_LOG("%s", strerror(-job.c.error));
+	EXPECT_EQ(0u, job.c.copied);
+	EXPECT_NE(NULL, strstr(job.c.fallback, "splice to destination"))
+		TH_LOG("fallback: '%s'", job.c.fallback);
+	EXPECT_EQ(0u, nfsc_copier_inflight(cp));
+	close(job.c.src);
+	close(job.c.dst);
+	nfsc_copier_free(cp);
+	end_checks(_metadata, self);
+}
+
+/* A source shorter than announced fails a ranged copy once, whole. */
+TEST_F_TIMEOUT(copy, ranged_short_source, 120)
+{
+	struct nfsc_copier *cp;
+	struct job job;
+
+	cp = ranged_copier(_metadata, 65536, 4, 4);
+	ASSERT_NE(NULL, cp);
+	job_init(_metadata, self, &job, 0, 6 * MiB, 0);
+	job.c.size = 8 * MiB;	/* the last range finds nothing */
+	job.c.done = on_ranged_done;
+	prefix_errors = 0;
+	nfsc_copier_start(cp, &job.c);
+	EXPECT_EQ(4u, job.c.nranges);
+	while (!self->completed)
+		ASSERT_EQ(0, nfsc_copier_run(cp, true));
+	EXPECT_EQ(1, self->completed);
+	EXPECT_EQ(-ENODATA, job.c.error);
+	EXPECT_GE(6 * MiB, job.c.copied);
+	EXPECT_EQ(0u, prefix_errors);
+	EXPECT_EQ(0u, nfsc_copier_inflight(cp));
+	close(job.c.src);
+	close(job.c.dst);
 	nfsc_copier_free(cp);
 	end_checks(_metadata, self);
 }

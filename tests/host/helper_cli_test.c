@@ -77,6 +77,7 @@ TEST(run_refuses_bad_options)
 
 	EXPECT_EQ(0, nfsc_sh_out(out, sizeof(out), HELPER " run --help"));
 	EXPECT_NE(NULL, strstr(out, "--max-inflight"));
+	EXPECT_NE(NULL, strstr(out, "--ranges N"));
 	EXPECT_NE(NULL, strstr(out, "--direct"));
 	EXPECT_NE(NULL, strstr(out, "--max-size"));
 	EXPECT_NE(NULL, strstr(out, "--cull-stop"));
@@ -85,6 +86,11 @@ TEST(run_refuses_bad_options)
 	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " run --max-inflight 0"));
 	EXPECT_NE(NULL, strstr(out, "--max-inflight: invalid value \"0\""));
 	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " run --max-inflight 5000"));
+	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " run --ranges 0"));
+	EXPECT_NE(NULL, strstr(out, "--ranges: invalid value \"0\" (1..8)"));
+	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " run --ranges 9"));
+	EXPECT_EQ(1, nfsc_sh_out(out, sizeof(out), HELPER " run --ranges 8"));
+	EXPECT_EQ(NULL, strstr(out, "invalid value"));
 	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " run --splice-threshold -1"));
 	/* 0 is valid: no file takes sendfile(). */
 	EXPECT_EQ(1, nfsc_sh_out(out, sizeof(out), HELPER " run --splice-threshold 0"));
