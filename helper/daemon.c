@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -87,7 +88,15 @@ struct daemon {
 	int64_t started;
 	struct nfsc_cull_opts cull;
 	unsigned int max_inflight;
+	unsigned int nice;		/* of the copies (--nice) */
 };
+
+/*
+ * Fills are background work: a program reading the file being filled
+ * (from NFS, until the fill commits) should not wait for the CPU the copy
+ * takes. make bench's cold read: see README.
+ */
+#define FILL_DEFAULT_NICE	10
 
 /* How often an idle daemon checks the cap and the watermarks. */
 #define CULL_CHECK_MS	5000
@@ -262,9 +271,11 @@ static void report(struct daemon *d, struct fill *f)
 	double secs = elapsed(&f->start);
 	uint8_t csum[NFSC_CSUM_LEN];
 	uint64_t disk = 0;
+	char ranges[24];
 	struct stat st;
 	int ret;
 
+	snprintf(ranges, sizeof(ranges), " in %u ranges", c->nranges);
 	d->inflight_bytes -= f->reserved;
 	if (!c->error && f->summing)
 		c->error = sum_finish(f, csum);
@@ -290,9 +301,10 @@ static void report(struct daemon *d, struct fill *f)
 	} else {
 		d->fills_ok++;
 		nfsc_cache_added(d->cache, f->mount_id, f->object, disk);
-		nfsc_say("fill %" PRIu64 " done: %s: %" PRIu64 " bytes, %s, %.3f s, %.1f MB/s",
+		nfsc_say("fill %" PRIu64 " done: %s: %" PRIu64 " bytes, %s%s, %.3f s, %.1f MB/s",
 		          f->id, f->path, c->copied, nfsc_engine_name(c->engine),
-		          secs, secs > 0 ? c->copied / secs / 1e6 : 0.0);
+		          c->nranges > 1 ? ranges : "", secs,
+		          secs > 0 ? c->copied / secs / 1e6 : 0.0);
 	}
 	/* The cache disk filled up under us: make room for the next ones. */
 	if (c->error == -ENOSPC || ret == -ENOSPC)
@@ -508,6 +520,9 @@ static void run_usage(FILE *out)
 		"                          sendfile(), one at a time (default\n"
 		"                          %llu: every file through the ring)\n"
 		"  --pipe-size B           pipe size of each fill (default %u)\n"
+		"  --nice N                nice value of the copies, 0-19 (default\n"
+		"                          %u: programs reading come first; 0: as\n"
+		"                          started)\n"
 		"  --no-splice             plain I/O for every file\n"
 		"  --direct                write cache files with O_DIRECT\n"
 		"  --checksum              store each object's SHA-256, taken as\n"
@@ -536,7 +551,8 @@ static void run_usage(FILE *out)
 		(unsigned long long)(NFSC_COPY_DEFAULT_RANGE_MIN >> 20),
 		NFSC_COPY_DEFAULT_RANGES, NFSC_COPY_MAX_RANGES,
 		(unsigned long long)NFSC_COPY_DEFAULT_THRESHOLD,
-		NFSC_COPY_DEFAULT_PIPE_SIZE, NFSC_CULL_DEFAULT_RUN,
+		NFSC_COPY_DEFAULT_PIPE_SIZE, FILL_DEFAULT_NICE,
+		NFSC_CULL_DEFAULT_RUN,
 		NFSC_CULL_DEFAULT_START, NFSC_CULL_DEFAULT_STOP);
 }
 
@@ -572,7 +588,7 @@ static int parse_size(const char *opt, const char *arg, uint64_t min,
 }
 
 enum { OPT_MAX_SIZE = 256, OPT_CULL_RUN, OPT_CULL_START, OPT_CULL_STOP,
-       OPT_INFLIGHT, OPT_RANGES, OPT_THRESHOLD, OPT_PIPE, OPT_NOSPLICE, OPT_DIRECT,
+       OPT_INFLIGHT, OPT_RANGES, OPT_THRESHOLD, OPT_PIPE, OPT_NICE, OPT_NOSPLICE, OPT_DIRECT,
        OPT_CONFIG, OPT_CHECKSUM, OPT_STATE };
 
 #define CULL_LONGOPTS \
@@ -616,6 +632,7 @@ static const struct option run_longopts[] = {
 	{ "ranges", required_argument, NULL, OPT_RANGES },
 	{ "splice-threshold", required_argument, NULL, OPT_THRESHOLD },
 	{ "pipe-size", required_argument, NULL, OPT_PIPE },
+	{ "nice", required_argument, NULL, OPT_NICE },
 	{ "no-splice", no_argument, NULL, OPT_NOSPLICE },
 	{ "direct", no_argument, NULL, OPT_DIRECT },
 	{ "checksum", no_argument, NULL, OPT_CHECKSUM },
@@ -659,6 +676,11 @@ static int parse_run_opts(int argc, char **argv, struct nfsc_copy_opts *opts,
 				return EXIT_USAGE;
 			opts->pipe_size = v;
 			opts->chunk = v;
+			break;
+		case OPT_NICE:
+			if (parse_size("--nice", optarg, 0, 19, &v))
+				return EXIT_USAGE;
+			d->nice = v;
 			break;
 		case OPT_NOSPLICE:
 			opts->no_splice = true;
@@ -763,6 +785,13 @@ static int serve(struct daemon *d, const struct nfsc_copy_opts *opts)
 		nfsc_say("run: %s", strerror(ENOMEM));
 		return -ENOMEM;
 	}
+	/*
+	 * Before the ring: io_uring's workers, which do the splices, take the
+	 * nice value of this thread when they are created.
+	 */
+	if (d->nice && setpriority(PRIO_PROCESS, 0, d->nice))
+		nfsc_say("run: --nice %u: %s; copies run at the priority given",
+			 d->nice, strerror(errno));
 	d->cp = nfsc_copier_new(opts, &why, &ret);
 	if (!d->cp) {
 		nfsc_say("run: copier: %s", strerror(-ret));
@@ -775,8 +804,8 @@ static int serve(struct daemon *d, const struct nfsc_copy_opts *opts)
 		nfsc_say("run: signalfd: %s", strerror(-sfd));
 		return sfd;
 	}
-	nfsc_say("registered as the fill daemon (max %u in flight, %u ranges a file, splice from %llu bytes%s%s)",
-		 opts->max_inflight, opts->max_ranges,
+	nfsc_say("registered as the fill daemon (max %u in flight, %u ranges a file, nice %d, splice from %llu bytes%s%s)",
+		 opts->max_inflight, opts->max_ranges, getpriority(PRIO_PROCESS, 0),
 		 (unsigned long long)opts->splice_threshold,
 		 d->direct ? ", O_DIRECT" : "", d->checksum ? ", checksums" : "");
 	/* What the cache holds, and culling it to the limits now. */
@@ -800,7 +829,8 @@ static int serve(struct daemon *d, const struct nfsc_copy_opts *opts)
 int cmd_run(int argc, char **argv)
 {
 	struct daemon d = { .tail = &d.head, .state_path = NFSC_STATE_DEFAULT,
-			    .cull = NFSC_CULL_OPTS_DEFAULT };
+			    .cull = NFSC_CULL_OPTS_DEFAULT,
+			    .nice = FILL_DEFAULT_NICE };
 	struct nfsc_copy_opts opts;
 	struct nfsc_config cfg;
 	int ret, n;

@@ -129,13 +129,61 @@ TEST_F_TIMEOUT(fill, cold_read_then_hits_without_nfs_reads, 240)
 	ASSERT_EQ(0, stack_matches_export(name));
 	EXPECT_LT(reads, nfs_reads());	/* the counter does count */
 	ASSERT_EQ(ok + 1, nfsc_wait_stat(self->dir, "fills_ok", ok + 1, 120));
-	EXPECT_EQ(0, helper_log_has("fill [0-9]* done: " NFSC_STACK "/cold-64m: 67108867 bytes, io_uring-splice"));
+	EXPECT_EQ(0, helper_log_has("fill [0-9]* done: " NFSC_STACK "/cold-64m: 67108867 bytes, io_uring-splice in 2 ranges, "));
 
 	/* The object is where its name says; warm reads come from it. */
 	expect_cached(_metadata, self, name);
 	EXPECT_GE(nfsc_stat(self->dir, "bytes_cache"), 64 * MiB);
 	/* No second fill for a hit. */
 	EXPECT_EQ(0, nfsc_stat(self->dir, "pending") + nfsc_stat(self->dir, "filling"));
+}
+
+/*
+ * The copies run in io_uring's workers, at the daemon's nice value (10 by
+ * default), so that programs reading NFS meanwhile come first.
+ */
+TEST_F_TIMEOUT(fill, copies_run_at_the_daemon_nice_value, 240)
+{
+	int workers = 0, other = 0, tries, nice, fd;
+	char out[4096], path[PATH_MAX], *line, *save, *sp;
+	long long ok;
+
+	ASSERT_EQ(0, make_file("niced", 16 * MiB, 7));
+	/* A 4 KiB pipe: thousands of rounds, the workers stay busy. */
+	self->helper = start_helper("--pipe-size 4096");
+	ASSERT_GT(self->helper, 0);
+	EXPECT_EQ(0, helper_log_has(" nice 10, "));
+	ok = nfsc_stat(self->dir, "fills_ok");
+	ASSERT_EQ(0, drop_caches());
+	path_in(path, sizeof(path), NFSC_STACK, "niced");
+	fd = open(path, O_RDONLY);	/* the miss */
+	ASSERT_LE(0, fd);
+	close(fd);
+	/* Each thread: "(comm) nice"; the daemon's own and its workers. */
+	for (tries = 0; tries < 500 && !workers; tries++) {
+		ASSERT_EQ(0, nfsc_sh_out(out, sizeof(out),
+			"for t in /proc/%d/task/*; do awk '{ print $2, $19 }' $t/stat; done",
+			self->helper));
+		for (line = strtok_r(out, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save)) {
+			sp = strchr(line, ' ');
+			if (!sp || sscanf(sp, "%d", &nice) != 1)
+				continue;
+			if (!strncmp(line, "(iou-wrk-", 9))
+				workers++;
+			else if (strncmp(line, "(nfscache-helper)", 17))
+				continue;
+			if (nice != 10) {
+				other++;
+				TH_LOG("%s", line);
+			}
+		}
+		usleep(10000);
+	}
+	EXPECT_LT(0, workers) TH_LOG("no io_uring worker seen while the fill ran");
+	EXPECT_EQ(0, other);
+	ASSERT_EQ(ok + 1, nfsc_wait_stat(self->dir, "fills_ok", ok + 1, 180));
+	nfsc_sh("rm -f '%s/niced'", nfsc_env("NFSC_EXPORT"));
 }
 
 TEST_F_TIMEOUT(fill, hundred_openers_one_fill, 240)
