@@ -161,26 +161,33 @@ static void check_jobs(struct __test_metadata *_metadata, struct job *jobs,
 	}
 }
 
+static struct nfsc_copier *copier_with(struct __test_metadata *_metadata,
+				       const struct nfsc_copy_opts *o)
+{
+	struct nfsc_copier *cp;
+	const char *why;
+	int err;
+
+	cp = nfsc_copier_new(o, &why, &err);
+	if (!cp)
+		TH_LOG("copier: %s", strerror(-err));
+	else if (why)
+		TH_LOG("copier: %s", why);
+	return cp;
+}
+
 static struct nfsc_copier *copier(struct __test_metadata *_metadata,
 				  unsigned int pipe_size, unsigned int chunk,
 				  uint64_t threshold, unsigned int inflight)
 {
 	struct nfsc_copy_opts o;
-	struct nfsc_copier *cp;
-	const char *why;
-	int err;
 
 	nfsc_copy_opts_default(&o);
 	o.pipe_size = pipe_size;
 	o.chunk = chunk;
 	o.splice_threshold = threshold;
 	o.max_inflight = inflight;
-	cp = nfsc_copier_new(&o, &why, &err);
-	if (!cp)
-		TH_LOG("copier: %s", strerror(-err));
-	else if (why)
-		TH_LOG("copier: %s", why);
-	return cp;
+	return copier_with(_metadata, &o);
 }
 
 /* A copier that cuts files of 2 MiB and more into up to @ranges ranges. */
@@ -190,9 +197,6 @@ static struct nfsc_copier *ranged_copier(struct __test_metadata *_metadata,
 					 unsigned int inflight)
 {
 	struct nfsc_copy_opts o;
-	struct nfsc_copier *cp;
-	const char *why;
-	int err;
 
 	nfsc_copy_opts_default(&o);
 	o.pipe_size = pipe_size;
@@ -201,10 +205,7 @@ static struct nfsc_copier *ranged_copier(struct __test_metadata *_metadata,
 	o.max_inflight = inflight;
 	o.max_ranges = ranges;
 	o.range_min = MiB;
-	cp = nfsc_copier_new(&o, &why, &err);
-	if (!cp)
-		TH_LOG("copier: %s", strerror(-err));
-	return cp;
+	return copier_with(_metadata, &o);
 }
 
 static void end_checks(struct __test_metadata *_metadata,
@@ -339,6 +340,29 @@ TEST_F_TIMEOUT(copy, big_files_in_ranges, 120)
 	end_checks(_metadata, self);
 }
 
+/* Start @job alone, expecting @ranges ranges; run the ring until it ends. */
+static void run_one(struct __test_metadata *_metadata, struct nfsc_copier *cp,
+		    FIXTURE_DATA(copy) *self, struct job *job,
+		    unsigned int ranges)
+{
+	nfsc_copier_start(cp, &job->c);
+	EXPECT_EQ(ranges, job->c.nranges);
+	while (!self->completed)
+		ASSERT_EQ(0, nfsc_copier_run(cp, true));
+	EXPECT_EQ(1, self->completed);
+	EXPECT_EQ(0u, nfsc_copier_inflight(cp));
+}
+
+/* The end of a test of one failed copy: its fds, the copier, the checks. */
+static void end_one(struct __test_metadata *_metadata, struct nfsc_copier *cp,
+		    FIXTURE_DATA(copy) *self, struct job *job)
+{
+	close(job->c.src);
+	close(job->c.dst);
+	nfsc_copier_free(cp);
+	end_checks(_metadata, self);
+}
+
 /*
  * A destination every range's splice and plain write refuse: the copy fails
  * once, with that error, after each range has fallen back and ended.
@@ -354,20 +378,12 @@ TEST_F_TIMEOUT(copy, ranges_fail_once, 120)
 	close(job.c.dst);
 	job.c.dst = open("/dev/null", O_RDONLY);
 	ASSERT_LE(0, job.c.dst);
-	nfsc_copier_start(cp, &job.c);
-	EXPECT_EQ(3u, job.c.nranges);
-	while (!self->completed)
-		ASSERT_EQ(0, nfsc_copier_run(cp, true));
-	EXPECT_EQ(1, self->completed);
+	run_one(_metadata, cp, self, &job, 3);
 	EXPECT_EQ(-EBADF, job.c.error) TH_LOG("%s", strerror(-job.c.error));
 	EXPECT_EQ(0u, job.c.copied);
 	EXPECT_NE(NULL, strstr(job.c.fallback, "splice to destination"))
 		TH_LOG("fallback: '%s'", job.c.fallback);
-	EXPECT_EQ(0u, nfsc_copier_inflight(cp));
-	close(job.c.src);
-	close(job.c.dst);
-	nfsc_copier_free(cp);
-	end_checks(_metadata, self);
+	end_one(_metadata, cp, self, &job);
 }
 
 /* A source shorter than announced fails a ranged copy once, whole. */
@@ -382,19 +398,11 @@ TEST_F_TIMEOUT(copy, ranged_short_source, 120)
 	job.c.size = 8 * MiB;	/* the last range finds nothing */
 	job.c.done = on_ranged_done;
 	prefix_errors = 0;
-	nfsc_copier_start(cp, &job.c);
-	EXPECT_EQ(4u, job.c.nranges);
-	while (!self->completed)
-		ASSERT_EQ(0, nfsc_copier_run(cp, true));
-	EXPECT_EQ(1, self->completed);
+	run_one(_metadata, cp, self, &job, 4);
 	EXPECT_EQ(-ENODATA, job.c.error);
 	EXPECT_GE(6 * MiB, job.c.copied);
 	EXPECT_EQ(0u, prefix_errors);
-	EXPECT_EQ(0u, nfsc_copier_inflight(cp));
-	close(job.c.src);
-	close(job.c.dst);
-	nfsc_copier_free(cp);
-	end_checks(_metadata, self);
+	end_one(_metadata, cp, self, &job);
 }
 
 TEST_F(copy, small_files_take_sendfile)
