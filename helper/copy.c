@@ -29,7 +29,8 @@ struct nfsc_copier {
 	struct nfsc_copy_opts opts;
 	struct io_uring ring;
 	bool have_ring;
-	unsigned int inflight;
+	unsigned int inflight;		/* pipes in the ring */
+	unsigned int copies;		/* copies in the ring */
 	char *buf;			/* for plain copies */
 };
 
@@ -122,6 +123,11 @@ unsigned int nfsc_copier_inflight(const struct nfsc_copier *cp)
 	return cp->inflight;
 }
 
+unsigned int nfsc_copier_copies(const struct nfsc_copier *cp)
+{
+	return cp->copies;
+}
+
 bool nfsc_copier_has_room(const struct nfsc_copier *cp)
 {
 	return cp->inflight < cp->opts.max_inflight;
@@ -160,6 +166,7 @@ uint64_t nfsc_copy_prefix(const struct nfsc_copy *c)
 static void finish(struct nfsc_copier *cp, struct nfsc_copy *c, int error)
 {
 	cp->inflight -= c->nranges;
+	cp->copies -= c->nranges > 0;
 	nfsc_copy_close_pipes(c);
 	c->error = error;
 	c->done(c);
@@ -550,6 +557,7 @@ void nfsc_copier_start(struct nfsc_copier *cp, struct nfsc_copy *c)
 	c->nranges = c->running = n;
 	c->range[n - 1].end = c->size;
 	cp->inflight += n;
+	cp->copies++;
 	/* The last end_range() may call done(), which may free @c. */
 	for (i = 0; i < n; i++) {
 		struct nfsc_range *r = &c->range[i];

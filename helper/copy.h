@@ -119,6 +119,8 @@ int nfsc_copier_fd(const struct nfsc_copier *cp);
 
 /* Pipes (ranges of copies) in the ring, and room for another copy. */
 unsigned int nfsc_copier_inflight(const struct nfsc_copier *cp);
+/* Copies in the ring, each of one pipe or more. */
+unsigned int nfsc_copier_copies(const struct nfsc_copier *cp);
 bool nfsc_copier_has_room(const struct nfsc_copier *cp);
 
 /*

@@ -438,7 +438,7 @@ static void take_signals(struct daemon *d, int sfd)
 		d->stopping++;
 		if (d->stopping == 1)
 			nfsc_say("signal %u: finishing %u fill(s) in flight, then exiting",
-			          si.ssi_signo, nfsc_copier_inflight(d->cp));
+			          si.ssi_signo, nfsc_copier_copies(d->cp));
 		else
 			nfsc_say("signal %u: abandoning the fills in flight",
 			          si.ssi_signo);
@@ -467,13 +467,13 @@ static int loop(struct daemon *d, int sfd)
 			sum_active(d);
 		publish(d, false);
 		if (d->stopping > 1 ||
-		    (d->stopping && !nfsc_copier_inflight(d->cp)))
+		    (d->stopping && !nfsc_copier_copies(d->cp)))
 			return 0;
 
 		n = 0;
 		pfd[n++] = (struct pollfd){ .fd = nfsc_chan_fd(d->ch), .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
-		if (nfsc_copier_inflight(d->cp) && nfsc_copier_fd(d->cp) >= 0)
+		if (nfsc_copier_copies(d->cp) && nfsc_copier_fd(d->cp) >= 0)
 			pfd[n++] = (struct pollfd){ .fd = nfsc_copier_fd(d->cp),
 						    .events = POLLIN };
 		/* The state file follows fills about every second. */
@@ -822,7 +822,7 @@ static int serve(struct daemon *d, const struct nfsc_copy_opts *opts)
 	ret = loop(d, sfd);
 	close(sfd);
 	nfsc_say("exiting: %lu fill(s) done, %lu failed, %u in flight abandoned",
-		 d->fills_ok, d->fills_failed, nfsc_copier_inflight(d->cp));
+		 d->fills_ok, d->fills_failed, nfsc_copier_copies(d->cp));
 	return ret;
 }
 

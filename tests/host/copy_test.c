@@ -137,6 +137,7 @@ static void run_all(struct __test_metadata *_metadata, struct nfsc_copier *cp,
 	}
 	ASSERT_EQ(n, started);
 	ASSERT_EQ(0u, nfsc_copier_inflight(cp));
+	ASSERT_EQ(0u, nfsc_copier_copies(cp));
 }
 
 static void check_jobs(struct __test_metadata *_metadata, struct job *jobs,
@@ -280,7 +281,7 @@ TEST_F_TIMEOUT(copy, many_in_one_ring, 120)
  * boundaries, the pipes counted in flight while they run, and the prefix a
  * checksum may read never past a byte not yet written.
  */
-static uint64_t max_inflight_seen, prefix_errors;
+static uint64_t max_inflight_seen, prefix_errors, copies_errors;
 
 static void on_ranged_done(struct nfsc_copy *c)
 {
@@ -308,19 +309,25 @@ TEST_F_TIMEOUT(copy, big_files_in_ranges, 120)
 		job_init(_metadata, self, &jobs[i], i, rsizes[i], 0);
 		jobs[i].c.done = on_ranged_done;
 	}
-	max_inflight_seen = prefix_errors = 0;
+	max_inflight_seen = prefix_errors = copies_errors = 0;
 	while (self->completed < n) {
 		while (started < n && nfsc_copier_has_room(cp))
 			nfsc_copier_start(cp, &jobs[started++].c);
 		if (nfsc_copier_inflight(cp) > max_inflight_seen)
 			max_inflight_seen = nfsc_copier_inflight(cp);
+		/* Pipes, each copy one or more of them. */
+		if (nfsc_copier_copies(cp) > nfsc_copier_inflight(cp) ||
+		    nfsc_copier_copies(cp) > (unsigned int)(started - self->completed))
+			copies_errors++;
 		for (i = 0; i < started; i++)
 			if (nfsc_copy_prefix(&jobs[i].c) > jobs[i].c.copied)
 				prefix_errors++;
 		ASSERT_EQ(0, nfsc_copier_run(cp, true));
 	}
 	ASSERT_EQ(0u, nfsc_copier_inflight(cp));
+	EXPECT_EQ(0u, nfsc_copier_copies(cp));
 	EXPECT_EQ(0u, prefix_errors);
+	EXPECT_EQ(0u, copies_errors);
 	/* Up to the room in the ring: 6 pipes, never more. */
 	EXPECT_EQ(6u, max_inflight_seen);
 	for (i = 0; i < n; i++) {
@@ -351,6 +358,7 @@ static void run_one(struct __test_metadata *_metadata, struct nfsc_copier *cp,
 		ASSERT_EQ(0, nfsc_copier_run(cp, true));
 	EXPECT_EQ(1, self->completed);
 	EXPECT_EQ(0u, nfsc_copier_inflight(cp));
+	EXPECT_EQ(0u, nfsc_copier_copies(cp));
 }
 
 /* The end of a test of one failed copy: its fds, the copier, the checks. */
