@@ -368,7 +368,6 @@ static void end_range(struct nfsc_copier *cp, struct nfsc_range *r, int err)
 {
 	struct nfsc_copy *c = r->copy;
 
-	r->ended = true;
 	if (err && !c->error)
 		c->error = err;
 	if (--c->running)
@@ -551,7 +550,6 @@ void nfsc_copier_start(struct nfsc_copier *cp, struct nfsc_copy *c)
 		r->end = r->start + per < c->size ? r->start + per : c->size;
 		r->in_pipe = 0;
 		r->eof = false;
-		r->ended = false;
 	}
 	n = i;
 	c->nranges = c->running = n;

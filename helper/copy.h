@@ -68,7 +68,6 @@ struct nfsc_range {
 	int res_in, res_out;
 	bool round_in;			/* this round has a source splice */
 	bool eof;
-	bool ended;
 };
 
 /* One file to copy: the caller fills the first block and keeps it alive. */
@@ -91,7 +90,6 @@ struct nfsc_copy {
 	struct nfsc_range range[NFSC_COPY_MAX_RANGES];
 	unsigned int nranges;		/* ranges with a pipe in the ring */
 	unsigned int running;		/* of those, not ended */
-	bool syncing;
 };
 
 /* Bytes from offset 0 on that are all written (a checksum may read them). */
