@@ -389,7 +389,7 @@ static void fall_back(struct nfsc_copier *cp, struct nfsc_range *r,
 		snprintf(c->fallback, sizeof(c->fallback), "%s: %s", what,
 			 strerror(-why));
 	c->engine = NFSC_ENGINE_PLAIN;
-	while (r->in_pipe && !err) {
+	while (r->in_pipe) {
 		ssize_t n = read(r->pipe[0], cp->buf,
 				 r->in_pipe < PLAIN_BUF ? r->in_pipe : PLAIN_BUF);
 

@@ -271,11 +271,10 @@ static void report(struct daemon *d, struct fill *f)
 	double secs = elapsed(&f->start);
 	uint8_t csum[NFSC_CSUM_LEN];
 	uint64_t disk = 0;
-	char ranges[24];
+	char ranges[24] = "";
 	struct stat st;
 	int ret;
 
-	snprintf(ranges, sizeof(ranges), " in %u ranges", c->nranges);
 	d->inflight_bytes -= f->reserved;
 	if (!c->error && f->summing)
 		c->error = sum_finish(f, csum);
@@ -301,9 +300,12 @@ static void report(struct daemon *d, struct fill *f)
 	} else {
 		d->fills_ok++;
 		nfsc_cache_added(d->cache, f->mount_id, f->object, disk);
+		if (c->nranges > 1)
+			snprintf(ranges, sizeof(ranges), " in %u ranges",
+				 c->nranges);
 		nfsc_say("fill %" PRIu64 " done: %s: %" PRIu64 " bytes, %s%s, %.3f s, %.1f MB/s",
 		          f->id, f->path, c->copied, nfsc_engine_name(c->engine),
-		          c->nranges > 1 ? ranges : "", secs,
+		          ranges, secs,
 		          secs > 0 ? c->copied / secs / 1e6 : 0.0);
 	}
 	/* The cache disk filled up under us: make room for the next ones. */
