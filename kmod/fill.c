@@ -62,15 +62,23 @@ static LIST_HEAD(nfsc_unsent);		/* queued, not yet told to the daemon */
 static LIST_HEAD(nfsc_sent);		/* queued and told (or claimed) */
 static u64 nfsc_next_id = 1;
 static u32 nfsc_daemon;			/* portid of the daemon, 0 if none */
+/* When the daemon last registered, claimed, or was seen a copy grow. */
+static unsigned long nfsc_daemon_moved;	/* jiffies */
 
 static void nfsc_reaper_fn(struct work_struct *work);
 
 static DECLARE_DELAYED_WORK(nfsc_reaper, nfsc_reaper_fn);
 
-/* fill_timeout_ms from now (the tunable is at most a day: fits in u32). */
+/* fill_timeout_ms after @from (the tunable is at most a day: fits in u32). */
+static unsigned long nfsc_deadline_after(struct nfsc_sb_info *sbi,
+					 unsigned long from)
+{
+	return from + msecs_to_jiffies(READ_ONCE(sbi->tun.fill_timeout_ms));
+}
+
 static unsigned long nfsc_deadline(struct nfsc_sb_info *sbi)
 {
-	return jiffies + msecs_to_jiffies(READ_ONCE(sbi->tun.fill_timeout_ms));
+	return nfsc_deadline_after(sbi, jiffies);
 }
 
 static void nfsc_request_free(struct kref *ref)
@@ -344,19 +352,41 @@ void nfsc_fill_unmount(struct nfsc_sb_info *sbi)
 }
 
 /*
- * Waiting for a claim: fill_timeout_ms from the queueing. Claimed: from
- * the last time the copy was seen to grow, so big files may take long.
+ * A claimed copy lives fill_timeout_ms from the last time it was seen to
+ * grow, so big files may take long; a copy that grew shows the daemon at
+ * work.
  */
-static bool nfsc_req_expired(struct nfsc_request *req, void *unused)
+static void nfsc_note_progress(void)
 {
+	struct nfsc_request *req;
 	loff_t size;
 
-	if (req->tmpfile) {
+	lockdep_assert_held(&nfsc_fill_lock);
+	list_for_each_entry(req, &nfsc_sent, node) {
+		if (!req->tmpfile)
+			continue;
 		size = i_size_read(file_inode(req->tmpfile));
 		if (size != req->progress) {
 			req->progress = size;
 			req->deadline = nfsc_deadline(req->sbi);
+			nfsc_daemon_moved = jiffies;
 		}
+	}
+}
+
+/*
+ * Waiting for a claim: fill_timeout_ms from the queueing or from the last
+ * time the daemon moved, whichever is later. A daemon working through a
+ * long line keeps it; one that stops (or never answers) has it dropped.
+ */
+static bool nfsc_req_expired(struct nfsc_request *req, void *unused)
+{
+	unsigned long moved;
+
+	if (req->state == NFSC_REQ_PENDING && nfsc_daemon) {
+		moved = nfsc_deadline_after(req->sbi, nfsc_daemon_moved);
+		if (time_after(moved, req->deadline))
+			req->deadline = moved;
 	}
 	return time_after(jiffies, req->deadline);
 }
@@ -365,6 +395,9 @@ static void nfsc_reaper_fn(struct work_struct *work)
 {
 	bool more;
 
+	spin_lock(&nfsc_fill_lock);
+	nfsc_note_progress();
+	spin_unlock(&nfsc_fill_lock);
 	nfsc_fill_drop_if(nfsc_req_expired, NULL, true);
 	spin_lock(&nfsc_fill_lock);
 	more = !hash_empty(nfsc_requests);
@@ -381,6 +414,7 @@ int nfsc_fill_register(u32 portid)
 		return -EBUSY;
 	}
 	WRITE_ONCE(nfsc_daemon, portid);
+	nfsc_daemon_moved = jiffies;
 	spin_unlock(&nfsc_fill_lock);
 	pr_info("fill daemon registered (port %u)\n", portid);
 	nfsc_fill_kick();
@@ -495,6 +529,7 @@ int nfsc_fill_claim(u32 portid, u64 id, struct nfsc_claim *claim,
 	req->state = NFSC_REQ_FILLING;
 	req->portid = portid;
 	req->deadline = nfsc_deadline(req->sbi);
+	nfsc_daemon_moved = jiffies;
 	list_move_tail(&req->node, &nfsc_sent);
 	kref_get(&req->ref);
 	spin_unlock(&nfsc_fill_lock);

@@ -311,6 +311,76 @@ TEST_F(proto, requests_time_out)
 	nfsc_chan_close(d.ch);
 }
 
+/* Claim, copy and complete request @i of @d (a file of @size bytes). */
+static int claim_copy_done(struct fake_daemon *d, int i, long long size)
+{
+	struct nfsc_fill_claim claim;
+	int err;
+
+	err = nfsc_chan_claim(d->ch, d->req[i].id, &claim);
+	if (err)
+		return err;
+	err = plain_copy(claim.src_fd, claim.dst_fd, size) == size ? 0 : -EIO;
+	close(claim.src_fd);
+	close(claim.dst_fd);
+	return err ? err : nfsc_chan_done(d->ch, d->req[i].id, 0, size, NULL, 0);
+}
+
+/*
+ * A line longer than fill_timeout_ms is kept while the daemon works
+ * through it: claims, or a claimed copy growing, show it at work.
+ */
+TEST_F(proto, requests_wait_while_the_daemon_works)
+{
+	const int n = 6;
+	struct nfsc_fill_claim claim;
+	long long ok0, failed0;
+	struct fake_daemon d;
+	char name[32];
+	int i, k;
+
+	ASSERT_EQ(0, nfsc_attr_write(self->dir, "fill_timeout_ms", "1000"));
+	ok0 = nfsc_stat(self->dir, "fills_ok");
+	failed0 = nfsc_stat(self->dir, "fills_failed");
+	ASSERT_EQ(0, fake_open(&d));
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "line-%d", i);
+		ASSERT_EQ(0, make_file(name, 100, 40 + i));
+		ASSERT_EQ(100, read_through(name));
+	}
+	ASSERT_EQ(0, fake_wait_requests(&d, n, 10));
+	/* One claim every 400 ms: the last waits well past its 1 s. */
+	for (i = 0; i < n; i++) {
+		usleep(400000);
+		ASSERT_EQ(0, claim_copy_done(&d, i, 100))
+			TH_LOG("request %d of the line was dropped", i);
+	}
+	EXPECT_EQ(ok0 + n, nfsc_stat(self->dir, "fills_ok"));
+
+	/* No claim for 3 s, but a copy grows all along. */
+	d.n = 0;
+	ASSERT_EQ(0, make_file("grow-big", 65536, 50));
+	ASSERT_EQ(0, make_file("grow-next", 100, 51));
+	ASSERT_EQ(65536, read_through("grow-big"));
+	ASSERT_EQ(100, read_through("grow-next"));
+	ASSERT_EQ(0, fake_wait_requests(&d, 2, 10));
+	ASSERT_EQ(0, nfsc_chan_claim(d.ch, d.req[0].id, &claim));
+	for (k = 1; k <= 12; k++) {
+		usleep(250000);
+		ASSERT_EQ(k * 4096, plain_copy(claim.src_fd, claim.dst_fd, k * 4096));
+	}
+	ASSERT_EQ(0, claim_copy_done(&d, 1, 100))
+		TH_LOG("the request behind a growing copy was dropped");
+	ASSERT_EQ(65536, plain_copy(claim.src_fd, claim.dst_fd, 65536));
+	close(claim.src_fd);
+	close(claim.dst_fd);
+	ASSERT_EQ(0, nfsc_chan_done(d.ch, d.req[0].id, 0, 65536, NULL, 0));
+	EXPECT_EQ(ok0 + n + 2, nfsc_stat(self->dir, "fills_ok"));
+	EXPECT_EQ(failed0, nfsc_stat(self->dir, "fills_failed"));
+	nfsc_chan_close(d.ch);
+	ASSERT_EQ(0, nfsc_attr_write(self->dir, "fill_timeout_ms", "60000"));
+}
+
 TEST_F(proto, bounds_on_what_is_queued)
 {
 	struct fake_daemon d;
