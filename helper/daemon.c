@@ -45,9 +45,17 @@
 #include "nl.h"
 #include "state.h"
 
+/*
+ * A request waiting for room in the copier. The line can be as long as
+ * the kernel's max_pending (thousands after a burst of misses), so each
+ * keeps only as much of the path as it has.
+ */
 struct queued {
-	struct nfsc_fill_request req;
 	struct queued *next;
+	uint64_t id;
+	uint64_t size;
+	uint32_t mount_id;
+	char path[];
 };
 
 struct fill {
@@ -125,16 +133,20 @@ static double elapsed(const struct timespec *start)
 static void on_request(const struct nfsc_fill_request *req, void *arg)
 {
 	struct daemon *d = arg;
+	size_t len = strlen(req->path) + 1;
 	struct queued *q;
 
-	q = malloc(sizeof(*q));
+	q = malloc(sizeof(*q) + len);
 	if (!q) {
 		/* The kernel times it out; a later miss asks again. */
 		nfsc_say("fill %" PRIu64 ": out of memory, request dropped", req->id);
 		return;
 	}
-	q->req = *req;
 	q->next = NULL;
+	q->id = req->id;
+	q->size = req->size;
+	q->mount_id = req->mount_id;
+	memcpy(q->path, req->path, len);
 	*d->tail = q;
 	d->tail = &q->next;
 	d->queued++;
@@ -350,15 +362,15 @@ static void start_next(struct daemon *d)
 	d->queued--;
 
 	/* A mount made after the start: index its volume first. */
-	if (!nfsc_cache_knows(d->cache, q->req.mount_id))
+	if (!nfsc_cache_knows(d->cache, q->mount_id))
 		nfsc_cache_sync_mounts(d->cache);
-	room = nfsc_cache_make_room(d->cache, q->req.mount_id, q->req.size,
+	room = nfsc_cache_make_room(d->cache, q->mount_id, q->size,
 				    d->inflight_bytes);
 
-	ret = nfsc_chan_claim(d->ch, q->req.id, &claim);
+	ret = nfsc_chan_claim(d->ch, q->id, &claim);
 	if (ret) {
-		nfsc_say("fill %" PRIu64 ": claim refused: %s: %s%s%s", q->req.id,
-		          q->req.path, strerror(-ret),
+		nfsc_say("fill %" PRIu64 ": claim refused: %s: %s%s%s", q->id,
+		          q->path, strerror(-ret),
 		          *nfsc_chan_why(d->ch) ? ": " : "", nfsc_chan_why(d->ch));
 		free(q);
 		return;
@@ -367,10 +379,10 @@ static void start_next(struct daemon *d)
 		/* Claimed to be answered: the kernel drops the request now. */
 		close(claim.src_fd);
 		close(claim.dst_fd);
-		nfsc_chan_done(d->ch, q->req.id, room, 0, NULL, 0);
+		nfsc_chan_done(d->ch, q->id, room, 0, NULL, 0);
 		d->fills_failed++;
 		nfsc_say("fill %" PRIu64 " refused: %s: %" PRIu64 " bytes: %s",
-		         q->req.id, claim.path, q->req.size,
+		         q->id, claim.path, q->size,
 		         room == -EFBIG ? "larger than --max-size" :
 		         "no room in the cache within its limits");
 		free(q);
@@ -380,21 +392,21 @@ static void start_next(struct daemon *d)
 	if (!f) {
 		close(claim.src_fd);
 		close(claim.dst_fd);
-		nfsc_chan_done(d->ch, q->req.id, -ENOMEM, 0, NULL, 0);
+		nfsc_chan_done(d->ch, q->id, -ENOMEM, 0, NULL, 0);
 		free(q);
 		return;
 	}
 	if (d->checksum && nfsc_csum_init(&f->sum)) {
 		close(claim.src_fd);
 		close(claim.dst_fd);
-		nfsc_chan_done(d->ch, q->req.id, -ENOMEM, 0, NULL, 0);
+		nfsc_chan_done(d->ch, q->id, -ENOMEM, 0, NULL, 0);
 		free(f);
 		free(q);
 		return;
 	}
 	f->summing = d->checksum;
 	f->d = d;
-	f->id = q->req.id;
+	f->id = q->id;
 	f->mount_id = claim.mount_id;
 	f->reserved = claim.size;
 	d->inflight_bytes += claim.size;
