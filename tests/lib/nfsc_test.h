@@ -17,6 +17,15 @@
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 
+/*
+ * Results line by line, also into a pipe or a file: tests/vm/run times
+ * each test by when its result line arrives.
+ */
+__attribute__((constructor)) static void nfsc_line_buffered(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+}
+
 /* Run a shell command; its exit status, or -1 if it did not exit. */
 static inline int nfsc_sh(const char *fmt, ...)
 {
