@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/sysmacros.h>
 #include <sys/sendfile.h>
 #include <sys/uio.h>
@@ -175,6 +176,17 @@ static int walk_cmp(const char *path, const struct stat *st, int type,
 	return 0;
 }
 
+/* What make_dirs_of_files() could not make, and why. */
+static char made_what[64];
+static int made_errno;
+
+static int made_fail(const char *what)
+{
+	snprintf(made_what, sizeof(made_what), "%s", what);
+	made_errno = errno ? errno : EIO;	/* a short write sets none */
+	return -1;
+}
+
 /* A file of @size bytes of noise (xorshift: the content only has to vary). */
 static int write_noise(int dirfd, const char *name, size_t size, uint64_t *rng)
 {
@@ -184,7 +196,7 @@ static int write_noise(int dirfd, const char *name, size_t size, uint64_t *rng)
 
 	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0)
-		return -1;
+		return made_fail(name);
 	while (size) {
 		n = size < sizeof(buf) ? size : sizeof(buf);
 		for (i = 0; i < n; i++) {
@@ -193,13 +205,15 @@ static int write_noise(int dirfd, const char *name, size_t size, uint64_t *rng)
 			*rng ^= *rng << 17;
 			buf[i] = (unsigned char)*rng;
 		}
+		errno = 0;
 		if (write(fd, buf, n) != (ssize_t)n) {
+			made_fail(name);
 			close(fd);
 			return -1;
 		}
 		size -= n;
 	}
-	return close(fd);
+	return close(fd) ? made_fail(name) : 0;
 }
 
 /* Directory d of make_dirs_of_files(). */
@@ -210,10 +224,10 @@ static int make_dir_of_files(int dirfd, int d, uint64_t *rng)
 
 	snprintf(p, sizeof(p), "d%d", d);
 	if (mkdirat(dirfd, p, 0755))
-		return -1;
+		return made_fail(p);
 	snprintf(p, sizeof(p), "d%d/e%d", d, d % 5);
 	if (mkdirat(dirfd, p, 0755))
-		return -1;
+		return made_fail(p);
 	for (f = 1; f <= 12; f++) {
 		snprintf(p, sizeof(p), "d%d/f%d", d, f);
 		if (write_noise(dirfd, p, (size_t)d * f * 37, rng))
@@ -221,34 +235,38 @@ static int make_dir_of_files(int dirfd, int d, uint64_t *rng)
 	}
 	snprintf(p, sizeof(p), "d%d/link", d);
 	if (symlinkat("f1", dirfd, p))
-		return -1;
+		return made_fail(p);
 	snprintf(p, sizeof(p), "d%d/dirlink", d);
 	if (symlinkat("../d1", dirfd, p))
-		return -1;
+		return made_fail(p);
 	snprintf(p, sizeof(p), "d%d/f2", d);
 	snprintf(q, sizeof(q), "d%d/hard", d);
 	if (linkat(dirfd, p, dirfd, q, 0))
-		return -1;
+		return made_fail(q);
 	snprintf(p, sizeof(p), "d%d/e%d/empty", d, d % 5);
 	fd = openat(dirfd, p, O_WRONLY | O_CREAT | O_EXCL, 0644);
-	if (fd < 0)
-		return -1;
-	return close(fd);
+	if (fd < 0 || close(fd))
+		return made_fail(p);
+	return 0;
 }
 
 /*
  * 30 directories of 12 files (37 B to 13 KiB), a subdirectory with an
- * empty file, two symlinks and a hard link each. Made here, not by a
- * shell loop: its 500 forks took 85 s under emulation.
+ * empty file, two symlinks and a hard link each, under @root. Made here,
+ * not by a shell loop: its 500 forks took 85 s under emulation. The
+ * content differs from run to run, as /dev/urandom's did.
  */
 static int make_dirs_of_files(const char *root)
 {
-	uint64_t rng = 0x9e3779b97f4a7c15ULL;
+	uint64_t rng = 0;
 	int d, dirfd, ret = 0;
 
+	if (getrandom(&rng, sizeof(rng), 0) != sizeof(rng))
+		return made_fail("getrandom");
+	rng |= 1;	/* xorshift stays at 0 from 0 */
 	dirfd = open(root, O_RDONLY | O_DIRECTORY);
 	if (dirfd < 0)
-		return -1;
+		return made_fail(".");
 	for (d = 1; d <= 30 && !ret; d++)
 		ret = make_dir_of_files(dirfd, d, &rng);
 	close(dirfd);
@@ -263,7 +281,7 @@ CONF_TEST(generated_tree)
 	/* Hundreds of dirs and files, symlinks, hard links, 0 B to 100 MiB. */
 	snprintf(tree, sizeof(tree), "%s/s", exp);
 	ASSERT_EQ(0, make_dirs_of_files(tree))
-		TH_LOG("%s: %s", tree, strerror(errno));
+		TH_LOG("%s/%s: %s", tree, made_what, strerror(made_errno));
 	ASSERT_EQ(0, nfsc_sh(
 		"cd %s/s && truncate -s 0 zero && printf x > one && "
 		"head -c 104857600 /dev/urandom > big100m && "

@@ -60,7 +60,8 @@ TEST_F_TIMEOUT(load, fio_verify_mmap, 300)
 /*
  * Not the link and symlink stressors: one round of theirs is 8 192 links
  * made and removed, 100 s under emulation however short the run
- * (conformance_test covers links); dentry rounds of 256 files, not 2 048.
+ * (parallel_writers_readers makes links beside its readers and writers);
+ * dentry rounds of 256 files, not 2 048.
  */
 TEST_F_TIMEOUT(load, stress_ng_filesystem, 300)
 {
@@ -74,7 +75,7 @@ TEST_F_TIMEOUT(load, stress_ng_filesystem, 300)
 			     LOAD_DIR, LOAD_DIR));
 }
 
-/* Writers and readers at once, each checking what it got back. */
+/* Writers, readers and makers of links at once, each checking its work. */
 TEST_F_TIMEOUT(load, parallel_writers_readers, 300)
 {
 	EXPECT_EQ(0, nfsc_sh(
@@ -83,7 +84,11 @@ TEST_F_TIMEOUT(load, parallel_writers_readers, 300)
 		"( for r in 1 2 3; do cp /tmp/src w$i && cmp /tmp/src w$i || exit 1; done ) & "
 		"pids=\"$pids $!\"; "
 		"( for r in 1 2 3 4 5; do cmp /tmp/src shared || exit 1; done ) & "
-		"pids=\"$pids $!\"; done; "
+		"pids=\"$pids $!\"; "
+		"[ $i -le 2 ] && { ( for r in 1 2 3 4 5 6 7 8; do "
+		"ln shared h$i.$r && ln -s shared s$i.$r && "
+		"[ h$i.$r -ef shared ] && [ s$i.$r -ef shared ] || exit 1; done; "
+		"rm h$i.* s$i.* ) & pids=\"$pids $!\"; }; done; "
 		"fail=0; for p in $pids; do wait $p || fail=1; done; exit $fail",
 		LOAD_DIR));
 }
