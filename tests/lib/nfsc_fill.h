@@ -18,51 +18,6 @@
 
 #define MiB (1024 * 1024ULL)
 
-static inline void path_in(char *buf, size_t len, const char *top, const char *name)
-{
-	snprintf(buf, len, "%s/%s", top, name);
-}
-
-/* Deterministic content: @seed picks the stream, offsets matter. */
-static inline void pattern(uint64_t seed, uint64_t off, unsigned char *buf, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		uint64_t x = (off + i) / 8 * 0x9e3779b97f4a7c15ULL ^ seed;
-
-		x ^= x >> 29;
-		x *= 0xbf58476d1ce4e5b9ULL;
-		x ^= x >> 32;
-		buf[i] = x >> (((off + i) % 8) * 8);
-	}
-}
-
-/* Write @size bytes of pattern @seed to the export, on the server side. */
-static inline int make_file(const char *name, uint64_t size, uint64_t seed)
-{
-	static unsigned char buf[1 << 20];
-	char path[PATH_MAX];
-	uint64_t off;
-	int fd;
-
-	path_in(path, sizeof(path), nfsc_env("NFSC_EXPORT"), name);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (fd < 0)
-		return -errno;
-	for (off = 0; off < size; off += sizeof(buf)) {
-		size_t n = size - off < sizeof(buf) ? size - off : sizeof(buf);
-
-		pattern(seed, off, buf, n);
-		if (pwrite(fd, buf, n, off) != (ssize_t)n) {
-			close(fd);
-			return -EIO;
-		}
-	}
-	close(fd);
-	return 0;
-}
-
 /* Read all of @fd from where it is; the bytes or -errno. */
 static inline long long drain(int fd, unsigned char *out, size_t outlen)
 {

@@ -177,98 +177,74 @@ static int walk_cmp(const char *path, const struct stat *st, int type,
 }
 
 /* What make_dirs_of_files() could not make, and why. */
-static char made_what[64];
+static char made_what[256];
 static int made_errno;
 
-static int made_fail(const char *what)
+static int made_fail(const char *what, int err)
 {
 	snprintf(made_what, sizeof(made_what), "%s", what);
-	made_errno = errno ? errno : EIO;	/* a short write sets none */
+	made_errno = err;
 	return -1;
 }
 
-/* A file of @size bytes of noise (xorshift: the content only has to vary). */
-static int write_noise(int dirfd, const char *name, size_t size, uint64_t *rng)
+/*
+ * Directory d of make_dirs_of_files(), in @dirfd, which is @rel below the
+ * export (make_file() names files from there).
+ */
+static int make_dir_of_files(int dirfd, const char *rel, int d, uint64_t seed)
 {
-	unsigned char buf[4096];
-	size_t i, n;
-	int fd;
-
-	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (fd < 0)
-		return made_fail(name);
-	while (size) {
-		n = size < sizeof(buf) ? size : sizeof(buf);
-		for (i = 0; i < n; i++) {
-			*rng ^= *rng << 13;
-			*rng ^= *rng >> 7;
-			*rng ^= *rng << 17;
-			buf[i] = (unsigned char)*rng;
-		}
-		errno = 0;
-		if (write(fd, buf, n) != (ssize_t)n) {
-			made_fail(name);
-			close(fd);
-			return -1;
-		}
-		size -= n;
-	}
-	return close(fd) ? made_fail(name) : 0;
-}
-
-/* Directory d of make_dirs_of_files(). */
-static int make_dir_of_files(int dirfd, int d, uint64_t *rng)
-{
-	char p[64], q[64];
-	int f, fd;
+	char p[64], q[64], name[256];
+	int f, fd, err;
 
 	snprintf(p, sizeof(p), "d%d", d);
 	if (mkdirat(dirfd, p, 0755))
-		return made_fail(p);
+		return made_fail(p, errno);
 	snprintf(p, sizeof(p), "d%d/e%d", d, d % 5);
 	if (mkdirat(dirfd, p, 0755))
-		return made_fail(p);
+		return made_fail(p, errno);
 	for (f = 1; f <= 12; f++) {
-		snprintf(p, sizeof(p), "d%d/f%d", d, f);
-		if (write_noise(dirfd, p, (size_t)d * f * 37, rng))
-			return -1;
+		snprintf(name, sizeof(name), "%s/d%d/f%d", rel, d, f);
+		err = make_file(name, (uint64_t)d * f * 37, seed + d * 100 + f);
+		if (err)
+			return made_fail(name, -err);
 	}
 	snprintf(p, sizeof(p), "d%d/link", d);
 	if (symlinkat("f1", dirfd, p))
-		return made_fail(p);
+		return made_fail(p, errno);
 	snprintf(p, sizeof(p), "d%d/dirlink", d);
 	if (symlinkat("../d1", dirfd, p))
-		return made_fail(p);
+		return made_fail(p, errno);
 	snprintf(p, sizeof(p), "d%d/f2", d);
 	snprintf(q, sizeof(q), "d%d/hard", d);
 	if (linkat(dirfd, p, dirfd, q, 0))
-		return made_fail(q);
+		return made_fail(q, errno);
 	snprintf(p, sizeof(p), "d%d/e%d/empty", d, d % 5);
 	fd = openat(dirfd, p, O_WRONLY | O_CREAT | O_EXCL, 0644);
 	if (fd < 0 || close(fd))
-		return made_fail(p);
+		return made_fail(p, errno);
 	return 0;
 }
 
 /*
  * 30 directories of 12 files (37 B to 13 KiB), a subdirectory with an
- * empty file, two symlinks and a hard link each, under @root. Made here,
- * not by a shell loop: its 500 forks took 85 s under emulation. The
- * content differs from run to run, as /dev/urandom's did.
+ * empty file, two symlinks and a hard link each, in the export's @rel.
+ * Made here, not by a shell loop: its 500 forks took 85 s under
+ * emulation. The content differs from run to run, as /dev/urandom's did.
  */
-static int make_dirs_of_files(const char *root)
+static int make_dirs_of_files(const char *rel)
 {
-	uint64_t rng = 0;
+	char root[PATH_MAX];
+	uint64_t seed;
 	int d, dirfd, ret = 0;
 
-	if (getrandom(&rng, sizeof(rng), 0) != sizeof(rng))
-		return made_fail("getrandom");
-	rng |= 1;	/* xorshift stays at 0 from 0 */
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		return made_fail("getrandom", errno);
+	path_in(root, sizeof(root), nfsc_env("NFSC_EXPORT"), rel);
 	dirfd = open(root, O_RDONLY | O_DIRECTORY);
 	if (dirfd < 0)
-		return made_fail(".");
+		return made_fail(".", errno);
 	for (d = 1; d <= 30 && !ret; d++)
-		ret = make_dir_of_files(dirfd, d, &rng);
+		ret = make_dir_of_files(dirfd, rel, d, seed);
 	close(dirfd);
 	return ret;
 }
@@ -276,12 +252,12 @@ static int make_dirs_of_files(const char *root)
 CONF_TEST(generated_tree)
 {
 	const char *exp = self->e;
-	char a[PATH_MAX], b[PATH_MAX], tree[sizeof(self->e) + 2];
+	char a[PATH_MAX], b[PATH_MAX], tree[128];
 
 	/* Hundreds of dirs and files, symlinks, hard links, 0 B to 100 MiB. */
-	snprintf(tree, sizeof(tree), "%s/s", exp);
+	snprintf(tree, sizeof(tree), "conf/%s/s", _metadata->name);
 	ASSERT_EQ(0, make_dirs_of_files(tree))
-		TH_LOG("%s/%s: %s", tree, made_what, strerror(made_errno));
+		TH_LOG("%s (%s): %s", made_what, tree, strerror(made_errno));
 	ASSERT_EQ(0, nfsc_sh(
 		"cd %s/s && truncate -s 0 zero && printf x > one && "
 		"head -c 104857600 /dev/urandom > big100m && "
