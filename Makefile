@@ -70,6 +70,12 @@ build/tests/host/cull_test: EXTRA_SRCS = helper/cull.c helper/volume.c
 build/tests/host/cull_test: EXTRA_CFLAGS = -fsanitize=address,undefined \
 	-fno-omit-frame-pointer -fno-sanitize-recover=all
 
+# The configuration file's parser, under ASan and UBSan.
+build/tests/host/config_test: helper/config.c helper/config.h
+build/tests/host/config_test: EXTRA_SRCS = helper/config.c
+build/tests/host/config_test: EXTRA_CFLAGS = -fsanitize=address,undefined \
+	-fno-omit-frame-pointer -fno-sanitize-recover=all
+
 # Checksums and the state file, under ASan and UBSan.
 build/tests/host/checksum_test: helper/sha256.c helper/checksum.c helper/state.c \
 	helper/sha256.h helper/checksum.h helper/state.h helper/json.h

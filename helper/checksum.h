@@ -4,8 +4,9 @@
  * --checksum hands the kernel (FILL_DONE's CHECKSUM), and the kernel keeps
  * in the object's record: one byte of enum nfs_cachefs_csum_type, then the
  * digest. It is taken of the cache file as written, read back while the
- * copy goes on (from the page cache, or the disk with --direct), so NFS
- * is read once and the sum covers what was written, not what was read.
+ * copy goes on (from the disk with O_DIRECT, the page cache with
+ * --no-direct), so NFS is read once and the sum covers what was written,
+ * not what was read.
  */
 #ifndef NFSC_HELPER_CHECKSUM_H
 #define NFSC_HELPER_CHECKSUM_H

@@ -3,8 +3,9 @@
  * nfscache-helper: the configuration file of `run`.
  *
  * One option a line, by its long name without the dashes: "key = value",
- * or "key" alone for a flag ("key = yes" and "key = no" also do); '#'
- * starts a comment. The lines become "--key=value" arguments placed before
+ * or "key" alone for a flag ("key = yes" and "key = no" also do: "no" is
+ * the option "no-key" where one exists, as "direct = no"); '#' starts a
+ * comment. The lines become "--key=value" arguments placed before
  * the command line's, so every key is also a flag, a flag given on the
  * command line wins, and values are checked by the same code. A key that
  * is not an option is an error naming it and its line.
@@ -88,9 +89,16 @@ static int parse_line(struct nfsc_config *cfg, const struct option *opts,
 				path, lineno, key, value);
 			return 1;
 		}
-		if (!on)
-			return 0;
-		return asprintf(&arg, "--%s", key) < 0 ? -ENOMEM : push(cfg, arg);
+		if (!on) {
+			/* A flag on by default is turned off by its no- option. */
+			if (asprintf(&arg, "no-%s", key) < 0)
+				return -ENOMEM;
+			o = find_option(opts, arg);
+			free(arg);
+			if (!o)
+				return 0;
+		}
+		return asprintf(&arg, "--%s", o->name) < 0 ? -ENOMEM : push(cfg, arg);
 	}
 	if (!value || !*value) {
 		fprintf(stderr, "nfscache-helper: %s:%d: %s needs a value\n",

@@ -86,6 +86,7 @@ struct daemon {
 	struct fill *active;		/* every claimed fill */
 	int stopping;			/* signals received */
 	bool direct;			/* write tmpfiles with O_DIRECT */
+	dev_t direct_refused;		/* the last cache fs that would not */
 	bool checksum;			/* sum every fill (--checksum) */
 	unsigned long fills_ok, fills_failed;
 	/* What `status` is told, through the state file. */
@@ -338,14 +339,29 @@ static void report_finished(struct daemon *d)
 	}
 }
 
-/* O_DIRECT on the tmpfile; the copier finishes unaligned tails buffered. */
-static void set_direct(struct fill *f)
+/*
+ * O_DIRECT on the tmpfile (the copier finishes unaligned tails buffered),
+ * as cachefiles writes its cache: a fill then leaves no second copy of the
+ * file in the page cache beside NFS's, and spends no CPU allocating,
+ * zeroing and copying into one. A cache filesystem that refuses it (tmpfs
+ * before 6.6) is written buffered, said once per filesystem.
+ */
+static void set_direct(struct daemon *d, struct fill *f)
 {
 	int flags = fcntl(f->copy.dst, F_GETFL);
+	struct stat st;
+	int err;
 
-	if (flags < 0 || fcntl(f->copy.dst, F_SETFL, flags | O_DIRECT))
-		nfsc_say("fill %" PRIu64 ": %s: O_DIRECT refused, writing buffered: %s",
-		         f->id, f->path, strerror(errno));
+	if (flags >= 0 && !fcntl(f->copy.dst, F_SETFL, flags | O_DIRECT))
+		return;
+	err = errno;
+	if (fstat(f->copy.dst, &st))
+		st.st_dev = 0;
+	else if (st.st_dev == d->direct_refused)
+		return;
+	d->direct_refused = st.st_dev;
+	nfsc_say("fill %" PRIu64 ": %s: the cache filesystem refuses O_DIRECT (%s); its fills write buffered",
+		 f->id, f->path, strerror(err));
 }
 
 /* Claim the next queued request and start its copy. */
@@ -415,7 +431,7 @@ static void start_next(struct daemon *d)
 	f->copy.src = claim.src_fd;
 	f->copy.dst = claim.dst_fd;
 	if (d->direct)
-		set_direct(f);
+		set_direct(d, f);
 	f->copy.size = claim.size;
 	f->copy.done = on_copy_done;
 	f->anext = d->active;
@@ -538,7 +554,9 @@ static void run_usage(FILE *out)
 		"                          %u: programs reading come first; 0: as\n"
 		"                          started)\n"
 		"  --no-splice             plain I/O for every file\n"
-		"  --direct                write cache files with O_DIRECT\n"
+		"  --no-direct             write cache files through the page\n"
+		"                          cache (default: O_DIRECT, unaligned\n"
+		"                          tails buffered; --direct)\n"
 		"  --checksum              store each object's SHA-256, taken as\n"
 		"                          it is written, for `verify`\n"
 		"  --max-size B            keep the cache's objects under B bytes\n"
@@ -603,7 +621,7 @@ static int parse_size(const char *opt, const char *arg, uint64_t min,
 
 enum { OPT_MAX_SIZE = 256, OPT_CULL_RUN, OPT_CULL_START, OPT_CULL_STOP,
        OPT_INFLIGHT, OPT_RANGES, OPT_THRESHOLD, OPT_PIPE, OPT_NICE, OPT_NOSPLICE, OPT_DIRECT,
-       OPT_CONFIG, OPT_CHECKSUM, OPT_STATE };
+       OPT_NODIRECT, OPT_CONFIG, OPT_CHECKSUM, OPT_STATE };
 
 #define CULL_LONGOPTS \
 	{ "max-size", required_argument, NULL, OPT_MAX_SIZE }, \
@@ -649,6 +667,7 @@ static const struct option run_longopts[] = {
 	{ "nice", required_argument, NULL, OPT_NICE },
 	{ "no-splice", no_argument, NULL, OPT_NOSPLICE },
 	{ "direct", no_argument, NULL, OPT_DIRECT },
+	{ "no-direct", no_argument, NULL, OPT_NODIRECT },
 	{ "checksum", no_argument, NULL, OPT_CHECKSUM },
 	{ "state", required_argument, NULL, OPT_STATE },
 	CULL_LONGOPTS,
@@ -701,6 +720,9 @@ static int parse_run_opts(int argc, char **argv, struct nfsc_copy_opts *opts,
 			break;
 		case OPT_DIRECT:
 			d->direct = true;
+			break;
+		case OPT_NODIRECT:
+			d->direct = false;
 			break;
 		case OPT_CHECKSUM:
 			d->checksum = true;
@@ -844,7 +866,7 @@ int cmd_run(int argc, char **argv)
 {
 	struct daemon d = { .tail = &d.head, .state_path = NFSC_STATE_DEFAULT,
 			    .cull = NFSC_CULL_OPTS_DEFAULT,
-			    .nice = FILL_DEFAULT_NICE };
+			    .nice = FILL_DEFAULT_NICE, .direct = true };
 	struct nfsc_copy_opts opts;
 	struct nfsc_config cfg;
 	int ret, n;

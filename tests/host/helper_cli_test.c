@@ -78,7 +78,7 @@ TEST(run_refuses_bad_options)
 	EXPECT_EQ(0, nfsc_sh_out(out, sizeof(out), HELPER " run --help"));
 	EXPECT_NE(NULL, strstr(out, "--max-inflight"));
 	EXPECT_NE(NULL, strstr(out, "--ranges N"));
-	EXPECT_NE(NULL, strstr(out, "--direct"));
+	EXPECT_NE(NULL, strstr(out, "--no-direct"));
 	EXPECT_NE(NULL, strstr(out, "--max-size"));
 	EXPECT_NE(NULL, strstr(out, "--cull-stop"));
 	EXPECT_NE(NULL, strstr(out, "--checksum"));
