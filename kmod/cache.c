@@ -391,18 +391,24 @@ static struct dentry *nfsc_object_lookup(struct nfsc_sb_info *sbi,
  * when it is a second or more behind, whatever the cache filesystem's
  * relatime would do, so at most one inode update a second per object.
  * Best effort: a failure costs only accuracy. Mounter's credentials.
+ * @object is an open of nfsc_cache_open(), about to serve: its f_path is
+ * the object's (a backing file's f_path is its real path).
  */
-static void nfsc_cache_touch(struct nfsc_sb_info *sbi, const struct path *path)
+void nfsc_cache_touch(struct nfsc_sb_info *sbi, struct file *object)
 {
-	struct inode *inode = d_inode(path->dentry);
+	struct inode *inode = file_inode(object);
 	struct iattr ia = { .ia_valid = ATTR_ATIME };
+	const struct path *path = &object->f_path;
+	const struct cred *old;
 
 	if (nfsc_inode_atime_sec(inode) >= ktime_get_real_seconds() ||
 	    mnt_want_write(path->mnt))
 		return;
+	old = override_creds(sbi->mounter_cred);
 	inode_lock(inode);
 	notify_change(nfsc_cache_idmap(sbi), path->dentry, &ia, NULL);
 	inode_unlock(inode);
+	revert_creds(old);
 	mnt_drop_write(path->mnt);
 }
 
@@ -420,45 +426,49 @@ static noinline void nfsc_report_stale(struct nfsc_sb_info *sbi,
 	});
 }
 
+/* The object of @key, NULL when there is none, or an error. */
+struct dentry *nfsc_cache_find(struct nfsc_sb_info *sbi,
+			       const struct nfsc_key *key)
+{
+	const struct cred *old;
+	struct dentry *obj;
+
+	old = override_creds(sbi->mounter_cred);
+	obj = nfsc_object_lookup(sbi, key);
+	revert_creds(old);
+	return obj == ERR_PTR(-ENOENT) ? NULL : obj;
+}
+
 /*
- * Open the object of @key for @user_file if it is current for @a: the
- * object file, NULL when there is none or it is stale, or an error.
+ * Open @object, the object of @key found by nfsc_cache_find(), for
+ * @user_file if it is current for @a: the object file, NULL when it is
+ * stale, or an error. The caller that serves it marks the use with
+ * nfsc_cache_touch().
  */
-struct file *nfsc_cache_open(struct file *user_file, const struct nfsc_key *key,
+struct file *nfsc_cache_open(struct file *user_file, struct dentry *object,
+			     const struct nfsc_key *key,
 			     const struct nfsc_attrs *a)
 {
 	struct nfsc_sb_info *sbi = NFSC_SB(file_inode(user_file)->i_sb);
 	int flags = user_file->f_flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC);
+	struct path path = { .mnt = sbi->volume.mnt, .dentry = object };
 	struct nfs_cachefs_record rec;
 	const struct cred *old;
 	struct file *file;
-	struct path path;
 	ssize_t len;
 
 	old = override_creds(sbi->mounter_cred);
-	path.dentry = nfsc_object_lookup(sbi, key);
-	if (IS_ERR(path.dentry)) {
-		file = path.dentry == ERR_PTR(-ENOENT) ? NULL :
-			ERR_CAST(path.dentry);
-		goto out;
-	}
-	path.mnt = sbi->volume.mnt;
-
-	len = vfs_getxattr(nfsc_cache_idmap(sbi), path.dentry,
-			   NFS_CACHEFS_XATTR, &rec, sizeof(rec));
+	len = vfs_getxattr(nfsc_cache_idmap(sbi), object, NFS_CACHEFS_XATTR,
+			   &rec, sizeof(rec));
 	if (len != sizeof(rec) || !nfsc_record_matches(&rec, key, a) ||
-	    i_size_read(d_inode(path.dentry)) != a->size) {
+	    i_size_read(d_inode(object)) != a->size) {
 		/* Replaced by the next fill, or culled. */
 		nfsc_report_stale(sbi, key);
 		file = NULL;
-		goto out_dput;
+	} else {
+		file = nfsc_open_cache_file(user_file, flags, &path,
+					    sbi->mounter_cred);
 	}
-	file = nfsc_open_cache_file(user_file, flags, &path, sbi->mounter_cred);
-	if (!IS_ERR(file))
-		nfsc_cache_touch(sbi, &path);
-out_dput:
-	dput(path.dentry);
-out:
 	revert_creds(old);
 	return file;
 }

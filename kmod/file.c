@@ -46,7 +46,8 @@ static bool nfsc_cache_usable(struct inode *inode)
  * (nfs_permission() passes MAY_OPEN on regular files), which a hit never
  * sends. So before serving an object, NFS is asked with ACCESS, cached
  * per credential; when that refuses, the open goes to NFS, whose OPEN
- * decides.
+ * decides. Only with an object in hand: a miss's OPEN decides anyway, and
+ * an ACCESS before it would cost the miss a round trip.
  */
 static bool nfsc_lower_may_read(struct file *file, const struct path *lower)
 {
@@ -58,15 +59,41 @@ static bool nfsc_lower_may_read(struct file *file, const struct path *lower)
 }
 
 /*
+ * The object of @key opened for @file if it is current for the NFS file's
+ * attributes, NULL, or an error. Those are asked only when there is an
+ * object to compare them with: a miss's own OPEN brings them anyway.
+ * @revalidate: per the revalidate policy (an open), or as NFS has them.
+ */
+static struct file *nfsc_object_open(struct file *file,
+				     const struct nfsc_key *key,
+				     const struct path *lower, bool revalidate)
+{
+	struct inode *inode = file_inode(file);
+	struct nfsc_attrs attrs;
+	struct dentry *object;
+	struct file *real;
+	int err;
+
+	object = nfsc_cache_find(NFSC_SB(inode->i_sb), key);
+	if (IS_ERR_OR_NULL(object))
+		return ERR_CAST(object);
+	err = revalidate ? nfsc_revalidate_attrs(inode, lower, &attrs) :
+			   nfsc_lower_attrs(inode, lower, false, &attrs);
+	real = err ? ERR_PTR(err) : nfsc_cache_open(file, object, key, &attrs);
+	dput(object);
+	return real;
+}
+
+/*
  * The one place where the real file of an open is chosen. A read-only
- * open revalidates the NFS file per the revalidate policy and takes the
- * object if its record matches; otherwise it reads NFS and asks for a
- * fill. Any other open invalidates the object first.
+ * open takes the object if there is one and its record matches the NFS
+ * file, revalidated per the revalidate policy; otherwise it reads NFS and
+ * asks for a fill. Any other open invalidates the object first.
  */
 static struct file *nfsc_open_real_file(struct file *file, u32 *commit_gen)
 {
 	struct inode *inode = file_inode(file);
-	struct nfsc_attrs attrs = {};
+	struct nfsc_attrs attrs;
 	struct nfsc_key key;
 	struct file *real;
 	struct path lower;
@@ -77,14 +104,16 @@ static struct file *nfsc_open_real_file(struct file *file, u32 *commit_gen)
 	if (!nfsc_open_is_read_only(file) || (file->f_flags & O_TRUNC)) {
 		nfsc_invalidate(file->f_path.dentry);
 	} else if (nfsc_cache_usable(inode) &&
-		   !nfsc_object_key(lower.dentry, &key) &&
-		   !nfsc_revalidate_attrs(inode, &lower, &attrs)) {
+		   !nfsc_object_key(lower.dentry, &key)) {
 		gen = READ_ONCE(NFSC_I(inode)->commit_gen);
 		*commit_gen = gen;
-		if (nfsc_lower_may_read(file, &lower)) {
-			real = nfsc_cache_open(file, &key, &attrs);
-			if (real && !IS_ERR(real))
+		real = nfsc_object_open(file, &key, &lower, true);
+		if (!IS_ERR_OR_NULL(real)) {
+			if (nfsc_lower_may_read(file, &lower)) {
+				nfsc_cache_touch(NFSC_SB(inode->i_sb), real);
 				return real;
+			}
+			fput(real);
 		}
 		fill = true;
 	}
@@ -93,7 +122,9 @@ static struct file *nfsc_open_real_file(struct file *file, u32 *commit_gen)
 	real = nfsc_open_real(file, file->f_flags &
 			      ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC),
 			      &lower, current_cred());
-	if (!IS_ERR(real) && fill)
+	/* The size to fill, as NFS's open just revalidated it. */
+	if (!IS_ERR(real) && fill &&
+	    !nfsc_lower_attrs(inode, &lower, false, &attrs))
 		nfsc_fill_miss(file, &key, gen, attrs.size);
 	return real;
 }
@@ -152,7 +183,6 @@ static struct file *nfsc_read_file(struct file *file, bool nowait)
 {
 	struct nfsc_file *nf = file->private_data;
 	struct inode *inode = file_inode(file);
-	struct nfsc_attrs attrs;
 	struct file *cached;
 	struct nfsc_key key;
 	struct path lower;
@@ -168,16 +198,16 @@ static struct file *nfsc_read_file(struct file *file, bool nowait)
 	WRITE_ONCE(nf->seen_gen, gen);
 
 	nfsc_lower_path(file->f_path.dentry, &lower);
-	if (nfsc_object_key(lower.dentry, &key) ||
-	    nfsc_lower_attrs(inode, &lower, false, &attrs))
+	if (nfsc_object_key(lower.dentry, &key))
 		return nf->real;
-	cached = nfsc_cache_open(file, &key, &attrs);
+	cached = nfsc_object_open(file, &key, &lower, false);
 	if (IS_ERR_OR_NULL(cached))
 		return nf->real;
 	if (cmpxchg(&nf->cached, NULL, cached)) {
 		fput(cached);	/* another reader switched first */
 		return nf->cached;
 	}
+	nfsc_cache_touch(NFSC_SB(inode->i_sb), cached);
 	atomic64_inc(&NFSC_SB(inode->i_sb)->stats.hits);
 	return cached;
 }

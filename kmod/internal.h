@@ -226,8 +226,12 @@ int nfsc_lower_attrs(struct inode *inode, const struct path *lower,
 		     bool fresh, struct nfsc_attrs *a);
 int nfsc_revalidate_attrs(struct inode *inode, const struct path *lower,
 			  struct nfsc_attrs *a);
-struct file *nfsc_cache_open(struct file *user_file, const struct nfsc_key *key,
+struct dentry *nfsc_cache_find(struct nfsc_sb_info *sbi,
+			       const struct nfsc_key *key);
+struct file *nfsc_cache_open(struct file *user_file, struct dentry *object,
+			     const struct nfsc_key *key,
 			     const struct nfsc_attrs *a);
+void nfsc_cache_touch(struct nfsc_sb_info *sbi, struct file *object);
 int nfsc_cache_write_data(struct file *tmpfile);
 struct file *nfsc_cache_tmpfile(struct nfsc_sb_info *sbi,
 				const struct nfsc_key *key);

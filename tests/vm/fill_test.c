@@ -811,6 +811,32 @@ TEST_F(fill, no_daemon_is_pure_passthrough)
 	EXPECT_EQ(objects, cache_objects());
 }
 
+/*
+ * The stack asks NFS for ACCESS and fresh attributes only when it has an
+ * object to compare them with: a miss's own OPEN decides and brings the
+ * attributes, and asking before it would cost each cold open two round
+ * trips. (No daemon: nothing else opens the file.)
+ */
+TEST_F(fill, a_miss_sends_no_access_or_getattr)
+{
+	long long access, getattr;
+
+	ASSERT_EQ(0, make_file("access-warm", 4096, 210));
+	ASSERT_EQ(0, make_file("access-miss1", 4096, 211));
+	ASSERT_EQ(0, make_file("access-miss2", 4096, 212));
+	/* The directory's own ACCESS (the path walk's), cached by this one. */
+	ASSERT_EQ(0, stack_matches_export("access-warm"));
+	access = nfs_calls("ACCESS");
+	getattr = nfs_calls("GETATTR");
+	ASSERT_LE(0, access);
+	ASSERT_LE(0, getattr);
+	ASSERT_EQ(0, stack_matches_export("access-miss1"));
+	ASSERT_EQ(0, stack_matches_export("access-miss2"));
+	EXPECT_EQ(access, nfs_calls("ACCESS"));
+	/* Two misses that asked would have sent two. */
+	EXPECT_GE(NFS_OWN_GETATTRS, nfs_calls("GETATTR") - getattr);
+}
+
 TEST_F(fill, write_open_invalidates_object)
 {
 	const char *name = "rewritten";
