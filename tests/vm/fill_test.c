@@ -713,7 +713,9 @@ TEST_F_TIMEOUT(fill, direct_and_buffered_writes_with_unaligned_tails, 360)
 		{ "splice", 12 * MiB + 7 },	/* io_uring splice */
 		{ "plain", 3 * MiB + 5 },	/* plain I/O */
 	};
-	static const char *const modes[] = { "", "--no-direct" };
+	static const struct { const char *args, *prefix; } modes[] = {
+		{ "", "direct" }, { "--no-direct", "buffered" },
+	};
 	char obj[PATH_MAX], exp[PATH_MAX], name[64], line[128];
 	unsigned int i, m;
 	long long ok;
@@ -721,12 +723,12 @@ TEST_F_TIMEOUT(fill, direct_and_buffered_writes_with_unaligned_tails, 360)
 	for (m = 0; m < 2; m++) {
 		/* The log is appended to: only this start's lines in it. */
 		ASSERT_EQ(0, nfsc_sh(": > " HELPER_LOG));
-		self->helper = start_helper(modes[m]);
+		self->helper = start_helper(modes[m].args);
 		ASSERT_GT(self->helper, 0);
 		/* The start line ends "..., O_DIRECT)" when cache files are. */
 		EXPECT_EQ(m ? 1 : 0, helper_log_has("O_DIRECT)"));
 		for (i = 0; i < 2; i++) {
-			snprintf(name, sizeof(name), "%s-%s", m ? "buffered" : "direct",
+			snprintf(name, sizeof(name), "%s-%s", modes[m].prefix,
 				 files[i].name);
 			ASSERT_EQ(0, make_file(name, files[i].size, 300 + 2 * m + i));
 			ok = nfsc_stat(self->dir, "fills_ok");
@@ -737,7 +739,7 @@ TEST_F_TIMEOUT(fill, direct_and_buffered_writes_with_unaligned_tails, 360)
 			EXPECT_EQ(0, same_content(obj, exp));
 		}
 		snprintf(line, sizeof(line), "%s-splice: 12582919 bytes, io_uring-splice",
-			 m ? "buffered" : "direct");
+			 modes[m].prefix);
 		EXPECT_EQ(0, helper_log_has(line));
 		EXPECT_EQ(0, stop_helper(self->helper));
 		self->helper = 0;
