@@ -297,19 +297,10 @@ static void report(struct daemon *d, struct fill *f)
 		nfsc_say("fill %" PRIu64 ": %s: plain I/O instead of splice: %s",
 		          f->id, f->path, c->fallback);
 	/* Closing first: the kernel holds its own reference to the tmpfile. */
-	close(c->dst);
+	close_fill_fds(f);
 	ret = nfsc_chan_done(d->ch, f->id, c->error, c->copied,
 			     f->summing && !c->error ? csum : NULL,
 			     f->summing ? sizeof(csum) : 0);
-	/*
-	 * Committed: reads through the stack go to the object from now on,
-	 * its readers that missed included, so the NFS file's pages will not
-	 * be read again. Dropping them keeps a fill from pushing files in use
-	 * out of the page cache (advice only: a page still mapped stays).
-	 */
-	if (!c->error && !ret)
-		posix_fadvise(c->src, 0, 0, POSIX_FADV_DONTNEED);
-	close(c->src);
 	if (c->error) {
 		d->fills_failed++;
 		nfsc_say("fill %" PRIu64 " failed: %s: copy: %s", f->id, f->path,

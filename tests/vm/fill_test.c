@@ -16,7 +16,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -838,75 +837,6 @@ TEST_F(fill, a_miss_sends_no_access_or_getattr)
 	EXPECT_EQ(access, nfs_calls("ACCESS"));
 	/* Two misses that asked would have sent two. */
 	EXPECT_GE(NFS_OWN_GETATTRS, nfs_calls("GETATTR") - getattr);
-}
-
-/* Pages of @path in the page cache, or -errno. */
-static long long resident_pages(const char *path)
-{
-	long page = sysconf(_SC_PAGESIZE);
-	unsigned char *vec = NULL;
-	long long n = -ENOMEM;
-	size_t pages, i;
-	struct stat st;
-	void *map;
-	int fd;
-
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) || !st.st_size) {
-		close(fd);
-		return -EINVAL;
-	}
-	pages = (st.st_size + page - 1) / page;
-	map = mmap(NULL, st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-	close(fd);
-	if (map == MAP_FAILED)
-		return -errno;
-	vec = malloc(pages);
-	if (vec && !mincore(map, st.st_size, vec))
-		for (n = 0, i = 0; i < pages; i++)
-			n += vec[i] & 1;
-	else if (vec)
-		n = -errno;
-	free(vec);
-	munmap(map, st.st_size);
-	return n;
-}
-
-/*
- * A committed fill drops the NFS file's pages: reads go to the object
- * from then on, and a fill of a tree should not push the files in use out
- * of the page cache. (A read without a daemon leaves them cached.)
- */
-TEST_F(fill, a_committed_fill_drops_the_nfs_pages)
-{
-	const char *name = "pages-dropped";
-	char nfs[PATH_MAX], stack[PATH_MAX];
-	long long ok;
-	int i, fd;
-
-	ASSERT_EQ(0, make_file(name, 4 * MiB, 213));
-	path_in(nfs, sizeof(nfs), nfsc_env("NFSC_NFS"), name);
-	ASSERT_EQ(0, drop_caches());
-	ASSERT_EQ(4 * MiB, read_through(name));
-	EXPECT_EQ(4 * MiB / 4096, resident_pages(nfs));
-
-	/* An open alone misses: the only reads are the helper's copy. */
-	ASSERT_EQ(0, drop_caches());
-	self->helper = start_helper("");
-	ASSERT_GT(self->helper, 0);
-	ok = nfsc_stat(self->dir, "fills_ok");
-	path_in(stack, sizeof(stack), NFSC_STACK, name);
-	fd = open(stack, O_RDONLY);
-	ASSERT_LE(0, fd);
-	close(fd);
-	ASSERT_EQ(ok + 1, nfsc_wait_stat(self->dir, "fills_ok", ok + 1, 60));
-	/* The helper logs the fill after dropping its pages. */
-	for (i = 0; i < 100 && helper_log_has("done: .*/pages-dropped: "); i++)
-		usleep(100 * 1000);
-	ASSERT_EQ(0, helper_log_has("done: .*/pages-dropped: "));
-	EXPECT_EQ(0, resident_pages(nfs));
 }
 
 TEST_F(fill, write_open_invalidates_object)
