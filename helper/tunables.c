@@ -18,7 +18,7 @@
 #include "tunables.h"
 
 #define TUNABLES "enabled", "min_size", "max_size", "revalidate", \
-	"fill_timeout_ms", "max_pending", "fill_hold_ms"
+	"fill_timeout_ms", "max_pending"
 
 const char *const nfsc_tunable_keys[] = { TUNABLES, NULL };
 

@@ -125,7 +125,7 @@ static struct file *nfsc_open_real_file(struct file *file, u32 *commit_gen)
 	/* The size to fill, as NFS's open just revalidated it. */
 	if (!IS_ERR(real) && fill &&
 	    !nfsc_lower_attrs(inode, &lower, false, &attrs))
-		nfsc_fill_miss(file, &key, gen, attrs.size, true);
+		nfsc_fill_miss(file, &key, gen, attrs.size);
 	return real;
 }
 
@@ -154,7 +154,6 @@ static int nfsc_open(struct inode *inode, struct file *file)
 		/* A fill that committed since the lookup switches us. */
 		nf->may_switch = true;
 		nf->seen_gen = gen;
-		nf->hold = nfsc_fill_hold(inode);
 	}
 	/* O_DIRECT is allowed when the real file takes it. */
 	file->f_mode |= real->f_mode & FMODE_CAN_ODIRECT;
@@ -165,8 +164,6 @@ static int nfsc_release(struct inode *inode, struct file *file)
 {
 	struct nfsc_file *nf = file->private_data;
 
-	if (nf->hold)
-		nfsc_fill_unhold(nf->hold);
 	if (nf->cached)
 		fput(nf->cached);
 	if (nf->lock_file)
@@ -238,10 +235,8 @@ int nfsc_prefetch(struct file *file, u64 *id, const char **why)
 	}
 	if (nfsc_is_cache_file(nf->real))
 		return NFS_CACHEFS_PREFETCH_CACHED;
-	if (nfsc_fill_request_id(inode, id)) {
-		nfsc_fill_now(inode);
+	if (nfsc_fill_request_id(inode, id))
 		return NFS_CACHEFS_PREFETCH_QUEUED;
-	}
 	if (nfsc_is_cache_file(nfsc_read_file(file, false)))
 		return NFS_CACHEFS_PREFETCH_FILLED;
 	/* The open queued none (a full queue, no daemon then): once more. */
@@ -255,7 +250,7 @@ int nfsc_prefetch(struct file *file, u64 *id, const char **why)
 		return err;
 	}
 	if (nfsc_cache_usable(inode))
-		nfsc_fill_miss(file, &key, gen, attrs.size, false);
+		nfsc_fill_miss(file, &key, gen, attrs.size);
 	if (nfsc_fill_request_id(inode, id))
 		return NFS_CACHEFS_PREFETCH_QUEUED;
 	if (nfsc_is_cache_file(nfsc_read_file(file, false)))

@@ -10,11 +10,6 @@
  * cancelled by an invalidation, timed out, or its mount goes away; ids are
  * never reused, so a late message for it finds nothing.
  *
- * A request an open queued is held back (nfsc_held) while the opens that
- * missed still have the file, for at most fill_hold_ms: a copy beside the
- * first reader competes with it for NFS, and after the reader closes the
- * copy mostly finds NFS's pages in memory. PREFETCH sends it at once.
- *
  * All state is under nfsc_fill_lock; every sleeping step (opening files,
  * GETATTR, commit, sending) runs outside it on a referenced request.
  */
@@ -42,11 +37,8 @@ struct nfsc_request {
 	struct kref ref;
 	u64 id;
 	struct hlist_node hash;		/* on nfsc_requests while queued */
-	struct list_head node;		/* on nfsc_held, _unsent or _sent */
+	struct list_head node;		/* on nfsc_unsent or nfsc_sent */
 	enum nfsc_req_state state;
-	bool held;			/* on nfsc_held */
-	unsigned int readers;		/* opens holding it back */
-	unsigned long queued;		/* jiffies */
 	u32 portid;			/* the daemon that claimed it */
 	unsigned long deadline;		/* jiffies */
 	struct nfsc_sb_info *sbi;
@@ -66,7 +58,6 @@ struct nfsc_request {
 
 static DEFINE_SPINLOCK(nfsc_fill_lock);
 static DEFINE_HASHTABLE(nfsc_requests, 10);
-static LIST_HEAD(nfsc_held);		/* queued, waiting for its readers */
 static LIST_HEAD(nfsc_unsent);		/* queued, not yet told to the daemon */
 static LIST_HEAD(nfsc_sent);		/* queued and told (or claimed) */
 static u64 nfsc_next_id = 1;
@@ -145,15 +136,6 @@ static void nfsc_request_unhash(struct nfsc_request *req)
 		ni->req = NULL;
 }
 
-/* A held request goes in line for the daemon, its wait starting now. */
-static void nfsc_request_release_hold(struct nfsc_request *req)
-{
-	lockdep_assert_held(&nfsc_fill_lock);
-	req->held = false;
-	req->deadline = nfsc_deadline(req->sbi);
-	list_move_tail(&req->node, &nfsc_unsent);
-}
-
 /* Once a second while requests exist; a pending run is not pushed back. */
 static void nfsc_reaper_arm(void)
 {
@@ -222,12 +204,10 @@ static char *nfsc_log_path(struct file *file)
  * @file missed with the NFS file at @size; @commit_gen is the inode's
  * commit generation before the cache was looked at, so that a fill which
  * committed since does not queue a second one. Queues nothing without a
- * daemon, outside min_size..max_size, or over max_pending. With @hold (an
- * open) and fill_hold_ms set, the request waits for nfsc_fill_hold()'s
- * readers to close.
+ * daemon, outside min_size..max_size, or over max_pending.
  */
 void nfsc_fill_miss(struct file *file, const struct nfsc_key *key,
-		    u32 commit_gen, u64 size, bool hold)
+		    u32 commit_gen, u64 size)
 {
 	struct inode *inode = file_inode(file);
 	struct nfsc_inode_info *ni = NFSC_I(inode);
@@ -269,10 +249,8 @@ void nfsc_fill_miss(struct file *file, const struct nfsc_key *key,
 	req->id = nfsc_next_id++;
 	req->state = NFSC_REQ_PENDING;
 	req->deadline = nfsc_deadline(sbi);
-	req->queued = jiffies;
-	req->held = hold && READ_ONCE(sbi->tun.fill_hold_ms);
 	hash_add(nfsc_requests, &req->hash, req->id);
-	list_add_tail(&req->node, req->held ? &nfsc_held : &nfsc_unsent);
+	list_add_tail(&req->node, &nfsc_unsent);
 	ni->req = req;
 	sbi->nr_queued++;
 	atomic64_inc(&sbi->stats.pending);
@@ -286,59 +264,6 @@ void nfsc_fill_miss(struct file *file, const struct nfsc_key *key,
 	nfsc_request_put(req);
 	nfsc_reaper_arm();
 	nfsc_fill_kick();
-}
-
-/*
- * An open that missed holds @inode's request back until
- * nfsc_fill_unhold(): the request, referenced, or NULL when none is held.
- */
-struct nfsc_request *nfsc_fill_hold(struct inode *inode)
-{
-	struct nfsc_request *req;
-
-	spin_lock(&nfsc_fill_lock);
-	req = NFSC_I(inode)->req;
-	if (req && req->held) {
-		req->readers++;
-		kref_get(&req->ref);
-	} else {
-		req = NULL;
-	}
-	spin_unlock(&nfsc_fill_lock);
-	return req;
-}
-
-/* The open of nfsc_fill_hold() closes: the last one lets the fill go. */
-void nfsc_fill_unhold(struct nfsc_request *req)
-{
-	bool go = false;
-
-	spin_lock(&nfsc_fill_lock);
-	if (!--req->readers && req->held && hash_hashed(&req->hash)) {
-		nfsc_request_release_hold(req);
-		go = true;
-	}
-	spin_unlock(&nfsc_fill_lock);
-	if (go)
-		nfsc_fill_kick();
-	nfsc_request_put(req);
-}
-
-/* @inode's fill is asked for now (PREFETCH): no longer held, if it was. */
-void nfsc_fill_now(struct inode *inode)
-{
-	struct nfsc_request *req;
-	bool go = false;
-
-	spin_lock(&nfsc_fill_lock);
-	req = NFSC_I(inode)->req;
-	if (req && req->held && hash_hashed(&req->hash)) {
-		nfsc_request_release_hold(req);
-		go = true;
-	}
-	spin_unlock(&nfsc_fill_lock);
-	if (go)
-		nfsc_fill_kick();
 }
 
 /* The id of @inode's queued fill, if it has one. */
@@ -458,8 +383,6 @@ static bool nfsc_req_expired(struct nfsc_request *req, void *unused)
 {
 	unsigned long moved;
 
-	if (req->held)
-		return false;	/* its wait starts when the hold ends */
 	if (req->state == NFSC_REQ_PENDING && nfsc_daemon) {
 		moved = nfsc_deadline_after(req->sbi, nfsc_daemon_moved);
 		if (time_after(moved, req->deadline))
@@ -468,38 +391,14 @@ static bool nfsc_req_expired(struct nfsc_request *req, void *unused)
 	return time_after(jiffies, req->deadline);
 }
 
-/*
- * Holds end fill_hold_ms after the queueing, as the tunable is now: a
- * lowered value lets held requests go at the next pass.
- */
-static bool nfsc_release_expired_holds(void)
-{
-	struct nfsc_request *req, *tmp;
-	unsigned long hold;
-	bool any = false;
-
-	lockdep_assert_held(&nfsc_fill_lock);
-	list_for_each_entry_safe(req, tmp, &nfsc_held, node) {
-		hold = msecs_to_jiffies(READ_ONCE(req->sbi->tun.fill_hold_ms));
-		if (time_before(jiffies, req->queued + hold))
-			continue;
-		nfsc_request_release_hold(req);
-		any = true;
-	}
-	return any;
-}
-
 static void nfsc_reaper_fn(struct work_struct *work)
 {
-	bool more, go;
+	bool more;
 
 	spin_lock(&nfsc_fill_lock);
 	nfsc_note_progress();
-	go = nfsc_release_expired_holds();
 	spin_unlock(&nfsc_fill_lock);
 	nfsc_fill_drop_if(nfsc_req_expired, NULL, true);
-	if (go)
-		nfsc_fill_kick();
 	spin_lock(&nfsc_fill_lock);
 	more = !hash_empty(nfsc_requests);
 	spin_unlock(&nfsc_fill_lock);
@@ -628,7 +527,6 @@ int nfsc_fill_claim(u32 portid, u64 id, struct nfsc_claim *claim,
 	atomic64_dec(&req->sbi->stats.pending);
 	atomic64_inc(&req->sbi->stats.filling);
 	req->state = NFSC_REQ_FILLING;
-	req->held = false;	/* claimed by id while held: it runs now */
 	req->portid = portid;
 	req->deadline = nfsc_deadline(req->sbi);
 	nfsc_daemon_moved = jiffies;
@@ -831,9 +729,6 @@ int nfsc_fill_done(u32 portid, u64 id, int status, u64 bytes,
 	if (!err)
 		ni->commit_gen++;
 	spin_unlock(&nfsc_fill_lock);
-	/* Opens that held the request keep it, not the copy. */
-	fput(req->tmpfile);
-	req->tmpfile = NULL;
 	nfsc_request_put(req);
 	nfsc_fill_kick();
 	return err;

@@ -69,7 +69,6 @@ struct nfsc_tunables {
 	u64 revalidate;
 	u64 fill_timeout_ms;
 	u64 max_pending;
-	u64 fill_hold_ms;
 };
 
 struct nfsc_stats {
@@ -122,7 +121,6 @@ struct nfsc_file {
 	struct file *real;		/* NFS file, or the object on a hit */
 	struct file *cached;		/* object switched to after a miss */
 	struct file *lock_file;		/* NFS file opened for locks on a hit */
-	struct nfsc_request *hold;	/* the fill this miss holds back */
 	u32 seen_gen;			/* commit_gen last looked at */
 	bool may_switch;		/* a read-only miss */
 };
@@ -257,10 +255,7 @@ struct nfsc_claim {
 };
 
 void nfsc_fill_miss(struct file *file, const struct nfsc_key *key,
-		    u32 commit_gen, u64 size, bool hold);
-struct nfsc_request *nfsc_fill_hold(struct inode *inode);
-void nfsc_fill_unhold(struct nfsc_request *req);
-void nfsc_fill_now(struct inode *inode);
+		    u32 commit_gen, u64 size);
 void nfsc_fill_cancel(struct inode *inode);
 bool nfsc_fill_request_id(struct inode *inode, u64 *id);
 void nfsc_fill_unmount(struct nfsc_sb_info *sbi);

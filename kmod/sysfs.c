@@ -113,8 +113,6 @@ static struct nfsc_attr nfsc_attr_fill_timeout_ms =
 		     24ULL * 3600 * 1000);
 static struct nfsc_attr nfsc_attr_max_pending =
 	NFSC_TUNABLE("max_pending", tun.max_pending, 1, 1U << 20);
-static struct nfsc_attr nfsc_attr_fill_hold_ms =
-	NFSC_TUNABLE("fill_hold_ms", tun.fill_hold_ms, 0, 24ULL * 3600 * 1000);
 
 void nfsc_tunables_default(struct nfsc_tunables *tun)
 {
@@ -125,7 +123,6 @@ void nfsc_tunables_default(struct nfsc_tunables *tun)
 		.revalidate		= (u64)NFSC_REVAL_CTO << 32,
 		.fill_timeout_ms	= 60000,
 		.max_pending		= 1024,
-		.fill_hold_ms		= 60000,
 	};
 }
 
@@ -200,7 +197,6 @@ static struct attribute *nfsc_mount_attrs[] = {
 	&nfsc_attr_revalidate.attr,
 	&nfsc_attr_fill_timeout_ms.attr,
 	&nfsc_attr_max_pending.attr,
-	&nfsc_attr_fill_hold_ms.attr,
 	&nfsc_attr_lowerdir.attr,
 	&nfsc_attr_cachedir.attr,
 	&nfsc_attr_dev.attr,
