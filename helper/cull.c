@@ -52,6 +52,13 @@ struct nfsc_cache {
 	struct volume *vols;
 	struct object *objs;
 	size_t n, cap;
+	/*
+	 * objs by volume and name, so that a commit finds the object it
+	 * replaces without a pass over the whole index: open addressing,
+	 * a slot holds an index + 1 (0: empty), at most half of them full.
+	 */
+	size_t *slots;
+	size_t nslots;			/* a power of two */
 	uint64_t bytes;
 	unsigned long culled;
 };
@@ -87,6 +94,7 @@ void nfsc_cache_free(struct nfsc_cache *c)
 	for (i = 0; i < c->n; i++)
 		free(c->objs[i].name);
 	free(c->objs);
+	free(c->slots);
 	while ((v = c->vols)) {
 		c->vols = v->next;
 		close(v->dirfd);
@@ -95,11 +103,83 @@ void nfsc_cache_free(struct nfsc_cache *c)
 	free(c);
 }
 
+/* FNV-1a of the name, its volume mixed in. */
+static size_t object_hash(const struct volume *v, const char *name)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ (uintptr_t)v;
+
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 0x100000001b3ULL;
+	return (size_t)(h ^ (h >> 32));
+}
+
+static void slot_insert(struct nfsc_cache *c, size_t i)
+{
+	size_t mask = c->nslots - 1;
+	size_t s = object_hash(c->objs[i].vol, c->objs[i].name) & mask;
+
+	while (c->slots[s])
+		s = (s + 1) & mask;
+	c->slots[s] = i + 1;
+}
+
+/* Fill the table anew from objs (those not gone), in place. */
+static void reslot(struct nfsc_cache *c)
+{
+	size_t i;
+
+	if (!c->nslots)
+		return;
+	memset(c->slots, 0, c->nslots * sizeof(*c->slots));
+	for (i = 0; i < c->n; i++)
+		if (c->objs[i].name)
+			slot_insert(c, i);
+}
+
+/* Room in the table for one more object. 0 or -ENOMEM. */
+static int slots_reserve(struct nfsc_cache *c)
+{
+	size_t nslots = c->nslots ? c->nslots : 1024;
+	size_t *slots;
+
+	while (2 * (c->n + 1) > nslots)
+		nslots *= 2;
+	if (nslots == c->nslots)
+		return 0;
+	slots = calloc(nslots, sizeof(*slots));
+	if (!slots)
+		return -ENOMEM;
+	free(c->slots);
+	c->slots = slots;
+	c->nslots = nslots;
+	reslot(c);
+	return 0;
+}
+
+static struct object *find_object(const struct nfsc_cache *c,
+				  const struct volume *v, const char *name)
+{
+	size_t mask = c->nslots - 1, s;
+
+	if (!c->nslots)
+		return NULL;
+	for (s = object_hash(v, name) & mask; c->slots[s]; s = (s + 1) & mask) {
+		struct object *o = &c->objs[c->slots[s] - 1];
+
+		/* One gone since the last reslot keeps its slot till then. */
+		if (o->name && o->vol == v && !strcmp(o->name, name))
+			return o;
+	}
+	return NULL;
+}
+
 static int add_object(struct nfsc_cache *c, struct volume *v, const char *name,
 		      uint64_t bytes, int64_t atime)
 {
 	struct object *o;
 
+	if (slots_reserve(c))
+		return -ENOMEM;
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? 2 * c->cap : 1024;
 
@@ -116,6 +196,7 @@ static int add_object(struct nfsc_cache *c, struct volume *v, const char *name,
 	o->vol = v;
 	o->bytes = bytes;
 	o->atime = atime;
+	slot_insert(c, c->n);
 	c->n++;
 	c->bytes += bytes;
 	return 0;
@@ -245,21 +326,18 @@ void nfsc_cache_added(struct nfsc_cache *c, uint32_t mount_id,
 {
 	struct volume *v = volume_of(c, mount_id);
 	struct timespec now;
-	size_t i;
+	struct object *o;
 
 	if (!v)
 		return;
 	clock_gettime(CLOCK_REALTIME, &now);
 	/* A refill replaces the object of the same name. */
-	for (i = 0; i < c->n; i++) {
-		struct object *o = &c->objs[i];
-
-		if (o->vol == v && !strcmp(o->name, object)) {
-			c->bytes = c->bytes - o->bytes + bytes;
-			o->bytes = bytes;
-			o->atime = now.tv_sec;
-			return;
-		}
+	o = find_object(c, v, object);
+	if (o) {
+		c->bytes = c->bytes - o->bytes + bytes;
+		o->bytes = bytes;
+		o->atime = now.tv_sec;
+		return;
 	}
 	if (add_object(c, v, object, bytes, now.tv_sec))
 		cull_say("out of memory: %s/%s not indexed", v->path, object);
@@ -337,7 +415,10 @@ static void drop_gone(struct nfsc_cache *c)
 	for (i = 0; i < c->n; i++)
 		if (c->objs[i].name)
 			c->objs[j++] = c->objs[i];
+	if (j == c->n)
+		return;
 	c->n = j;
+	reslot(c);	/* the indices moved */
 }
 
 static void forget(struct nfsc_cache *c, struct object *o)

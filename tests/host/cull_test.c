@@ -6,7 +6,9 @@
  * unless the test says it is open. Indexing (what is an object, its size
  * on disk), least recently opened first, an atime that moved since the
  * index, open objects kept, the cap with fills in flight, objects added
- * and replaced, a fan level that cannot be read reported. Built with ASan/UBSan; each test ends with a leak check.
+ * and replaced, a fan level that cannot be read reported, many objects
+ * found by name through the index's growth and a cull. Built with
+ * ASan/UBSan; each test ends with a leak check.
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -275,6 +277,51 @@ TEST_F(cull, added_objects_count_once)
 	nfsc_cache_usage(c, &u);
 	EXPECT_EQ(4, u.objects);
 	EXPECT_EQ(5 * one, (long long)u.bytes);
+	nfsc_cache_free(c);
+	EXPECT_EQ(0, __lsan_do_recoverable_leak_check());
+}
+
+/* Commit @n objects not on disk, @bytes each, named after their number. */
+static void add_many(struct nfsc_cache *c, int n, uint64_t bytes)
+{
+	char name[32];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "%02x/%02x/%06d", i & 0xff,
+			 (i >> 8) & 0xff, i);
+		nfsc_cache_added(c, 7, name, bytes);
+	}
+}
+
+/*
+ * Enough commits to grow the index several times, each committed again
+ * (counted once); then a cull that moves every other object to another
+ * place in the index: each is still found where it now sits.
+ */
+TEST_F(cull, many_objects_are_found_after_growth_and_a_cull)
+{
+	long long one = disk_bytes("0a/01/0001");
+	struct nfsc_cache_usage u;
+	struct nfsc_cache *c;
+
+	self->opts.max_size = 5000 * 4096;
+	c = indexed(_metadata, &self->opts);
+	ASSERT_NE(NULL, c);
+	add_many(c, 5000, 2048);
+	add_many(c, 5000, 4096);
+	nfsc_cache_usage(c, &u);
+	EXPECT_EQ(5003, u.objects);
+	EXPECT_EQ(3 * one + 5000LL * 4096, (long long)u.bytes);
+
+	/* Over the cap by the three indexed first (the oldest): they go. */
+	EXPECT_EQ(3, nfsc_cache_cull(c));
+	nfsc_cache_usage(c, &u);
+	EXPECT_EQ(5000, u.objects);
+	add_many(c, 5000, 1024);
+	nfsc_cache_usage(c, &u);
+	EXPECT_EQ(5000, u.objects);
+	EXPECT_EQ(5000LL * 1024, (long long)u.bytes);
 	nfsc_cache_free(c);
 	EXPECT_EQ(0, __lsan_do_recoverable_leak_check());
 }
