@@ -11,7 +11,9 @@
  * last open to about a second. Eviction goes least recently opened first,
  * through the kernel's CULL, which refuses an object that is open; the
  * atime is read again just before, so an object opened since it was
- * indexed is passed over.
+ * indexed is passed over. Each volume keeps its objects in a heap by
+ * atime from the index on, so that a fill at a full cache culls without a
+ * pass over every object.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,12 +32,27 @@
 #include "nl.h"
 #include "volume.h"
 
+/* An object's place in its volume's heap: the atime it was placed by. */
+struct lru_entry {
+	int64_t atime;
+	size_t idx;			/* into nfsc_cache.objs */
+};
+
 struct volume {
 	char path[PATH_MAX];		/* <cachedir>/<volume> */
 	int dirfd;
 	dev_t dev;
 	ino_t ino;
 	uint32_t mount_id;		/* a mount that uses it, 0 if none now */
+	/*
+	 * Its objects (one entry each) as a min-heap by atime: the least
+	 * recently opened on top. An entry may lag its object's atime (a
+	 * refill, a hit found at a cull); popped, it goes back in with the
+	 * object's. During a cull, the entries passed over (open objects)
+	 * wait at the array's end, naside of them.
+	 */
+	struct lru_entry *lru;
+	size_t nlru, naside, lru_cap;
 	struct volume *next;
 };
 
@@ -52,6 +69,7 @@ struct nfsc_cache {
 	struct volume *vols;
 	struct object *objs;
 	size_t n, cap;
+	size_t gone;			/* objs culled, kept till a compaction */
 	/*
 	 * objs by volume and name, so that a commit finds the object it
 	 * replaces without a pass over the whole index: open addressing,
@@ -98,6 +116,7 @@ void nfsc_cache_free(struct nfsc_cache *c)
 	while ((v = c->vols)) {
 		c->vols = v->next;
 		close(v->dirfd);
+		free(v->lru);
 		free(v);
 	}
 	free(c);
@@ -173,12 +192,99 @@ static struct object *find_object(const struct nfsc_cache *c,
 	return NULL;
 }
 
+static bool older(const struct volume *v, size_t a, size_t b)
+{
+	return v->lru[a].atime < v->lru[b].atime;
+}
+
+static void swap_entries(struct volume *v, size_t a, size_t b)
+{
+	struct lru_entry t = v->lru[a];
+
+	v->lru[a] = v->lru[b];
+	v->lru[b] = t;
+}
+
+static void sift_down(struct volume *v, size_t i)
+{
+	size_t l, m;
+
+	for (;;) {
+		l = 2 * i + 1;
+		m = i;
+		if (l < v->nlru && older(v, l, m))
+			m = l;
+		if (l + 1 < v->nlru && older(v, l + 1, m))
+			m = l + 1;
+		if (m == i)
+			return;
+		swap_entries(v, i, m);
+		i = m;
+	}
+}
+
+static void sift_up(struct volume *v, size_t i)
+{
+	while (i && older(v, i, (i - 1) / 2)) {
+		swap_entries(v, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+}
+
+static struct lru_entry lru_pop(struct volume *v)
+{
+	struct lru_entry top = v->lru[0];
+
+	v->lru[0] = v->lru[--v->nlru];
+	sift_down(v, 0);
+	return top;
+}
+
+/* Room is there: each object has one entry, and lru_reserve() ran for it. */
+static void lru_push(struct volume *v, size_t idx, int64_t atime)
+{
+	v->lru[v->nlru++] = (struct lru_entry){ .atime = atime, .idx = idx };
+	sift_up(v, v->nlru - 1);
+}
+
+/* Room in @v's heap for one more object. 0 or -ENOMEM. */
+static int lru_reserve(struct volume *v)
+{
+	size_t cap = v->lru_cap ? 2 * v->lru_cap : 1024;
+	struct lru_entry *lru;
+
+	if (v->nlru < v->lru_cap)
+		return 0;
+	lru = realloc(v->lru, cap * sizeof(*lru));
+	if (!lru)
+		return -ENOMEM;
+	v->lru = lru;
+	v->lru_cap = cap;
+	return 0;
+}
+
+/* An entry passed over by a cull, put back in when it ends. */
+static void lru_set_aside(struct volume *v, struct lru_entry e)
+{
+	v->lru[v->lru_cap - ++v->naside] = e;
+}
+
+static void lru_restore(struct volume *v)
+{
+	struct lru_entry e;
+
+	while (v->naside) {
+		e = v->lru[v->lru_cap - v->naside--];
+		lru_push(v, e.idx, e.atime);
+	}
+}
+
 static int add_object(struct nfsc_cache *c, struct volume *v, const char *name,
 		      uint64_t bytes, int64_t atime)
 {
 	struct object *o;
 
-	if (slots_reserve(c))
+	if (slots_reserve(c) || lru_reserve(v))
 		return -ENOMEM;
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? 2 * c->cap : 1024;
@@ -197,6 +303,7 @@ static int add_object(struct nfsc_cache *c, struct volume *v, const char *name,
 	o->bytes = bytes;
 	o->atime = atime;
 	slot_insert(c, c->n);
+	lru_push(v, c->n, atime);
 	c->n++;
 	c->bytes += bytes;
 	return 0;
@@ -344,81 +451,32 @@ void nfsc_cache_added(struct nfsc_cache *c, uint32_t mount_id,
 }
 
 /*
- * A min-heap of indices into c->objs by atime: the least recently opened
- * on top. An object whose atime moved since it was read goes back in
- * with the new one, so each pop is the oldest as far as anyone knows.
+ * Drop the culled from objs once they are half of it: indices move, so the
+ * table and the heaps are built anew, a pass over the index for every
+ * n / 2 objects culled.
  */
-struct heap {
-	size_t *h;
-	size_t n;
-	const struct object *objs;
-};
-
-static bool older(const struct heap *hp, size_t a, size_t b)
+static void compact(struct nfsc_cache *c)
 {
-	return hp->objs[hp->h[a]].atime < hp->objs[hp->h[b]].atime;
-}
-
-static void swap_idx(struct heap *hp, size_t a, size_t b)
-{
-	size_t t = hp->h[a];
-
-	hp->h[a] = hp->h[b];
-	hp->h[b] = t;
-}
-
-static void sift_down(struct heap *hp, size_t i)
-{
-	size_t l, m;
-
-	for (;;) {
-		l = 2 * i + 1;
-		m = i;
-		if (l < hp->n && older(hp, l, m))
-			m = l;
-		if (l + 1 < hp->n && older(hp, l + 1, m))
-			m = l + 1;
-		if (m == i)
-			return;
-		swap_idx(hp, i, m);
-		i = m;
-	}
-}
-
-static void sift_up(struct heap *hp, size_t i)
-{
-	while (i && older(hp, i, (i - 1) / 2)) {
-		swap_idx(hp, i, (i - 1) / 2);
-		i = (i - 1) / 2;
-	}
-}
-
-static size_t heap_pop(struct heap *hp)
-{
-	size_t top = hp->h[0];
-
-	hp->h[0] = hp->h[--hp->n];
-	sift_down(hp, 0);
-	return top;
-}
-
-static void heap_push(struct heap *hp, size_t idx)
-{
-	hp->h[hp->n++] = idx;
-	sift_up(hp, hp->n - 1);
-}
-
-static void drop_gone(struct nfsc_cache *c)
-{
+	struct volume *v;
 	size_t i, j = 0;
 
+	if (c->gone <= c->n / 2)
+		return;
 	for (i = 0; i < c->n; i++)
 		if (c->objs[i].name)
 			c->objs[j++] = c->objs[i];
-	if (j == c->n)
-		return;
 	c->n = j;
-	reslot(c);	/* the indices moved */
+	c->gone = 0;
+	reslot(c);
+	for (v = c->vols; v; v = v->next)
+		v->nlru = 0;
+	for (i = 0; i < c->n; i++) {
+		v = c->objs[i].vol;
+		v->lru[v->nlru++] = (struct lru_entry){ c->objs[i].atime, i };
+	}
+	for (v = c->vols; v; v = v->next)
+		for (i = v->nlru / 2; i-- > 0;)
+			sift_down(v, i);
 }
 
 static void forget(struct nfsc_cache *c, struct object *o)
@@ -426,57 +484,72 @@ static void forget(struct nfsc_cache *c, struct object *o)
 	c->bytes -= o->bytes;
 	free(o->name);
 	o->name = NULL;
+	c->gone++;
+}
+
+/* Of the volumes @g may cull from, the one whose top is the oldest. */
+static struct volume *oldest_volume(const struct nfsc_cache *c,
+				    const struct goal *g)
+{
+	struct volume *v, *best = NULL;
+
+	for (v = c->vols; v; v = v->next) {
+		if (!v->mount_id || !v->nlru || (g->vol && v != g->vol))
+			continue;
+		if (!best || v->lru[0].atime < best->lru[0].atime)
+			best = v;
+	}
+	return best;
 }
 
 /*
  * Evict the least recently opened objects until @g is met. Each one's
  * atime is read again first: one opened since it was indexed goes back
- * in its new place; the kernel refuses one that is open. True if the goal
- * was met.
+ * in its new place; the kernel refuses one that is open, which goes back
+ * when the pass ends. True if the goal was met.
  */
 static bool cull_for(struct nfsc_cache *c, const struct goal *g,
 		     const char *why)
 {
-	struct heap hp = { .objs = c->objs };
 	uint64_t freed = 0, inodes = 0, bytes;
 	unsigned long n = 0, busy = 0;
+	struct lru_entry e;
+	struct volume *v;
+	struct object *o;
 	struct stat st;
-	size_t i;
 	int ret;
 
-	hp.h = malloc((c->n + 1) * sizeof(*hp.h));
-	if (!hp.h) {
-		cull_say("%s: out of memory", why);
-		return false;
-	}
-	for (i = 0; i < c->n; i++)
-		if ((!g->vol || c->objs[i].vol == g->vol) && c->objs[i].vol->mount_id)
-			hp.h[hp.n++] = i;
-	for (i = hp.n / 2; i-- > 0;)
-		sift_down(&hp, i);
-
-	while (hp.n && (freed < g->bytes || inodes < g->inodes)) {
-		struct object *o = &c->objs[heap_pop(&hp)];
-
-		if (fstatat(o->vol->dirfd, o->name, &st, AT_SYMLINK_NOFOLLOW)) {
+	while ((freed < g->bytes || inodes < g->inodes) &&
+	       (v = oldest_volume(c, g))) {
+		e = lru_pop(v);
+		o = &c->objs[e.idx];
+		if (e.atime != o->atime) {
+			lru_push(v, e.idx, o->atime);
+			continue;
+		}
+		if (fstatat(v->dirfd, o->name, &st, AT_SYMLINK_NOFOLLOW)) {
 			if (errno == ENOENT)
 				forget(c, o);
+			else
+				lru_set_aside(v, e);
 			continue;
 		}
 		if (st.st_atim.tv_sec > o->atime) {
 			o->atime = st.st_atim.tv_sec;
-			heap_push(&hp, o - c->objs);
+			lru_push(v, e.idx, o->atime);
 			continue;
 		}
-		ret = nfsc_chan_cull(c->ch, o->vol->mount_id, o->name, &bytes);
+		ret = nfsc_chan_cull(c->ch, v->mount_id, o->name, &bytes);
 		if (ret == -EBUSY) {
 			busy++;
+			lru_set_aside(v, e);
 			continue;
 		}
 		if (ret && ret != -ENOENT) {
-			cull_say("%s/%s: %s%s%s", o->vol->path, o->name,
+			cull_say("%s/%s: %s%s%s", v->path, o->name,
 				 strerror(-ret), *nfsc_chan_why(c->ch) ? ": " : "",
 				 nfsc_chan_why(c->ch));
+			lru_set_aside(v, e);
 			continue;
 		}
 		if (!ret) {
@@ -487,8 +560,9 @@ static bool cull_for(struct nfsc_cache *c, const struct goal *g,
 		}
 		forget(c, o);
 	}
-	free(hp.h);
-	drop_gone(c);
+	for (v = c->vols; v; v = v->next)
+		lru_restore(v);
+	compact(c);
 	if (n || busy)
 		cull_say("%s: culled %lu object(s), %" PRIu64 " bytes; %lu open, kept",
 			 why, n, freed, busy);
@@ -576,6 +650,6 @@ unsigned long nfsc_cache_cull(struct nfsc_cache *c)
 void nfsc_cache_usage(const struct nfsc_cache *c, struct nfsc_cache_usage *u)
 {
 	u->bytes = c->bytes;
-	u->objects = c->n;
+	u->objects = c->n - c->gone;
 	u->culled = c->culled;
 }

@@ -7,7 +7,8 @@
  * on disk), least recently opened first, an atime that moved since the
  * index, open objects kept, the cap with fills in flight, objects added
  * and replaced, a fan level that cannot be read reported, many objects
- * found by name through the index's growth and a cull. Built with
+ * found by name through the index's growth and a cull, and names and
+ * order kept when a cull compacts the index. Built with
  * ASan/UBSan; each test ends with a leak check.
  */
 #include <fcntl.h>
@@ -296,8 +297,7 @@ static void add_many(struct nfsc_cache *c, int n, uint64_t bytes)
 
 /*
  * Enough commits to grow the index several times, each committed again
- * (counted once); then a cull that moves every other object to another
- * place in the index: each is still found where it now sits.
+ * (counted once); then a cull of the three oldest: each is still found.
  */
 TEST_F(cull, many_objects_are_found_after_growth_and_a_cull)
 {
@@ -322,6 +322,98 @@ TEST_F(cull, many_objects_are_found_after_growth_and_a_cull)
 	nfsc_cache_usage(c, &u);
 	EXPECT_EQ(5000, u.objects);
 	EXPECT_EQ(5000LL * 1024, (long long)u.bytes);
+	nfsc_cache_free(c);
+	EXPECT_EQ(0, __lsan_do_recoverable_leak_check());
+}
+
+/* @n objects of 4 KiB "xx/yy/m%05d", the i-th last opened at 10000 + i. */
+static int make_many(int n)
+{
+	struct timespec ts[2] = { { 0 }, { .tv_nsec = UTIME_OMIT } };
+	char path[PATH_MAX * 2], buf[4096] = { 0 };
+	int i, fd;
+
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/vol/%02x", cache_dir, i & 0xff);
+		if (mkdir(path, 0700) && errno != EEXIST)
+			return -1;
+		snprintf(path, sizeof(path), "%s/vol/%02x/%02x", cache_dir,
+			 i & 0xff, i >> 8);
+		if (mkdir(path, 0700) && errno != EEXIST)
+			return -1;
+		snprintf(path, sizeof(path), "%s/vol/%02x/%02x/m%05d", cache_dir,
+			 i & 0xff, i >> 8, i);
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0)
+			return -1;
+		if (write(fd, buf, sizeof(buf)) != sizeof(buf) || close(fd))
+			return -1;
+		ts[0].tv_sec = 10000 + i;
+		if (utimensat(AT_FDCWD, path, ts, 0))
+			return -1;
+	}
+	return 0;
+}
+
+static const char *many_name(int i)
+{
+	static char name[32];
+
+	snprintf(name, sizeof(name), "%02x/%02x/m%05d", i & 0xff, i >> 8, i);
+	return name;
+}
+
+/*
+ * A cull that takes most of the index compacts it (the indices move): the
+ * rest is still found by name and culled least recently opened first, and
+ * a refill still makes its object the most recent.
+ */
+TEST_F(cull, a_compacted_index_keeps_names_and_order)
+{
+	struct nfsc_cache_usage u;
+	struct nfsc_cache *c;
+	long long one;
+	int i;
+
+	ASSERT_EQ(0, make_many(300));
+	one = disk_bytes(many_name(0));
+	ASSERT_LT(0, one);
+	self->opts.max_size = 100 * one;
+	c = indexed(_metadata, &self->opts);
+	ASSERT_NE(NULL, c);
+
+	/* The three of the fixture, then the 200 oldest of the rest. */
+	EXPECT_EQ(203, nfsc_cache_cull(c));
+	ASSERT_EQ(16, nr_culled);
+	EXPECT_STREQ("0a/01/0001", culled[0]);
+	EXPECT_STREQ("0c/03/h0003", culled[2]);
+	for (i = 3; i < 16; i++)
+		EXPECT_STREQ(many_name(i - 3), culled[i]);
+	nfsc_cache_usage(c, &u);
+	EXPECT_EQ(100, u.objects);
+	EXPECT_EQ(100 * one, (long long)u.bytes);
+
+	/* Room for ten more: the ten oldest left go, in order. */
+	nr_culled = 0;
+	EXPECT_EQ(0, nfsc_cache_make_room(c, 7, 10 * one, 0));
+	ASSERT_EQ(10, nr_culled);
+	for (i = 0; i < 10; i++)
+		EXPECT_STREQ(many_name(200 + i), culled[i]);
+
+	/* Refilled, the oldest left is the most recent: the next one goes. */
+	nfsc_cache_added(c, 7, many_name(210), one);
+	nr_culled = 0;
+	EXPECT_EQ(0, nfsc_cache_make_room(c, 7, 11 * one, 0));
+	ASSERT_EQ(1, nr_culled);
+	EXPECT_STREQ(many_name(211), culled[0]);
+
+	/* Each one left is found: committed again, counted once. */
+	for (i = 210; i < 300; i++)
+		if (i != 211)
+			nfsc_cache_added(c, 7, many_name(i), one);
+	nfsc_cache_usage(c, &u);
+	EXPECT_EQ(89, u.objects);
+	EXPECT_EQ(89 * one, (long long)u.bytes);
 	nfsc_cache_free(c);
 	EXPECT_EQ(0, __lsan_do_recoverable_leak_check());
 }
