@@ -326,35 +326,7 @@ TEST_F(cull, many_objects_are_found_after_growth_and_a_cull)
 	EXPECT_EQ(0, __lsan_do_recoverable_leak_check());
 }
 
-/* @n objects of 4 KiB "xx/yy/m%05d", the i-th last opened at 10000 + i. */
-static int make_many(int n)
-{
-	struct timespec ts[2] = { { 0 }, { .tv_nsec = UTIME_OMIT } };
-	char path[PATH_MAX * 2], buf[4096] = { 0 };
-	int i, fd;
-
-	for (i = 0; i < n; i++) {
-		snprintf(path, sizeof(path), "%s/vol/%02x", cache_dir, i & 0xff);
-		if (mkdir(path, 0700) && errno != EEXIST)
-			return -1;
-		snprintf(path, sizeof(path), "%s/vol/%02x/%02x", cache_dir,
-			 i & 0xff, i >> 8);
-		if (mkdir(path, 0700) && errno != EEXIST)
-			return -1;
-		snprintf(path, sizeof(path), "%s/vol/%02x/%02x/m%05d", cache_dir,
-			 i & 0xff, i >> 8, i);
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		if (fd < 0)
-			return -1;
-		if (write(fd, buf, sizeof(buf)) != sizeof(buf) || close(fd))
-			return -1;
-		ts[0].tv_sec = 10000 + i;
-		if (utimensat(AT_FDCWD, path, ts, 0))
-			return -1;
-	}
-	return 0;
-}
-
+/* The i-th of many objects, "xx/yy/m%05d". */
 static const char *many_name(int i)
 {
 	static char name[32];
@@ -375,7 +347,9 @@ TEST_F(cull, a_compacted_index_keeps_names_and_order)
 	long long one;
 	int i;
 
-	ASSERT_EQ(0, make_many(300));
+	/* 4 KiB each, the i-th last opened at 10000 + i. */
+	for (i = 0; i < 300; i++)
+		ASSERT_EQ(0, make_object(many_name(i), 4, 10000 + i));
 	one = disk_bytes(many_name(0));
 	ASSERT_LT(0, one);
 	self->opts.max_size = 100 * one;
