@@ -6,9 +6,10 @@
  * here, as cachefilesd decides for cachefiles. At start (and when a fill
  * names a mount not seen yet) the daemon learns every mount's volume
  * directory from the kernel and indexes its objects: name, space on disk,
- * atime. A hit moves its object's atime to now when it is a second or
- * more behind (the kernel does, whatever relatime says), so atime is the
- * last open to about a second. Eviction goes least recently opened first,
+ * atime. A hit moves its object's atime to now at the object's first
+ * open since its fill and when it is a minute or more behind (the kernel
+ * does, whatever relatime says), so atime is the last open to about a
+ * minute. Eviction goes least recently opened first,
  * through the kernel's CULL, which refuses an object that is open; the
  * atime is read again just before, so an object opened since it was
  * indexed is passed over. Each volume keeps its objects in a heap by

@@ -30,6 +30,9 @@
 /* Longer handles are named by their hash, to fit NAME_MAX. */
 #define NFSC_FH_NAMED_MAX	((NFSC_OBJ_NAME_MAX - 1) / 2 - 1)
 
+/* How far behind a hit lets its object's atime be (nfsc_cache_touch()). */
+#define NFSC_ATIME_SLACK_SEC	60
+
 static struct nfsc_idmap *nfsc_cache_idmap(struct nfsc_sb_info *sbi)
 {
 	return nfsc_mnt_idmap(sbi->cache_root.mnt);
@@ -89,14 +92,15 @@ int nfsc_object_key(struct dentry *lower, struct nfsc_key *key)
 {
 	u8 hash[SHA256_DIGEST_SIZE];
 	char *p;
-	int err;
+	int err, i;
 
 	err = nfsc_encode_fh(lower, &key->fh_type, key->fh, &key->fh_len);
 	if (err)
 		return err;
 	nfsc_fh_hash(key->fh_type, key->fh, key->fh_len, hash);
-	snprintf(key->fan[0], sizeof(key->fan[0]), "%02x", hash[0]);
-	snprintf(key->fan[1], sizeof(key->fan[1]), "%02x", hash[1]);
+	/* Every open's path: bin2hex, not a printf per byte. */
+	for (i = 0; i < ARRAY_SIZE(key->fan); i++)
+		*bin2hex(key->fan[i], &hash[i], 1) = '\0';
 	if (key->fh_len > NFSC_FH_NAMED_MAX) {
 		p = key->name;
 		*p++ = 'h';
@@ -388,21 +392,28 @@ static struct dentry *nfsc_object_lookup(struct nfsc_sb_info *sbi,
 
 /*
  * Recency for the daemon's culling: a hit moves its object's atime to now
- * when it is a second or more behind, whatever the cache filesystem's
- * relatime would do, so at most one inode update a second per object.
- * Best effort: a failure costs only accuracy. Mounter's credentials.
+ * when the object has not been opened since it was filled (atime not after
+ * ctime, relatime's rule) or its atime is NFSC_ATIME_SLACK_SEC or more
+ * behind, whatever the cache filesystem's relatime would do. Culling
+ * needs no finer order than that, and a hot object costs at most one
+ * inode update (and journal write) a minute, not one a second. Best
+ * effort: a failure costs only accuracy. Mounter's credentials.
  * @object is an open of nfsc_cache_open(), about to serve: its f_path is
  * the object's (a backing file's f_path is its real path).
  */
 void nfsc_cache_touch(struct nfsc_sb_info *sbi, struct file *object)
 {
 	struct inode *inode = file_inode(object);
+	struct timespec64 atime = nfsc_inode_atime(inode);
+	struct timespec64 ctime = nfsc_inode_ctime(inode);
 	struct iattr ia = { .ia_valid = ATTR_ATIME };
 	const struct path *path = &object->f_path;
 	const struct cred *old;
 
-	if (nfsc_inode_atime_sec(inode) >= ktime_get_real_seconds() ||
-	    mnt_want_write(path->mnt))
+	if (timespec64_compare(&atime, &ctime) > 0 &&
+	    atime.tv_sec + NFSC_ATIME_SLACK_SEC > ktime_get_real_seconds())
+		return;
+	if (mnt_want_write(path->mnt))
 		return;
 	old = override_creds(sbi->mounter_cred);
 	inode_lock(inode);

@@ -84,13 +84,22 @@ static inline bool nfsc_nfs_has_read_delegation(struct inode *inode)
 #endif
 }
 
-/* Inode timestamps are read through accessors since 6.7. */
-static inline time64_t nfsc_inode_atime_sec(const struct inode *inode)
+/* Inode timestamps are read through accessors since 6.7 (ctime's: 6.6). */
+static inline struct timespec64 nfsc_inode_atime(const struct inode *inode)
 {
 #ifdef NFSC_HAVE_INODE_TIME_ACCESSORS
-	return inode_get_atime_sec(inode);
+	return inode_get_atime(inode);
 #else
-	return inode->i_atime.tv_sec;
+	return inode->i_atime;
+#endif
+}
+
+static inline struct timespec64 nfsc_inode_ctime(const struct inode *inode)
+{
+#ifdef NFSC_HAVE_INODE_TIME_ACCESSORS
+	return inode_get_ctime(inode);
+#else
+	return inode->i_ctime;
 #endif
 }
 

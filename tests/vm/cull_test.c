@@ -60,6 +60,15 @@ static int fill_one(const char *dir, const char *name, uint64_t seed)
 	return nfsc_wait_stat(dir, "fills_ok", ok + 1, 60) == ok + 1 ? 0 : -ETIMEDOUT;
 }
 
+static int timespec_cmp(const struct timespec *a, const struct timespec *b)
+{
+	if (a->tv_sec != b->tv_sec)
+		return a->tv_sec < b->tv_sec ? -1 : 1;
+	if (a->tv_nsec != b->tv_nsec)
+		return a->tv_nsec < b->tv_nsec ? -1 : 1;
+	return 0;
+}
+
 /* Space the cache's objects take on disk. */
 static long long cache_bytes(void)
 {
@@ -162,6 +171,31 @@ TEST_F_TIMEOUT(cull, hit_moves_the_atime, 120)
 	EXPECT_EQ(0, stack_matches_export("atime"));
 	ASSERT_EQ(0, stat(obj, &st));
 	EXPECT_LE(before, st.st_atime);
+}
+
+/*
+ * After that first move a hit leaves the atime alone for a minute: a hot
+ * object costs the cache disk one inode update a minute at most.
+ */
+TEST_F_TIMEOUT(cull, hits_within_a_minute_keep_the_atime, 120)
+{
+	char obj[PATH_MAX];
+	struct stat first, st;
+
+	self->helper = start_helper("");
+	ASSERT_GT(self->helper, 0);
+	ASSERT_EQ(0, fill_one(self->dir, "slack", 42));
+	ASSERT_EQ(0, object_of("slack", obj, sizeof(obj)));
+	sleep(1);	/* past the commit's ctime at the clock's grain */
+	EXPECT_EQ(0, stack_matches_export("slack"));
+	ASSERT_EQ(0, stat(obj, &first));
+	/* The first hit since the fill moved it past the fill's ctime. */
+	EXPECT_LT(0, timespec_cmp(&first.st_atim, &first.st_ctim));
+
+	sleep(2);
+	EXPECT_EQ(0, stack_matches_export("slack"));
+	ASSERT_EQ(0, stat(obj, &st));
+	EXPECT_EQ(0, timespec_cmp(&first.st_atim, &st.st_atim));
 }
 
 /* Objects of 1 MiB and a record block: four fit under 4352K, five do not. */
