@@ -15,8 +15,10 @@
  *   2 - culling: CULL (CAP_SYS_ADMIN) removes an object the daemon chose,
  *       refused with -EBUSY while it is open; FILL_CLAIM's reply and the
  *       GET_STATS dump name objects and volumes (OBJECT, VOLUME); the
- *       CULLED counter. A hit sets its object's atime to now when it is a
- *       second or more behind: the daemon's recency, whatever relatime says.
+ *       CULLED counter. A hit sets its object's atime to now at the first
+ *       open since its fill and when it is a minute or more behind (a
+ *       second until 2026-12-02): the daemon's recency, whatever relatime
+ *       says.
  *       SET and GET: the per-mount tunables, as in sysfs. The monitor
  *       group's EVENTs (CAP_SYS_ADMIN to join), enum nfs_cachefs_event.
  *       INVALIDATE and PREFETCH, given a file descriptor.
