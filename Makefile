@@ -36,7 +36,8 @@ TEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
 HOST_TESTS := $(patsubst tests/host/%.c,build/tests/host/%,$(wildcard tests/host/*_test.c))
 VM_TESTS := $(patsubst tests/vm/%.c,build/tests/vm/%,$(wildcard tests/vm/*_test.c)) \
 	build/tests/vm/reboot_persist
-BENCH_TOOLS := build/tests/bench/copy_bench build/tests/bench/fh_name
+BENCH_TOOLS := build/tests/bench/copy_bench build/tests/bench/fh_name \
+	build/tests/bench/alt_read
 
 all: module helper
 
@@ -103,6 +104,7 @@ build/tests/bench/copy_bench: helper/copy.c helper/copy.h
 build/tests/bench/copy_bench: EXTRA_SRCS = helper/copy.c
 build/tests/bench/copy_bench: EXTRA_CFLAGS = -Ihelper
 build/tests/bench/copy_bench: EXTRA_LDLIBS = -luring
+build/tests/bench/alt_read: EXTRA_LDLIBS = -pthread
 
 deps:
 	scripts/deps

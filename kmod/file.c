@@ -344,9 +344,8 @@ static ssize_t nfsc_read_iter(struct kiocb *iocb, struct iov_iter *iter)
 {
 	struct nfsc_io_ctx ctx = NFSC_IO_CTX(iocb->ki_filp);
 	struct file *real;
-	int err;
-
 	ssize_t ret;
+	int err;
 
 	if (!iov_iter_count(iter))
 		return 0;
