@@ -1,19 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Benchmark tool: read two sets of files, side A and side B, in
- * alternating phases of CHUNK MiB a file, and print each side's MB/s
- * (MiB per second, as the bench's dd figures).
+ * Benchmark tool: read two or more sets of files ("sides") in alternating
+ * phases of CHUNK MiB a file, and print each side's MB/s (MiB per
+ * second, as the bench's dd figures), in the order given.
  *
- *   alt_read CHUNK_MIB A1 [A2 ...] -- B1 [B2 ...]
+ *   alt_read CHUNK_MIB A1 [A2 ...] -- B1 [B2 ...] [-- C1 [C2 ...] ...]
  *
- * One thread a pair (A_i, B_i). In a phase every thread reads the next
- * CHUNK of its file of one side, 1 MiB a read(2), the threads starting
- * and ending together; a side's time is the sum of its phases'. The sides
- * take turns ABBA ABBA..., so that a slow spell of the machine running
- * the VM lands on both alike: reading one side whole and then the other,
- * such spells made one side up to 1.5 times the other in a pair.
- * Each file is opened in its side's first phase and closed in its last,
- * so opens and closes are timed too.
+ * Every side has as many files; one thread reads file i of every side.
+ * In a phase every thread reads the next CHUNK of its file of one side,
+ * 1 MiB a read(2), the threads starting and ending together; a side's
+ * time is the sum of its phases'. The sides take turns forth and back,
+ * ABBA ABBA... (ABCCBA... for three), so that a slow spell of the
+ * machine running the VM lands on every side alike: reading one side
+ * whole and then the other, such spells made one side up to 1.5 times
+ * the other. Each file is opened in its side's first phase and closed in
+ * its last, so opens and closes are timed too.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,17 +37,17 @@ struct side_file {
 
 struct reader {
 	pthread_t thread;
-	struct side_file file[2];
+	struct side_file *file;	/* one a side */
 	char *buf;
 	int err;		/* -errno of the first failure */
 };
 
 static pthread_barrier_t phase_start, phase_end;
 static unsigned long long chunk;
-static unsigned int nreaders;
+static unsigned int nreaders, nsides;
 static struct reader *readers;
 static bool all_done;		/* written by thread 0 between barriers */
-static int phase_side;		/* likewise */
+static unsigned int phase_side;	/* likewise */
 
 static double now(void)
 {
@@ -118,25 +119,28 @@ static void *reader_main(void *arg)
 /* Every file read to its end, or a reader failed: no more phases. */
 static bool finished(void)
 {
-	unsigned int i;
+	unsigned int i, s;
 
 	for (i = 0; i < nreaders; i++) {
 		if (readers[i].err)
 			return true;
-		if (!readers[i].file[0].done || !readers[i].file[1].done)
-			return false;
+		for (s = 0; s < nsides; s++)
+			if (!readers[i].file[s].done)
+				return false;
 	}
 	return true;
 }
 
-/* The main thread is reader 0 and times the phases: ABBA ABBA ... */
-static void run_phases(double secs[2])
+/* The main thread is reader 0 and times the phases: forth and back. */
+static void run_phases(double *secs)
 {
 	unsigned long long phase;
+	unsigned int turn;
 	double t0;
 
 	for (phase = 0;; phase++) {
-		phase_side = (phase ^ (phase >> 1)) & 1;
+		turn = phase % (2 * nsides);
+		phase_side = turn < nsides ? turn : 2 * nsides - 1 - turn;
 		all_done = finished();
 		pthread_barrier_wait(&phase_start);
 		if (all_done)
@@ -150,17 +154,56 @@ static void run_phases(double secs[2])
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: alt_read CHUNK_MIB A1 [A2 ...] -- B1 [B2 ...]\n");
+	fprintf(stderr, "usage: alt_read CHUNK_MIB A1 [A2 ...] -- B1 [B2 ...] [-- C1 ...]\n");
 	return 2;
+}
+
+/* argv[first..]: the sides' files, "--" between sides, as many each. */
+static int parse_sides(int argc, char **argv, int first)
+{
+	unsigned int i, s, n = 0;
+	int a;
+
+	nsides = 1;
+	for (a = first; a < argc; a++) {
+		if (strcmp(argv[a], "--")) {
+			n++;
+			continue;
+		}
+		if (!n || (nreaders && n != nreaders))
+			return -EINVAL;
+		nreaders = n;
+		n = 0;
+		nsides++;
+	}
+	if (nsides < 2 || n != nreaders)
+		return -EINVAL;
+	readers = calloc(nreaders, sizeof(*readers));
+	if (!readers)
+		return -ENOMEM;
+	for (i = 0; i < nreaders; i++) {
+		readers[i].file = calloc(nsides, sizeof(*readers[i].file));
+		readers[i].buf = malloc(READ_SIZE);
+		if (!readers[i].file || !readers[i].buf)
+			return -ENOMEM;
+		/* Faulted in now, not in the first side's first phase. */
+		memset(readers[i].buf, 0, READ_SIZE);
+		for (s = 0; s < nsides; s++)
+			readers[i].file[s] = (struct side_file){
+				.path = argv[first + s * (nreaders + 1) + i],
+				.fd = -1,
+			};
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	unsigned long long bytes[2] = { 0, 0 };
-	double secs[2] = { 0, 0 };
+	double *secs;
+	unsigned long long bytes;
 	unsigned int i, s;
-	int sep, ret = 0;
 	char *end;
+	int ret;
 
 	if (argc < 5)
 		return usage();
@@ -168,24 +211,13 @@ int main(int argc, char **argv)
 	if (*end || !chunk || chunk > 1024)
 		return usage();
 	chunk <<= 20;
-	for (sep = 2; sep < argc && strcmp(argv[sep], "--"); sep++)
-		;
-	nreaders = sep - 2;
-	if (sep == argc || !nreaders || argc - sep - 1 != (int)nreaders)
+	ret = parse_sides(argc, argv, 2);
+	if (ret == -EINVAL)
 		return usage();
-	readers = calloc(nreaders, sizeof(*readers));
-	if (!readers)
+	secs = calloc(nsides, sizeof(*secs));
+	if (ret || !secs) {
+		fprintf(stderr, "alt_read: out of memory\n");
 		return 1;
-	for (i = 0; i < nreaders; i++) {
-		readers[i].file[0] = (struct side_file){ .path = argv[2 + i], .fd = -1 };
-		readers[i].file[1] = (struct side_file){ .path = argv[sep + 1 + i], .fd = -1 };
-		readers[i].buf = malloc(READ_SIZE);
-		if (!readers[i].buf) {
-			fprintf(stderr, "alt_read: out of memory\n");
-			return 1;
-		}
-		/* Faulted in now, not in the first side's first phase. */
-		memset(readers[i].buf, 0, READ_SIZE);
 	}
 	if (pthread_barrier_init(&phase_start, NULL, nreaders) ||
 	    pthread_barrier_init(&phase_end, NULL, nreaders)) {
@@ -201,24 +233,29 @@ int main(int argc, char **argv)
 		}
 	}
 	run_phases(secs);
+	ret = 0;
 	for (i = 1; i < nreaders; i++)
 		pthread_join(readers[i].thread, NULL);
-	for (i = 0; i < nreaders; i++) {
+	for (i = 0; i < nreaders; i++)
 		if (readers[i].err)
 			ret = 1;
-		for (s = 0; s < 2; s++)
-			bytes[s] += readers[i].file[s].bytes;
+	for (s = 0; !ret && s < nsides; s++) {
+		for (bytes = 0, i = 0; i < nreaders; i++)
+			bytes += readers[i].file[s].bytes;
+		if (secs[s] <= 0) {
+			fprintf(stderr, "alt_read: side %u took no time\n", s + 1);
+			ret = 1;
+			break;
+		}
+		printf("%s%.3f", s ? " " : "", bytes / 1048576.0 / secs[s]);
+	}
+	if (!ret)
+		printf("\n");
+	for (i = 0; i < nreaders; i++) {
+		free(readers[i].file);
 		free(readers[i].buf);
 	}
 	free(readers);
-	if (ret)
-		return 1;
-	for (s = 0; s < 2; s++)
-		if (secs[s] <= 0) {
-			fprintf(stderr, "alt_read: side %c took no time\n", 'A' + s);
-			return 1;
-		}
-	printf("%.3f %.3f\n", bytes[0] / 1048576.0 / secs[0],
-	       bytes[1] / 1048576.0 / secs[1]);
-	return 0;
+	free(secs);
+	return ret;
 }
