@@ -121,13 +121,13 @@ static bool finished(void)
 {
 	unsigned int i, s;
 
-	for (i = 0; i < nreaders; i++) {
+	for (i = 0; i < nreaders; i++)
 		if (readers[i].err)
 			return true;
+	for (i = 0; i < nreaders; i++)
 		for (s = 0; s < nsides; s++)
 			if (!readers[i].file[s].done)
 				return false;
-	}
 	return true;
 }
 
