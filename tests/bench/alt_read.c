@@ -219,9 +219,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "alt_read: out of memory\n");
 		return 1;
 	}
-	if (pthread_barrier_init(&phase_start, NULL, nreaders) ||
-	    pthread_barrier_init(&phase_end, NULL, nreaders)) {
-		fprintf(stderr, "alt_read: barriers: %s\n", strerror(errno));
+	ret = pthread_barrier_init(&phase_start, NULL, nreaders);
+	if (!ret)
+		ret = pthread_barrier_init(&phase_end, NULL, nreaders);
+	if (ret) {
+		fprintf(stderr, "alt_read: barriers: %s\n", strerror(ret));
 		return 1;
 	}
 	for (i = 1; i < nreaders; i++) {
