@@ -57,6 +57,8 @@ void nfsc_copy_opts_default(struct nfsc_copy_opts *opts)
 		.max_inflight = NFSC_COPY_DEFAULT_INFLIGHT,
 		.pipe_size = NFSC_COPY_DEFAULT_PIPE_SIZE,
 		.chunk = NFSC_COPY_DEFAULT_PIPE_SIZE,
+		.big_pipe_size = NFSC_COPY_DEFAULT_BIG_PIPE_SIZE,
+		.big_file = NFSC_COPY_DEFAULT_BIG_FILE,
 		.splice_threshold = NFSC_COPY_DEFAULT_THRESHOLD,
 		.max_ranges = NFSC_COPY_DEFAULT_RANGES,
 		.range_min = NFSC_COPY_DEFAULT_RANGE_MIN,
@@ -72,6 +74,7 @@ struct nfsc_copier *nfsc_copier_new(const struct nfsc_copy_opts *opts,
 	*why = NULL;
 	*err = 0;
 	if (!opts->max_inflight || !opts->pipe_size || !opts->chunk ||
+	    !opts->big_pipe_size ||
 	    !opts->max_ranges || opts->max_ranges > NFSC_COPY_MAX_RANGES ||
 	    !opts->range_min) {
 		*err = -EINVAL;
@@ -296,8 +299,8 @@ static int queue_round(struct nfsc_copier *cp, struct nfsc_range *r)
 	r->round_in = r->in_pipe == 0;
 	if (r->round_in) {
 		len = r->end - r->off_in;
-		if (len > cp->opts.chunk)
-			len = cp->opts.chunk;
+		if (len > r->chunk)
+			len = r->chunk;
 		in = get_sqe(cp);
 		if (!in)
 			return -EBUSY;
@@ -501,9 +504,36 @@ static unsigned int ranges_for(const struct nfsc_copier *cp, uint64_t size)
 /* Ranges end on RANGE_ALIGN, so that O_DIRECT writes stay aligned. */
 #define RANGE_ALIGN	(1ULL << 20)
 
+/*
+ * Size @r's pipe for a copy of @size bytes: big files ask for the big
+ * pipe, and settle for the small one (an unprivileged daemon may not go
+ * past /proc/sys/fs/pipe-max-size); a pipe smaller than asked for only
+ * means more rounds. Returns the pipe's size.
+ */
+static unsigned int size_pipe(const struct nfsc_copy_opts *o,
+			      struct nfsc_range *r, uint64_t size)
+{
+	bool big = size >= o->big_file;
+	int got = -1;
+
+	r->chunk = o->chunk;
+	if (big) {
+		got = fcntl(r->pipe[1], F_SETPIPE_SZ, o->big_pipe_size);
+		r->chunk = o->big_pipe_size;
+	}
+	if (got < 0)
+		got = fcntl(r->pipe[1], F_SETPIPE_SZ, o->pipe_size);
+	if (got < 0)
+		got = fcntl(r->pipe[1], F_GETPIPE_SZ);
+	/* A big pipe not granted: ask no more than the pipe holds. */
+	if (big && got > 0 && (unsigned int)got < r->chunk)
+		r->chunk = got;
+	return got > 0 ? got : 0;
+}
+
 void nfsc_copier_start(struct nfsc_copier *cp, struct nfsc_copy *c)
 {
-	unsigned int i, n;
+	unsigned int i, n, got;
 	uint64_t per;
 	int ret;
 
@@ -511,6 +541,7 @@ void nfsc_copier_start(struct nfsc_copier *cp, struct nfsc_copy *c)
 	c->copied = 0;
 	c->resubmits = 0;
 	c->direct_dropped = false;
+	c->pipe_size = 0;
 	c->nranges = 0;
 	c->running = 0;
 	c->engine = NFSC_ENGINE_SPLICE;
@@ -543,8 +574,9 @@ void nfsc_copier_start(struct nfsc_copier *cp, struct nfsc_copy *c)
 			run_plain(cp, c);
 			return;
 		}
-		/* A smaller pipe only means more rounds. */
-		fcntl(r->pipe[1], F_SETPIPE_SZ, cp->opts.pipe_size);
+		got = size_pipe(&cp->opts, r, c->size);
+		if (!c->pipe_size || got < c->pipe_size)
+			c->pipe_size = got;
 		r->copy = c;
 		r->start = r->off_in = r->off_out = i * per;
 		r->end = r->start + per < c->size ? r->start + per : c->size;

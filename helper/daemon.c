@@ -284,7 +284,7 @@ static void report(struct daemon *d, struct fill *f)
 	double secs = elapsed(&f->start);
 	uint8_t csum[NFSC_CSUM_LEN];
 	uint64_t disk = 0;
-	char ranges[24] = "";
+	char ranges[64] = "";
 	struct stat st;
 	int ret;
 
@@ -314,8 +314,12 @@ static void report(struct daemon *d, struct fill *f)
 		d->fills_ok++;
 		nfsc_cache_added(d->cache, f->mount_id, f->object, disk);
 		if (c->nranges > 1)
-			snprintf(ranges, sizeof(ranges), " in %u ranges",
-				 c->nranges);
+			snprintf(ranges, sizeof(ranges),
+				 " in %u ranges, %u KiB pipes", c->nranges,
+				 c->pipe_size >> 10);
+		else if (c->nranges && c->engine == NFSC_ENGINE_SPLICE)
+			snprintf(ranges, sizeof(ranges), ", %u KiB pipe",
+				 c->pipe_size >> 10);
 		nfsc_say("fill %" PRIu64 " done: %s: %" PRIu64 " bytes, %s%s, %.3f s, %.1f MB/s",
 		          f->id, f->path, c->copied, nfsc_engine_name(c->engine),
 		          ranges, secs,
@@ -550,6 +554,9 @@ static void run_usage(FILE *out)
 		"                          sendfile(), one at a time (default\n"
 		"                          %llu: every file through the ring)\n"
 		"  --pipe-size B           pipe size of each fill (default %u)\n"
+		"  --big-pipe-size B       pipe size of each fill of a file of\n"
+		"                          %llu MiB or more (default %u, or\n"
+		"                          --pipe-size's if only that is given)\n"
 		"  --nice N                nice value of the copies, 0-19 (default\n"
 		"                          %u: programs reading come first; 0: as\n"
 		"                          started)\n"
@@ -583,7 +590,9 @@ static void run_usage(FILE *out)
 		(unsigned long long)(NFSC_COPY_DEFAULT_RANGE_MIN >> 20),
 		NFSC_COPY_DEFAULT_RANGES, NFSC_COPY_MAX_RANGES,
 		(unsigned long long)NFSC_COPY_DEFAULT_THRESHOLD,
-		NFSC_COPY_DEFAULT_PIPE_SIZE, FILL_DEFAULT_NICE,
+		NFSC_COPY_DEFAULT_PIPE_SIZE,
+		(unsigned long long)(NFSC_COPY_DEFAULT_BIG_FILE >> 20),
+		NFSC_COPY_DEFAULT_BIG_PIPE_SIZE, FILL_DEFAULT_NICE,
 		NFSC_CULL_DEFAULT_RUN,
 		NFSC_CULL_DEFAULT_START, NFSC_CULL_DEFAULT_STOP);
 }
@@ -620,7 +629,7 @@ static int parse_size(const char *opt, const char *arg, uint64_t min,
 }
 
 enum { OPT_MAX_SIZE = 256, OPT_CULL_RUN, OPT_CULL_START, OPT_CULL_STOP,
-       OPT_INFLIGHT, OPT_RANGES, OPT_THRESHOLD, OPT_PIPE, OPT_NICE, OPT_NOSPLICE, OPT_DIRECT,
+       OPT_INFLIGHT, OPT_RANGES, OPT_THRESHOLD, OPT_PIPE, OPT_BIG_PIPE, OPT_NICE, OPT_NOSPLICE, OPT_DIRECT,
        OPT_NODIRECT, OPT_CONFIG, OPT_CHECKSUM, OPT_STATE };
 
 #define CULL_LONGOPTS \
@@ -664,6 +673,7 @@ static const struct option run_longopts[] = {
 	{ "ranges", required_argument, NULL, OPT_RANGES },
 	{ "splice-threshold", required_argument, NULL, OPT_THRESHOLD },
 	{ "pipe-size", required_argument, NULL, OPT_PIPE },
+	{ "big-pipe-size", required_argument, NULL, OPT_BIG_PIPE },
 	{ "nice", required_argument, NULL, OPT_NICE },
 	{ "no-splice", no_argument, NULL, OPT_NOSPLICE },
 	{ "direct", no_argument, NULL, OPT_DIRECT },
@@ -679,6 +689,7 @@ static const struct option run_longopts[] = {
 static int parse_run_opts(int argc, char **argv, struct nfsc_copy_opts *opts,
 			  struct nfsc_cull_opts *cull, struct daemon *d)
 {
+	bool big_pipe_given = false;
 	uint64_t v;
 	int opt;
 
@@ -709,6 +720,15 @@ static int parse_run_opts(int argc, char **argv, struct nfsc_copy_opts *opts,
 				return EXIT_USAGE;
 			opts->pipe_size = v;
 			opts->chunk = v;
+			if (!big_pipe_given)
+				opts->big_pipe_size = v;
+			break;
+		case OPT_BIG_PIPE:
+			if (parse_size("--big-pipe-size", optarg, 1, 1U << 30,
+				       &v))
+				return EXIT_USAGE;
+			opts->big_pipe_size = v;
+			big_pipe_given = true;
 			break;
 		case OPT_NICE:
 			if (parse_size("--nice", optarg, 0, 19, &v))

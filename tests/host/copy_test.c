@@ -4,7 +4,7 @@
  * at the sizes that matter (0, 1, pipe size +-1, the splice threshold +-1,
  * odd large sizes), short splices forced by asking more of a splice than
  * the pipe holds, many copies in one ring, big files cut into ranges
- * copied at once, small files by sendfile, plain I/O on request and when
+ * copied at once, big files through big pipes, small files by sendfile, plain I/O on request and when
  * splice is refused, and errors. Built with ASan/UBSan; every test
  * ends with a leak check and a check that no fd was left open.
  */
@@ -188,6 +188,7 @@ static struct nfsc_copier *copier(struct __test_metadata *_metadata,
 	o.chunk = chunk;
 	o.splice_threshold = threshold;
 	o.max_inflight = inflight;
+	o.big_file = UINT64_MAX;	/* see big_files_take_big_pipes */
 	return copier_with(_metadata, &o);
 }
 
@@ -206,6 +207,7 @@ static struct nfsc_copier *ranged_copier(struct __test_metadata *_metadata,
 	o.max_inflight = inflight;
 	o.max_ranges = ranges;
 	o.range_min = MiB;
+	o.big_file = UINT64_MAX;
 	return copier_with(_metadata, &o);
 }
 
@@ -342,6 +344,49 @@ TEST_F_TIMEOUT(copy, big_files_in_ranges, 120)
 	/* The first files found room for all their ranges. */
 	EXPECT_EQ(1u, jobs[0].c.nranges);
 	EXPECT_EQ(2u, jobs[1].c.nranges);
+	check_jobs(_metadata, jobs, n, NFSC_ENGINE_SPLICE);
+	nfsc_copier_free(cp);
+	end_checks(_metadata, self);
+}
+
+/*
+ * Files from big_file bytes on, and only those, take the big pipe for each
+ * of their ranges and ask that much of a splice.
+ */
+TEST_F_TIMEOUT(copy, big_files_take_big_pipes, 120)
+{
+	static const struct {
+		uint64_t size;
+		unsigned int ranges, pipe;
+	} want[] = {
+		{ MiB, 1, 65536 },
+		{ 3 * MiB - 1, 2, 65536 },
+		{ 3 * MiB, 2, 262144 },
+		{ 5 * MiB + 7, 2, 262144 },
+	};
+	const int n = sizeof(want) / sizeof(want[0]);
+	struct job jobs[sizeof(want) / sizeof(want[0])];
+	struct nfsc_copy_opts o;
+	struct nfsc_copier *cp;
+	int i;
+
+	nfsc_copy_opts_default(&o);
+	o.pipe_size = o.chunk = 65536;
+	o.big_pipe_size = 262144;
+	o.big_file = 3 * MiB;
+	o.max_ranges = 2;
+	o.range_min = MiB;
+	cp = copier_with(_metadata, &o);
+	ASSERT_NE(NULL, cp);
+	for (i = 0; i < n; i++)
+		job_init(_metadata, self, &jobs[i], i, want[i].size, 0);
+	run_all(_metadata, cp, self, jobs, n);
+	for (i = 0; i < n; i++) {
+		EXPECT_EQ(want[i].ranges, jobs[i].c.nranges);
+		EXPECT_EQ(want[i].pipe, jobs[i].c.pipe_size) TH_LOG("size %llu",
+			(unsigned long long)want[i].size);
+		EXPECT_EQ(want[i].pipe, jobs[i].c.range[0].chunk);
+	}
 	check_jobs(_metadata, jobs, n, NFSC_ENGINE_SPLICE);
 	nfsc_copier_free(cp);
 	end_checks(_metadata, self);
