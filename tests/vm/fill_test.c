@@ -129,7 +129,8 @@ TEST_F_TIMEOUT(fill, cold_read_then_hits_without_nfs_reads, 240)
 	ASSERT_EQ(0, stack_matches_export(name));
 	EXPECT_LT(reads, nfs_reads());	/* the counter does count */
 	ASSERT_EQ(ok + 1, nfsc_wait_stat(self->dir, "fills_ok", ok + 1, 120));
-	EXPECT_EQ(0, helper_log_has("fill [0-9]* done: " NFSC_STACK "/cold-64m: 67108867 bytes, io_uring-splice in 2 ranges, "));
+	/* A file this big moves through the big pipes (root may have them). */
+	EXPECT_EQ(0, helper_log_has("fill [0-9]* done: " NFSC_STACK "/cold-64m: 67108867 bytes, io_uring-splice in 2 ranges, 4096 KiB pipes, "));
 
 	/* The object is where its name says; warm reads come from it. */
 	expect_cached(_metadata, self, name);
@@ -525,6 +526,8 @@ TEST_F_TIMEOUT(fill, awkward_sizes, 600)
 		{ "size-10m-1", 10 * MiB - 1 },		/* below the threshold */
 		{ "size-10m", 10 * MiB },
 		{ "size-10m+1", 10 * MiB + 1 },
+		{ "size-32m-1", 32 * MiB - 1 },		/* below the big pipes */
+		{ "size-32m", 32 * MiB },
 		{ "size-64m-1", 64 * MiB - 1 },		/* below the cut into ranges */
 	};
 	unsigned int i;
@@ -544,8 +547,11 @@ TEST_F_TIMEOUT(fill, awkward_sizes, 600)
 		expect_cached(_metadata, self, name);
 	}
 	EXPECT_EQ(0, helper_log_has("size-10m-1: 10485759 bytes, sendfile"));
-	EXPECT_EQ(0, helper_log_has("size-10m: 10485760 bytes, io_uring-splice"));
-	EXPECT_EQ(0, helper_log_has("size-64m-1: 67108863 bytes, io_uring-splice, "));
+	/* Pipes by the file's size: 1 MiB, and 4 MiB from 32 MiB on. */
+	EXPECT_EQ(0, helper_log_has("size-10m: 10485760 bytes, io_uring-splice, 1024 KiB pipe, "));
+	EXPECT_EQ(0, helper_log_has("size-32m-1: 33554431 bytes, io_uring-splice, 1024 KiB pipe, "));
+	EXPECT_EQ(0, helper_log_has("size-32m: 33554432 bytes, io_uring-splice, 4096 KiB pipe, "));
+	EXPECT_EQ(0, helper_log_has("size-64m-1: 67108863 bytes, io_uring-splice, 4096 KiB pipe, "));
 }
 
 TEST_F_TIMEOUT(fill, sparse_file, 180)
