@@ -44,12 +44,13 @@ struct nfsc_copy_opts {
 #define NFSC_COPY_DEFAULT_THRESHOLD	0
 
 /*
- * The first read of a 1 GiB file beside its fill kept up better with the
- * fill's pipes at 4 MiB (fewer rounds, and fewer, larger O_DIRECT writes,
- * each an exit to the emulated disk's device): 0.90-0.96 of a plain NFS
- * read against 0.82-0.86 with 1 MiB pipes. But the tree fill (files of
- * 64 KiB-4 MiB) was slower with 4 MiB pipes every time. So only files of
- * 32 MiB and more take the big pipes.
+ * make bench's first read of a 256 MiB file beside its fill kept up
+ * better with the fill's pipes at 4 MiB (fewer rounds, and fewer, larger
+ * O_DIRECT writes, each an exit to the emulated disk's device): 0.90-0.96
+ * of a plain NFS read against 0.82-0.86 with 1 MiB pipes, and the 1 GiB
+ * fill ran faster. But the tree fill (files of 64 KiB-4 MiB) was slower
+ * with 4 MiB pipes every time. So only files of 32 MiB and more take the
+ * big pipes.
  */
 #define NFSC_COPY_DEFAULT_BIG_PIPE_SIZE	(4U << 20)
 #define NFSC_COPY_DEFAULT_BIG_FILE	(32ULL << 20)
