@@ -286,7 +286,7 @@ static void report(struct daemon *d, struct fill *f)
 	uint64_t disk = 0;
 	char ranges[64] = "";
 	struct stat st;
-	int ret;
+	int ret, n;
 
 	d->inflight_bytes -= f->reserved;
 	if (!c->error && f->summing)
@@ -313,13 +313,14 @@ static void report(struct daemon *d, struct fill *f)
 	} else {
 		d->fills_ok++;
 		nfsc_cache_added(d->cache, f->mount_id, f->object, disk);
+		n = 0;
 		if (c->nranges > 1)
-			snprintf(ranges, sizeof(ranges),
-				 " in %u ranges, %u KiB pipes", c->nranges,
-				 c->pipe_size >> 10);
-		else if (c->nranges && c->engine == NFSC_ENGINE_SPLICE)
-			snprintf(ranges, sizeof(ranges), ", %u KiB pipe",
-				 c->pipe_size >> 10);
+			n = snprintf(ranges, sizeof(ranges), " in %u ranges",
+				     c->nranges);
+		if (c->nranges && c->engine == NFSC_ENGINE_SPLICE)
+			snprintf(ranges + n, sizeof(ranges) - n,
+				 ", %u KiB pipe%s", c->pipe_size >> 10,
+				 c->nranges > 1 ? "s" : "");
 		nfsc_say("fill %" PRIu64 " done: %s: %" PRIu64 " bytes, %s%s, %.3f s, %.1f MB/s",
 		          f->id, f->path, c->copied, nfsc_engine_name(c->engine),
 		          ranges, secs,
@@ -554,9 +555,11 @@ static void run_usage(FILE *out)
 		"                          sendfile(), one at a time (default\n"
 		"                          %llu: every file through the ring)\n"
 		"  --pipe-size B           pipe size of each fill (default %u)\n"
-		"  --big-pipe-size B       pipe size of each fill of a file of\n"
-		"                          %llu MiB or more (default %u, or\n"
-		"                          --pipe-size's if only that is given)\n"
+		"  --big-pipe-size B       pipe size instead for files of %llu MiB\n"
+		"                          or more (default %u; without it,\n"
+		"                          --pipe-size's if that is given, on the\n"
+		"                          command line or in the configuration\n"
+		"                          file)\n"
 		"  --nice N                nice value of the copies, 0-19 (default\n"
 		"                          %u: programs reading come first; 0: as\n"
 		"                          started)\n"

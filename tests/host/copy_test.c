@@ -4,8 +4,8 @@
  * at the sizes that matter (0, 1, pipe size +-1, the splice threshold +-1,
  * odd large sizes), short splices forced by asking more of a splice than
  * the pipe holds, many copies in one ring, big files cut into ranges
- * copied at once, big files through big pipes, small files by sendfile, plain I/O on request and when
- * splice is refused, and errors. Built with ASan/UBSan; every test
+ * copied at once and through big pipes, small files by sendfile, plain
+ * I/O on request and when splice is refused, and errors. Built with ASan/UBSan; every test
  * ends with a leak check and a check that no fd was left open.
  */
 #include <dirent.h>
