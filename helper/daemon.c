@@ -284,7 +284,7 @@ static void report(struct daemon *d, struct fill *f)
 	double secs = elapsed(&f->start);
 	uint8_t csum[NFSC_CSUM_LEN];
 	uint64_t disk = 0;
-	char ranges[64] = "";
+	char layout[64] = "";
 	struct stat st;
 	int ret, n;
 
@@ -315,15 +315,15 @@ static void report(struct daemon *d, struct fill *f)
 		nfsc_cache_added(d->cache, f->mount_id, f->object, disk);
 		n = 0;
 		if (c->nranges > 1)
-			n = snprintf(ranges, sizeof(ranges), " in %u ranges",
+			n = snprintf(layout, sizeof(layout), " in %u ranges",
 				     c->nranges);
 		if (c->nranges && c->engine == NFSC_ENGINE_SPLICE)
-			snprintf(ranges + n, sizeof(ranges) - n,
+			snprintf(layout + n, sizeof(layout) - n,
 				 ", %u KiB pipe%s", c->pipe_size >> 10,
 				 c->nranges > 1 ? "s" : "");
 		nfsc_say("fill %" PRIu64 " done: %s: %" PRIu64 " bytes, %s%s, %.3f s, %.1f MB/s",
 		          f->id, f->path, c->copied, nfsc_engine_name(c->engine),
-		          ranges, secs,
+		          layout, secs,
 		          secs > 0 ? c->copied / secs / 1e6 : 0.0);
 	}
 	/* The cache disk filled up under us: make room for the next ones. */
