@@ -90,11 +90,19 @@ static int parse_line(struct nfsc_config *cfg, const struct option *opts,
 			return 1;
 		}
 		if (!on) {
-			/* A flag on by default is turned off by its no- option. */
-			if (asprintf(&arg, "no-%s", key) < 0)
-				return -ENOMEM;
-			o = find_option(opts, arg);
-			free(arg);
+			/*
+			 * "no" is the flag's opposite, X for no-X and no-X for
+			 * X, so that it holds whatever the default. A flag
+			 * without one has "no" as its default: nothing to add.
+			 */
+			if (!strncmp(key, "no-", 3)) {
+				o = find_option(opts, key + 3);
+			} else {
+				if (asprintf(&arg, "no-%s", key) < 0)
+					return -ENOMEM;
+				o = find_option(opts, arg);
+				free(arg);
+			}
 			if (!o)
 				return 0;
 		}

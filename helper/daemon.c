@@ -563,12 +563,14 @@ static void run_usage(FILE *out)
 		"  --nice N                nice value of the copies, 0-19 (default\n"
 		"                          %u: programs reading come first; 0: as\n"
 		"                          started)\n"
-		"  --no-splice             plain I/O for every file\n"
+		"  --no-splice             plain I/O for every file (--splice:\n"
+		"                          the default)\n"
 		"  --no-direct             write cache files through the page\n"
 		"                          cache (default: O_DIRECT, unaligned\n"
 		"                          tails buffered; --direct)\n"
 		"  --checksum              store each object's SHA-256, taken as\n"
 		"                          it is written, for `verify`\n"
+		"                          (--no-checksum: the default)\n"
 		"  --max-size B            keep the cache's objects under B bytes\n"
 		"                          on disk (default 0: no cap)\n"
 		"  --cull-run P            free-space watermarks of the cache\n"
@@ -632,8 +634,9 @@ static int parse_size(const char *opt, const char *arg, uint64_t min,
 }
 
 enum { OPT_MAX_SIZE = 256, OPT_CULL_RUN, OPT_CULL_START, OPT_CULL_STOP,
-       OPT_INFLIGHT, OPT_RANGES, OPT_THRESHOLD, OPT_PIPE, OPT_BIG_PIPE, OPT_NICE, OPT_NOSPLICE, OPT_DIRECT,
-       OPT_NODIRECT, OPT_CONFIG, OPT_CHECKSUM, OPT_STATE };
+       OPT_INFLIGHT, OPT_RANGES, OPT_THRESHOLD, OPT_PIPE, OPT_BIG_PIPE, OPT_NICE,
+       OPT_SPLICE, OPT_NOSPLICE, OPT_DIRECT, OPT_NODIRECT, OPT_CONFIG,
+       OPT_CHECKSUM, OPT_NOCHECKSUM, OPT_STATE };
 
 #define CULL_LONGOPTS \
 	{ "max-size", required_argument, NULL, OPT_MAX_SIZE }, \
@@ -670,7 +673,10 @@ static int check_cull_opts(const struct nfsc_cull_opts *cull)
 	return EXIT_USAGE;
 }
 
-/* run's options; the configuration file's keys are their names. */
+/*
+ * run's options; the configuration file's keys are their names. Every flag
+ * has its opposite, so that the command line can undo one the file set.
+ */
 static const struct option run_longopts[] = {
 	{ "max-inflight", required_argument, NULL, OPT_INFLIGHT },
 	{ "ranges", required_argument, NULL, OPT_RANGES },
@@ -678,10 +684,12 @@ static const struct option run_longopts[] = {
 	{ "pipe-size", required_argument, NULL, OPT_PIPE },
 	{ "big-pipe-size", required_argument, NULL, OPT_BIG_PIPE },
 	{ "nice", required_argument, NULL, OPT_NICE },
+	{ "splice", no_argument, NULL, OPT_SPLICE },
 	{ "no-splice", no_argument, NULL, OPT_NOSPLICE },
 	{ "direct", no_argument, NULL, OPT_DIRECT },
 	{ "no-direct", no_argument, NULL, OPT_NODIRECT },
 	{ "checksum", no_argument, NULL, OPT_CHECKSUM },
+	{ "no-checksum", no_argument, NULL, OPT_NOCHECKSUM },
 	{ "state", required_argument, NULL, OPT_STATE },
 	CULL_LONGOPTS,
 	{ "config", required_argument, NULL, OPT_CONFIG },
@@ -738,6 +746,9 @@ static int parse_run_opts(int argc, char **argv, struct nfsc_copy_opts *opts,
 				return EXIT_USAGE;
 			d->nice = v;
 			break;
+		case OPT_SPLICE:
+			opts->no_splice = false;
+			break;
 		case OPT_NOSPLICE:
 			opts->no_splice = true;
 			break;
@@ -749,6 +760,9 @@ static int parse_run_opts(int argc, char **argv, struct nfsc_copy_opts *opts,
 			break;
 		case OPT_CHECKSUM:
 			d->checksum = true;
+			break;
+		case OPT_NOCHECKSUM:
+			d->checksum = false;
 			break;
 		case OPT_STATE:
 			if (!*optarg) {

@@ -23,7 +23,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage: nfscache-helper [OPTION]\n"
 		"       nfscache-helper run [OPTION]...\n"
-		"       nfscache-helper status [--json]\n"
+		"       nfscache-helper status [--json] [--state FILE]\n"
 		"       nfscache-helper stats [--json]\n"
 		"       nfscache-helper cull [OPTION]...\n"
 		"       nfscache-helper monitor [--json]\n"

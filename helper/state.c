@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -101,11 +102,15 @@ int nfsc_state_write(const char *path, const struct nfsc_state *st)
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	/* Not through a symlink someone planted next to the state file. */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	/*
+	 * Not through a symlink someone planted next to the state file. Its
+	 * owner's alone, a tmpfile an older daemon left included: it names
+	 * the files being filled, as monitor's events do.
+	 */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	f = fdopen(fd, "w");
+	f = fchmod(fd, 0600) ? NULL : fdopen(fd, "w");
 	if (!f) {
 		ret = -errno;
 		close(fd);

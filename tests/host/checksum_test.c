@@ -214,6 +214,11 @@ TEST(state_file_round_trip)
 	ASSERT_EQ(0, nfsc_sh("echo something else >'%s'", path));
 	EXPECT_EQ(-EBADMSG, nfsc_state_read(path, &r));
 
+	/* Its owner's alone, even over a tmpfile left readable to others. */
+	ASSERT_EQ(0, nfsc_sh("install -m 0644 /dev/null '%s.tmp'", path));
+	ASSERT_EQ(0, nfsc_state_write(path, &st));
+	EXPECT_EQ(0, nfsc_sh("test \"$(stat -c %%a '%s')\" = 600", path));
+
 	/* The temporary file is never written through a symlink. */
 	ASSERT_EQ(0, nfsc_sh("ln -sf /dev/null '%s.tmp'", path));
 	EXPECT_EQ(-ELOOP, nfsc_state_write(path, &st));

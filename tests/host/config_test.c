@@ -2,9 +2,9 @@
 /*
  * Host test: the configuration file of `nfscache-helper run` (helper/
  * config.c), linked directly so that the arguments a file becomes can be
- * seen: values, flags on and off, and a flag on by default turned off by
- * "key = no" through its no- option. Built with ASan/UBSan; each test ends
- * with a leak check.
+ * seen: values, flags on and off, and "key = no" as the flag's opposite
+ * (no-key, or key for no-key) where there is one. Built with ASan/UBSan;
+ * each test ends with a leak check.
  */
 #include <sanitizer/lsan_interface.h>
 
@@ -16,10 +16,13 @@
 
 static const struct option opts[] = {
 	{ "max-inflight", required_argument, NULL, 1 },
+	{ "splice", no_argument, NULL, 2 },
 	{ "no-splice", no_argument, NULL, 2 },
 	{ "direct", no_argument, NULL, 3 },
 	{ "no-direct", no_argument, NULL, 4 },
 	{ "checksum", no_argument, NULL, 5 },
+	{ "no-checksum", no_argument, NULL, 5 },
+	{ "verbose", no_argument, NULL, 6 },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -54,16 +57,22 @@ TEST(values_and_flags_become_arguments)
 	EXPECT_EQ(0, __lsan_do_recoverable_leak_check());
 }
 
-TEST(no_turns_a_default_on_flag_off)
+TEST(no_gives_the_opposite_flag)
 {
 	char out[256];
 
 	/* direct is on by default: "no" must reach the daemon as --no-direct. */
 	ASSERT_EQ(0, load("direct = no\n", out, sizeof(out)));
 	EXPECT_STREQ("--no-direct", out);
-	/* A flag off by default with no no- option: "no" is its default. */
-	ASSERT_EQ(0, load("checksum = no\nno-splice = false\n", out, sizeof(out)));
+	/* Off by default, said anyway: a later --checksum still wins. */
+	ASSERT_EQ(0, load("checksum = no\nno-splice = false\nno-direct = 0\n",
+			  out, sizeof(out)));
+	EXPECT_STREQ("--no-checksum --splice --direct", out);
+	/* A flag without an opposite: "no" is its default, nothing to add. */
+	ASSERT_EQ(0, load("verbose = no\n", out, sizeof(out)));
 	EXPECT_STREQ("", out);
+	ASSERT_EQ(0, load("verbose = yes\n", out, sizeof(out)));
+	EXPECT_STREQ("--verbose", out);
 	EXPECT_EQ(0, __lsan_do_recoverable_leak_check());
 }
 

@@ -82,6 +82,8 @@ TEST(run_refuses_bad_options)
 	EXPECT_NE(NULL, strstr(out, "--max-size"));
 	EXPECT_NE(NULL, strstr(out, "--cull-stop"));
 	EXPECT_NE(NULL, strstr(out, "--checksum"));
+	EXPECT_NE(NULL, strstr(out, "(--no-checksum: the default)"));
+	EXPECT_NE(NULL, strstr(out, "(--splice:"));
 	EXPECT_NE(NULL, strstr(out, "--state FILE"));
 	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " run --max-inflight 0"));
 	EXPECT_NE(NULL, strstr(out, "--max-inflight: invalid value \"0\""));
@@ -175,6 +177,10 @@ TEST(run_reads_a_config_file)
 	EXPECT_NE(NULL, strstr(out, ":1: direct takes yes or no, not \"maybe\""));
 	EXPECT_EQ(2, run_with_config(out, sizeof(out), "max-inflight = 0\n", ""));
 	EXPECT_NE(NULL, strstr(out, "--max-inflight: invalid value \"0\""));
+	/* Every flag the file sets has its opposite on the command line. */
+	EXPECT_EQ(1, run_with_config(out, sizeof(out), "checksum\nno-splice\nno-direct\n",
+				     "--no-checksum --splice --direct"));
+	EXPECT_NE(NULL, strstr(out, "module is not loaded"));
 	/* The command line wins: together the watermarks are valid. */
 	EXPECT_EQ(1, run_with_config(out, sizeof(out), "cull-start = 20\n", "--cull-run 30"));
 	EXPECT_EQ(NULL, strstr(out, "watermarks"));

@@ -752,6 +752,39 @@ TEST_F_TIMEOUT(fill, direct_and_buffered_writes_with_unaligned_tails, 360)
 	}
 }
 
+/*
+ * The configuration file's flags, and the command line undoing each one
+ * with its opposite: the daemon's start lines say what it runs with.
+ */
+TEST_F(fill, command_line_undoes_the_config_files_flags)
+{
+	static const char conf[] = "/tmp/fill_test.conf";
+	static const char *const args[] = {
+		"--config /tmp/fill_test.conf",
+		"--config /tmp/fill_test.conf --splice --direct --no-checksum",
+	};
+	unsigned int m;
+	FILE *f;
+
+	f = fopen(conf, "we");
+	ASSERT_NE(NULL, f);
+	ASSERT_LE(0, fputs("checksum\nno-splice = yes\ndirect = no\n", f));
+	ASSERT_EQ(0, fclose(f));
+	for (m = 0; m < 2; m++) {
+		ASSERT_EQ(0, nfsc_sh(": > " HELPER_LOG));
+		self->helper = start_helper(args[m]);
+		ASSERT_GT(self->helper, 0);
+		EXPECT_EQ(m ? 1 : 0, helper_log_has("every fill uses plain I/O: splice disabled by option"));
+		EXPECT_EQ(m ? 1 : 0, helper_log_has("bytes, checksums)"));
+		EXPECT_EQ(m ? 0 : 1, helper_log_has("bytes, O_DIRECT)")) {
+			nfsc_sh("cat " HELPER_LOG " >&2");
+		}
+		EXPECT_EQ(0, stop_helper(self->helper));
+		self->helper = 0;
+	}
+	unlink(conf);
+}
+
 TEST_F_TIMEOUT(fill, sigterm_finishes_fills_in_flight, 300)
 {
 	char obj[PATH_MAX];

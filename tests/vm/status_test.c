@@ -145,6 +145,15 @@ TEST_F_TIMEOUT(status, daemon_usage_and_a_fill_in_flight, 400)
 				 nfsc_env("NFSC_TOP")));
 	EXPECT_NE(NULL, strstr(out, "object(s) of a 1.0 GiB cap")) TH_LOG("%s", out);
 
+	/* The state names the files being filled: others see mounts alone. */
+	EXPECT_EQ(0, nfsc_sh("test \"$(stat -c %%a " STATE ")\" = 600"));
+	EXPECT_EQ(0, nfsc_sh_out(out, sizeof(out),
+				 "setpriv --reuid=65534 --regid=65534 --clear-groups "
+				 "%s/helper/nfscache-helper status --state " STATE " 2>&1",
+				 nfsc_env("NFSC_TOP")));
+	EXPECT_NE(NULL, strstr(out, "mount ")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, STATE ": Permission denied)")) TH_LOG("%s", out);
+
 	/* Killed: the state file it leaves is not believed. */
 	kill(self->helper, SIGKILL);
 	waitpid(self->helper, NULL, 0);
