@@ -758,15 +758,15 @@ TEST_F_TIMEOUT(fill, direct_and_buffered_writes_with_unaligned_tails, 360)
  */
 TEST_F(fill, command_line_undoes_the_config_files_flags)
 {
-	static const char conf[] = "/tmp/fill_test.conf";
+#define CONF "/tmp/fill_test.conf"
 	static const char *const args[] = {
-		"--config /tmp/fill_test.conf",
-		"--config /tmp/fill_test.conf --splice --direct --no-checksum",
+		"--config " CONF,
+		"--config " CONF " --splice --direct --no-checksum",
 	};
 	unsigned int m;
 	FILE *f;
 
-	f = fopen(conf, "we");
+	f = fopen(CONF, "we");
 	ASSERT_NE(NULL, f);
 	ASSERT_LE(0, fputs("checksum\nno-splice = yes\ndirect = no\n", f));
 	ASSERT_EQ(0, fclose(f));
@@ -782,7 +782,8 @@ TEST_F(fill, command_line_undoes_the_config_files_flags)
 		EXPECT_EQ(0, stop_helper(self->helper));
 		self->helper = 0;
 	}
-	unlink(conf);
+	unlink(CONF);
+#undef CONF
 }
 
 TEST_F_TIMEOUT(fill, sigterm_finishes_fills_in_flight, 300)
