@@ -6,7 +6,10 @@
  *
  * prefetch joins the monitor group first, then opens each file for
  * reading and asks for its fill; the fills' done and fail events, matched
- * by request id, drive a progress bar until every one has ended.
+ * by request id, drive a progress bar until every one has ended. Opens
+ * and closes go through io_uring, PREFETCH_OPENS files at once: each
+ * waits for NFS's OPEN or CLOSE, and across a network their round trips
+ * then overlap.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +22,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <liburing.h>
 
 #include "daemon.h"
 #include "log.h"
@@ -33,6 +38,16 @@ struct fill_slot {
 	bool ended, ok;
 };
 
+/* Files being opened or closed at once (a ring of as many entries). */
+#define PREFETCH_OPENS 16
+
+/* A file in the ring, from its open to its close: user_data is its index. */
+struct open_slot {
+	char *path;			/* NULL: free */
+	uint64_t size;
+	bool closing;			/* else opening */
+};
+
 struct prefetch {
 	struct nfsc_chan *ch;
 	struct fill_slot *slots;	/* open addressing by id */
@@ -41,6 +56,10 @@ struct prefetch {
 	unsigned long pending;		/* queued, not ended */
 	uint64_t bytes_total, bytes_done;
 	bool bar;
+	bool ring_ok;			/* else one open at a time */
+	struct io_uring ring;
+	struct open_slot opens[PREFETCH_OPENS];
+	unsigned int nr_busy;		/* slots in use */
 };
 
 static struct fill_slot *slot_of(struct prefetch *p, uint64_t id)
@@ -134,26 +153,23 @@ static void on_event(const struct nfsc_event *ev, void *arg)
 
 static struct prefetch *the_prefetch;	/* nftw() takes no argument */
 
-static int prefetch_one(const char *path, const struct stat *st, int type,
-			struct FTW *ftw)
+/*
+ * @path of @size opened (@fd, or -errno; the caller closes it): ask for
+ * its fill. 0, or -1 with errno set when the run cannot go on.
+ */
+static int prefetch_opened(struct prefetch *p, const char *path,
+			   uint64_t size, int fd)
 {
-	struct prefetch *p = the_prefetch;
 	struct fill_slot *s;
-	int fd, ret, status;
+	int ret, status;
 	uint64_t id;
 
-	(void)ftw;
-	if (type != FTW_F || !S_ISREG(st->st_mode))
-		return 0;
-	p->files++;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
-		nfsc_say("prefetch: %s: %s", path, strerror(errno));
+		nfsc_say("prefetch: %s: %s", path, strerror(-fd));
 		p->failed++;
 		return 0;
 	}
 	ret = nfsc_chan_prefetch(p->ch, fd, &status, &id);
-	close(fd);
 	if (ret) {
 		nfsc_say("prefetch: %s: %s%s%s", path, strerror(-ret),
 			 *nfsc_chan_why(p->ch) ? ": " : "", nfsc_chan_why(p->ch));
@@ -168,8 +184,8 @@ static int prefetch_one(const char *path, const struct stat *st, int type,
 		return 0;
 	case NFS_CACHEFS_PREFETCH_FILLED:	/* the open's fill beat our asking */
 		p->queued++;
-		p->bytes_total += st->st_size;
-		count_end(p, true, st->st_size);
+		p->bytes_total += size;
+		count_end(p, true, size);
 		return 0;
 	default:
 		nfsc_say("prefetch: %s: unknown reply %d from the kernel", path, status);
@@ -179,17 +195,137 @@ static int prefetch_one(const char *path, const struct stat *st, int type,
 	s = slot_get(p, id);
 	if (!s) {
 		nfsc_say("prefetch: %s", strerror(ENOMEM));
+		errno = ENOMEM;
 		return -1;
 	}
 	p->queued++;
-	p->bytes_total += st->st_size;
-	s->size = st->st_size;
+	p->bytes_total += size;
+	s->size = size;
 	s->waiting = true;
 	if (s->ended) {		/* done before the reply reached us */
 		settle(p, s);
 	} else {
 		p->pending++;
 		draw_bar(p);
+	}
+	return 0;
+}
+
+/* One file at a time, without the ring. */
+static int prefetch_plain(struct prefetch *p, const char *path, uint64_t size)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int ret = prefetch_opened(p, path, size, fd < 0 ? -errno : fd);
+
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+static void slot_free(struct prefetch *p, struct open_slot *o)
+{
+	free(o->path);
+	o->path = NULL;
+	p->nr_busy--;
+}
+
+/*
+ * Queue the open or the close of slot @i. The ring has an entry for each
+ * slot and every entry is submitted at once, so one is always free; 0 or
+ * -errno when the ring refused it (then nothing is pending in it).
+ */
+static int slot_submit(struct prefetch *p, unsigned int i, int fd)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&p->ring);
+	int ret;
+
+	if (fd < 0)
+		io_uring_prep_openat(sqe, AT_FDCWD, p->opens[i].path,
+				     O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
+	else
+		io_uring_prep_close(sqe, fd);
+	io_uring_sqe_set_data64(sqe, i);
+	ret = io_uring_submit(&p->ring);
+	return ret == 1 ? 0 : ret < 0 ? ret : -EIO;
+}
+
+/*
+ * Wait for the next open or close in the ring to end and go on with its
+ * file: ask for the fill of a file opened, then close it in the ring.
+ */
+static int reap_one(struct prefetch *p)
+{
+	struct io_uring_cqe *cqe;
+	struct open_slot *o;
+	int ret, res;
+
+	do {
+		ret = io_uring_wait_cqe(&p->ring, &cqe);
+	} while (ret == -EINTR);
+	if (ret) {
+		nfsc_say("prefetch: waiting for io_uring: %s", strerror(-ret));
+		errno = -ret;
+		return -1;
+	}
+	o = &p->opens[io_uring_cqe_get_data64(cqe)];
+	res = cqe->res;
+	io_uring_cqe_seen(&p->ring, cqe);
+	if (o->closing) {
+		if (res < 0)
+			nfsc_say("prefetch: %s: close: %s", o->path, strerror(-res));
+		slot_free(p, o);
+		return 0;
+	}
+	ret = prefetch_opened(p, o->path, o->size, res);
+	if (res < 0) {
+		slot_free(p, o);
+		return ret;
+	}
+	o->closing = true;
+	if (slot_submit(p, o - p->opens, res)) {
+		close(res);
+		slot_free(p, o);
+	}
+	return ret;
+}
+
+static int prefetch_one(const char *path, const struct stat *st, int type,
+			struct FTW *ftw)
+{
+	struct prefetch *p = the_prefetch;
+	struct open_slot *o;
+	unsigned int i;
+	int ret;
+
+	(void)ftw;
+	if (type != FTW_F || !S_ISREG(st->st_mode))
+		return 0;
+	p->files++;
+	if (!p->ring_ok)
+		return prefetch_plain(p, path, st->st_size);
+	/* A slot frees when its close ends, not when its open does. */
+	while (p->nr_busy == PREFETCH_OPENS) {
+		if (reap_one(p))
+			return -1;
+	}
+	for (i = 0; p->opens[i].path; i++)
+		;
+	o = &p->opens[i];
+	o->path = strdup(path);
+	if (!o->path) {
+		nfsc_say("prefetch: %s", strerror(ENOMEM));
+		errno = ENOMEM;
+		return -1;
+	}
+	o->size = st->st_size;
+	o->closing = false;
+	p->nr_busy++;
+	ret = slot_submit(p, i, -1);
+	if (ret) {
+		nfsc_say("prefetch: %s: io_uring: %s", path, strerror(-ret));
+		slot_free(p, o);
+		errno = -ret;
+		return -1;
 	}
 	return 0;
 }
@@ -221,11 +357,22 @@ int cmd_prefetch(int argc, char **argv)
 		nfsc_chan_close(p.ch);
 		return 1;
 	}
+	ret = io_uring_queue_init(PREFETCH_OPENS, &p.ring, 0);
+	p.ring_ok = !ret;
+	if (ret)
+		nfsc_say("prefetch: io_uring: %s; opening one file at a time",
+			 strerror(-ret));
 	the_prefetch = &p;
 	for (i = 1; i < argc; i++) {
 		if (nftw(argv[i], prefetch_one, 32, FTW_PHYS | FTW_MOUNT)) {
 			nfsc_say("prefetch: %s: %s", argv[i], strerror(errno));
 			status = 1;
+		}
+	}
+	while (p.nr_busy) {
+		if (reap_one(&p)) {
+			status = 1;
+			break;
 		}
 	}
 	pfd = (struct pollfd){ .fd = nfsc_chan_fd(p.ch), .events = POLLIN };
@@ -244,6 +391,10 @@ int cmd_prefetch(int argc, char **argv)
 		fputc('\n', stderr);
 	printf("prefetch: %lu file(s): %lu filled (%" PRIu64 " bytes), %lu already cached, %lu failed\n",
 	       p.files, p.filled, p.bytes_done, p.cached, p.failed);
+	if (p.ring_ok)
+		io_uring_queue_exit(&p.ring);
+	for (i = 0; i < PREFETCH_OPENS; i++)
+		free(p.opens[i].path);
 	free(p.slots);
 	nfsc_chan_close(p.ch);
 	return status || p.failed ? 1 : 0;

@@ -1,17 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * VM test: nfscache-helper prefetch fills a whole tree and waits for it,
- * says what was cached already, and fails clearly without a daemon or off
- * an nfs_cachefs mount; invalidate drops the objects of a subtree; both
- * are root's.
+ * opens its files many at once, says what was cached already, and fails
+ * clearly without a daemon or off an nfs_cachefs mount; invalidate drops
+ * the objects of a subtree; both are root's.
  */
 #include <stdint.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "../lib/nfsc_fill.h"
 #include "kselftest_harness.h"
 
 #define HELPER_LOG "/tmp/prefetch_test-helper.log"
+#define IO_URING_DISABLED "/proc/sys/kernel/io_uring_disabled"
 
 FIXTURE(prefetch) {
 	char dir[PATH_MAX];
@@ -34,6 +36,9 @@ FIXTURE_TEARDOWN(prefetch)
 {
 	if (self->helper > 0)
 		stop_helper(self->helper);
+	/* What a test stopped early may have left. */
+	nfsc_sh("tc qdisc del dev lo root 2>/dev/null");
+	nfsc_sh("[ ! -w " IO_URING_DISABLED " ] || echo 0 >" IO_URING_DISABLED);
 	nfsc_umount(NFSC_STACK);
 	nfsc_sh("rm -rf %s/pf", nfsc_env("NFSC_EXPORT"));
 }
@@ -150,6 +155,83 @@ TEST_F(prefetch, says_why_it_cannot)
 				 "%s/helper/nfscache-helper invalidate " NFSC_STACK "/pf/a",
 				 nfsc_env("NFSC_TOP")));
 	EXPECT_NE(NULL, strstr(out, "Operation not permitted")) TH_LOG("%s", out);
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/*
+ * Across a network each open of a missing file waits for NFS's OPEN:
+ * prefetch has many in flight, so a tree takes a few round trips, not
+ * one a file. No daemon: the opens alone are timed, each file still
+ * asked for and counted. The walk's attributes are cached beforehand,
+ * so that only the opens cross the delayed loopback.
+ */
+#define MANY_FILES 48
+#define RTT_MS 200
+
+TEST_F_TIMEOUT(prefetch, opens_files_at_once, 240)
+{
+	char out[16384], name[64];
+	int64_t t0, elapsed_ms;
+	int i, rc;
+
+	ASSERT_EQ(0, nfsc_sh("mkdir -p %s/pf/many", nfsc_env("NFSC_EXPORT")));
+	for (i = 0; i < MANY_FILES; i++) {
+		snprintf(name, sizeof(name), "pf/many/f%02d", i);
+		ASSERT_EQ(0, make_file(name, 64 * 1024, 200 + i));
+	}
+	ASSERT_EQ(0, nfsc_sh("modprobe sch_netem && ls -l " NFSC_STACK "/pf/many >/dev/null"));
+	ASSERT_EQ(0, nfsc_sh("tc qdisc add dev lo root netem delay %dms", RTT_MS / 2));
+	t0 = now_ns();
+	rc = helper_cmd(out, sizeof(out), "prefetch " NFSC_STACK "/pf/many");
+	elapsed_ms = (now_ns() - t0) / 1000000;
+	EXPECT_EQ(0, nfsc_sh("tc qdisc del dev lo root"));
+	EXPECT_EQ(1, rc);
+	EXPECT_NE(NULL, strstr(out, "prefetch: 48 file(s): 0 filled (0 bytes), "
+			       "0 already cached, 48 failed")) TH_LOG("%s", out);
+	/* One open at a time would take MANY_FILES round trips or more. */
+	EXPECT_LT(elapsed_ms, MANY_FILES * RTT_MS * 3 / 4);
+	TH_LOG("%lld ms for %d opens at a %d ms round trip", (long long)elapsed_ms,
+	       MANY_FILES, RTT_MS);
+
+	/* With the daemon every one fills, the opens' reaping in turn. */
+	self->helper = nfsc_start_helper(HELPER_LOG, "");
+	ASSERT_GT(self->helper, 0);
+	ASSERT_EQ(0, helper_cmd(out, sizeof(out), "prefetch " NFSC_STACK "/pf/many"))
+		TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "prefetch: 48 file(s): 48 filled (3145728 bytes), "
+			       "0 already cached, 0 failed")) TH_LOG("%s", out);
+	for (i = 0; i < MANY_FILES; i++) {
+		char obj[PATH_MAX];
+
+		snprintf(name, sizeof(name), "pf/many/f%02d", i);
+		EXPECT_EQ(0, object_of(name, obj, sizeof(obj))) TH_LOG("%s", name);
+	}
+}
+
+/* Where io_uring is refused (6.6 on can be told to), one open at a time. */
+TEST_F_TIMEOUT(prefetch, opens_one_at_a_time_without_io_uring, 240)
+{
+	char out[4096];
+
+	if (access(IO_URING_DISABLED, W_OK))
+		SKIP(return, "no kernel.io_uring_disabled (before 6.6)");
+	/* The daemon's ring is made before io_uring is refused. */
+	self->helper = nfsc_start_helper(HELPER_LOG, "");
+	ASSERT_GT(self->helper, 0);
+	ASSERT_EQ(0, nfsc_sh("echo 2 >" IO_URING_DISABLED));
+	EXPECT_EQ(0, helper_cmd(out, sizeof(out), "prefetch " NFSC_STACK "/pf"));
+	EXPECT_EQ(0, nfsc_sh("echo 0 >" IO_URING_DISABLED));
+	EXPECT_NE(NULL, strstr(out, "prefetch: io_uring: Operation not permitted; "
+			       "opening one file at a time")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "prefetch: 3 file(s): 3 filled (3145728 bytes), "
+			       "0 already cached, 0 failed")) TH_LOG("%s", out);
 }
 
 TEST_F_TIMEOUT(prefetch, invalidate_drops_a_subtree, 240)
