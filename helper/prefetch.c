@@ -56,7 +56,8 @@ struct prefetch {
 	unsigned long pending;		/* queued, not ended */
 	uint64_t bytes_total, bytes_done;
 	bool bar;
-	bool ring_ok;			/* else one open at a time */
+	bool ring_made;
+	bool ring_ok;			/* submits work; else one file at a time */
 	struct io_uring ring;
 	struct open_slot opens[PREFETCH_OPENS];
 	unsigned int nr_busy;		/* slots in use */
@@ -231,14 +232,19 @@ static void slot_free(struct prefetch *p, struct open_slot *o)
 
 /*
  * Queue the open or the close of slot @i. The ring has an entry for each
- * slot and every entry is submitted at once, so one is always free; 0 or
- * -errno when the ring refused it (then nothing is pending in it).
+ * slot and every entry is submitted at once, so one is always free. When
+ * the ring refuses one, it stays in the queue: nothing is submitted from
+ * then on (what is in flight is still reaped), the caller does the work
+ * itself, and the files after it go one at a time. 0 or -errno.
  */
 static int slot_submit(struct prefetch *p, unsigned int i, int fd)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&p->ring);
+	struct io_uring_sqe *sqe;
 	int ret;
 
+	if (!p->ring_ok)
+		return -EIO;
+	sqe = io_uring_get_sqe(&p->ring);
 	if (fd < 0)
 		io_uring_prep_openat(sqe, AT_FDCWD, p->opens[i].path,
 				     O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
@@ -246,7 +252,12 @@ static int slot_submit(struct prefetch *p, unsigned int i, int fd)
 		io_uring_prep_close(sqe, fd);
 	io_uring_sqe_set_data64(sqe, i);
 	ret = io_uring_submit(&p->ring);
-	return ret == 1 ? 0 : ret < 0 ? ret : -EIO;
+	if (ret == 1)
+		return 0;
+	ret = ret < 0 ? ret : -EIO;
+	nfsc_say("prefetch: io_uring: %s; one file at a time from here", strerror(-ret));
+	p->ring_ok = false;
+	return ret;
 }
 
 /*
@@ -295,7 +306,6 @@ static int prefetch_one(const char *path, const struct stat *st, int type,
 	struct prefetch *p = the_prefetch;
 	struct open_slot *o;
 	unsigned int i;
-	int ret;
 
 	(void)ftw;
 	if (type != FTW_F || !S_ISREG(st->st_mode))
@@ -320,14 +330,10 @@ static int prefetch_one(const char *path, const struct stat *st, int type,
 	o->size = st->st_size;
 	o->closing = false;
 	p->nr_busy++;
-	ret = slot_submit(p, i, -1);
-	if (ret) {
-		nfsc_say("prefetch: %s: io_uring: %s", path, strerror(-ret));
-		slot_free(p, o);
-		errno = -ret;
-		return -1;
-	}
-	return 0;
+	if (!slot_submit(p, i, -1))
+		return 0;
+	slot_free(p, o);
+	return prefetch_plain(p, path, st->st_size);
 }
 
 int cmd_prefetch(int argc, char **argv)
@@ -358,7 +364,7 @@ int cmd_prefetch(int argc, char **argv)
 		return 1;
 	}
 	ret = io_uring_queue_init(PREFETCH_OPENS, &p.ring, 0);
-	p.ring_ok = !ret;
+	p.ring_made = p.ring_ok = !ret;
 	if (ret)
 		nfsc_say("prefetch: io_uring: %s; opening one file at a time",
 			 strerror(-ret));
@@ -391,7 +397,7 @@ int cmd_prefetch(int argc, char **argv)
 		fputc('\n', stderr);
 	printf("prefetch: %lu file(s): %lu filled (%" PRIu64 " bytes), %lu already cached, %lu failed\n",
 	       p.files, p.filled, p.bytes_done, p.cached, p.failed);
-	if (p.ring_ok)
+	if (p.ring_made)
 		io_uring_queue_exit(&p.ring);
 	for (i = 0; i < PREFETCH_OPENS; i++)
 		free(p.opens[i].path);
