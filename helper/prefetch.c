@@ -40,6 +40,7 @@ struct fill_slot {
 
 /* Files being opened or closed at once (a ring of as many entries). */
 #define PREFETCH_OPENS 16
+#define PREFETCH_OPEN_FLAGS (O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
 
 /* A file in the ring, from its open to its close: user_data is its index. */
 struct open_slot {
@@ -215,7 +216,7 @@ static int prefetch_opened(struct prefetch *p, const char *path,
 /* One file at a time, without the ring. */
 static int prefetch_plain(struct prefetch *p, const char *path, uint64_t size)
 {
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = open(path, PREFETCH_OPEN_FLAGS);
 	int ret = prefetch_opened(p, path, size, fd < 0 ? -errno : fd);
 
 	if (fd >= 0)
@@ -247,7 +248,7 @@ static int slot_submit(struct prefetch *p, unsigned int i, int fd)
 	sqe = io_uring_get_sqe(&p->ring);
 	if (fd < 0)
 		io_uring_prep_openat(sqe, AT_FDCWD, p->opens[i].path,
-				     O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
+				     PREFETCH_OPEN_FLAGS, 0);
 	else
 		io_uring_prep_close(sqe, fd);
 	io_uring_sqe_set_data64(sqe, i);

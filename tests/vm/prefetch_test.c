@@ -7,7 +7,6 @@
  */
 #include <stdint.h>
 #include <sys/wait.h>
-#include <time.h>
 
 #include "../lib/nfsc_fill.h"
 #include "kselftest_harness.h"
@@ -155,14 +154,6 @@ TEST_F(prefetch, says_why_it_cannot)
 				 "%s/helper/nfscache-helper invalidate " NFSC_STACK "/pf/a",
 				 nfsc_env("NFSC_TOP")));
 	EXPECT_NE(NULL, strstr(out, "Operation not permitted")) TH_LOG("%s", out);
-}
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 /*

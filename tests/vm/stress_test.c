@@ -107,14 +107,6 @@ static uint64_t rnd(uint64_t *s)
 	return *s * 0x2545f4914f6cdd1dULL;
 }
 
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static uint64_t version_seed(int file, uint64_t version)
 {
 	return mix64(((uint64_t)file << 48) ^ version ^ 0x5354524553530000ULL);
