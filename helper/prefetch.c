@@ -7,9 +7,10 @@
  * prefetch joins the monitor group first, then opens each file for
  * reading and asks for its fill; the fills' done and fail events, matched
  * by request id, drive a progress bar until every one has ended. Opens
- * and closes go through io_uring, PREFETCH_OPENS files at once: each
+ * and closes go through io_uring, PREFETCH_OPENS opens at once: each
  * waits for NFS's OPEN or CLOSE, and across a network their round trips
- * then overlap.
+ * then overlap. A file stays open until its fill ends, so that the fill
+ * finds it open on the NFS client and sends no OPEN of its own.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,19 +35,23 @@
 struct fill_slot {
 	uint64_t id;			/* 0: empty */
 	uint64_t size;
+	unsigned int held;		/* its file's open_slot + 1; 0: none */
 	bool waiting;			/* queued by this run, not ended yet */
 	bool ended, ok;
 };
 
-/* Files being opened or closed at once (a ring of as many entries). */
+/* Opens in the ring at once: across a network their round trips overlap. */
 #define PREFETCH_OPENS 16
 #define PREFETCH_OPEN_FLAGS (O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
 
-/* A file in the ring, from its open to its close: user_data is its index. */
+enum open_state { SLOT_FREE, SLOT_OPENING, SLOT_HELD, SLOT_CLOSING };
+
+/* A file from its open to its close: user_data of its ring entry is its index. */
 struct open_slot {
-	char *path;			/* NULL: free */
+	char *path;			/* NULL when free */
 	uint64_t size;
-	bool closing;			/* else opening */
+	enum open_state state;
+	int fd;				/* SLOT_HELD */
 };
 
 struct prefetch {
@@ -60,8 +65,9 @@ struct prefetch {
 	bool ring_made;
 	bool ring_ok;			/* submits work; else one file at a time */
 	struct io_uring ring;
-	struct open_slot opens[PREFETCH_OPENS];
-	unsigned int nr_busy;		/* slots in use */
+	struct open_slot opens[PREFETCH_HELD];
+	unsigned int nr_busy;		/* slots not free */
+	unsigned int nr_opening;	/* slots in SLOT_OPENING */
 };
 
 static struct fill_slot *slot_of(struct prefetch *p, uint64_t id)
@@ -132,9 +138,60 @@ static void settle(struct prefetch *p, struct fill_slot *s)
 	count_end(p, s->ok, s->size);
 }
 
+static void slot_free(struct prefetch *p, struct open_slot *o)
+{
+	free(o->path);
+	o->path = NULL;
+	o->state = SLOT_FREE;
+	p->nr_busy--;
+}
+
+/*
+ * Queue the open (@fd < 0) or the close of slot @i. The ring has an entry
+ * for each slot, a slot has one in it at most, and every entry is
+ * submitted at once, so one is always free. When the ring refuses one, it
+ * stays in the queue: nothing is submitted from then on (what is in flight
+ * is still reaped), the caller does the work itself, and the files after
+ * it go one at a time. 0 or -errno.
+ */
+static int slot_submit(struct prefetch *p, unsigned int i, int fd)
+{
+	struct io_uring_sqe *sqe;
+	int ret;
+
+	if (!p->ring_ok)
+		return -EIO;
+	sqe = io_uring_get_sqe(&p->ring);
+	if (fd < 0)
+		io_uring_prep_openat(sqe, AT_FDCWD, p->opens[i].path,
+				     PREFETCH_OPEN_FLAGS, 0);
+	else
+		io_uring_prep_close(sqe, fd);
+	io_uring_sqe_set_data64(sqe, i);
+	ret = io_uring_submit(&p->ring);
+	if (ret == 1)
+		return 0;
+	ret = ret < 0 ? ret : -EIO;
+	nfsc_say("prefetch: io_uring: %s; one file at a time from here", strerror(-ret));
+	p->ring_ok = false;
+	return ret;
+}
+
+/* Close @fd, the file of slot @o, in the ring if it takes it. */
+static void slot_close(struct prefetch *p, struct open_slot *o, int fd)
+{
+	if (!slot_submit(p, o - p->opens, fd)) {
+		o->state = SLOT_CLOSING;
+		return;
+	}
+	close(fd);
+	slot_free(p, o);
+}
+
 static void on_event(const struct nfsc_event *ev, void *arg)
 {
 	struct prefetch *p = arg;
+	struct open_slot *o;
 	struct fill_slot *s;
 
 	if (ev->type != NFS_CACHEFS_EVENT_DONE && ev->type != NFS_CACHEFS_EVENT_FAIL)
@@ -147,6 +204,11 @@ static void on_event(const struct nfsc_event *ev, void *arg)
 	if (!s->ok)
 		nfsc_say("prefetch: %s: %s (%s)", ev->path, ev->reason,
 			 strerror(-ev->status));
+	if (s->held) {
+		o = &p->opens[s->held - 1];
+		s->held = 0;
+		slot_close(p, o, o->fd);
+	}
 	if (s->waiting) {
 		p->pending--;
 		settle(p, s);
@@ -157,15 +219,18 @@ static struct prefetch *the_prefetch;	/* nftw() takes no argument */
 
 /*
  * @path of @size opened (@fd, or -errno; the caller closes it): ask for
- * its fill. 0, or -1 with errno set when the run cannot go on.
+ * its fill. Sets *@wait_id to the fill's id when the file is to be held
+ * open until the fill ends, else to 0. 0, or -1 with errno set when the
+ * run cannot go on.
  */
 static int prefetch_opened(struct prefetch *p, const char *path,
-			   uint64_t size, int fd)
+			   uint64_t size, int fd, uint64_t *wait_id)
 {
 	struct fill_slot *s;
 	int ret, status;
 	uint64_t id;
 
+	*wait_id = 0;
 	if (fd < 0) {
 		nfsc_say("prefetch: %s: %s", path, strerror(-fd));
 		p->failed++;
@@ -208,97 +273,88 @@ static int prefetch_opened(struct prefetch *p, const char *path,
 		settle(p, s);
 	} else {
 		p->pending++;
+		*wait_id = id;
 		draw_bar(p);
 	}
 	return 0;
 }
 
-/* One file at a time, without the ring. */
+/* One file at a time, without the ring: closed at once. */
 static int prefetch_plain(struct prefetch *p, const char *path, uint64_t size)
 {
 	int fd = open(path, PREFETCH_OPEN_FLAGS);
-	int ret = prefetch_opened(p, path, size, fd < 0 ? -errno : fd);
+	uint64_t wait_id;
+	int ret = prefetch_opened(p, path, size, fd < 0 ? -errno : fd, &wait_id);
 
 	if (fd >= 0)
 		close(fd);
 	return ret;
 }
 
-static void slot_free(struct prefetch *p, struct open_slot *o)
-{
-	free(o->path);
-	o->path = NULL;
-	p->nr_busy--;
-}
-
 /*
- * Queue the open or the close of slot @i. The ring has an entry for each
- * slot and every entry is submitted at once, so one is always free. When
- * the ring refuses one, it stays in the queue: nothing is submitted from
- * then on (what is in flight is still reaped), the caller does the work
- * itself, and the files after it go one at a time. 0 or -errno.
+ * The ring entry of slot @i ended with @res: ask for the fill of a file
+ * opened and hold it open until its fill ends, or close it now.
  */
-static int slot_submit(struct prefetch *p, unsigned int i, int fd)
+static int slot_ended(struct prefetch *p, unsigned int i, int res)
 {
-	struct io_uring_sqe *sqe;
+	struct open_slot *o = &p->opens[i];
+	uint64_t wait_id;
 	int ret;
 
-	if (!p->ring_ok)
-		return -EIO;
-	sqe = io_uring_get_sqe(&p->ring);
-	if (fd < 0)
-		io_uring_prep_openat(sqe, AT_FDCWD, p->opens[i].path,
-				     PREFETCH_OPEN_FLAGS, 0);
-	else
-		io_uring_prep_close(sqe, fd);
-	io_uring_sqe_set_data64(sqe, i);
-	ret = io_uring_submit(&p->ring);
-	if (ret == 1)
-		return 0;
-	ret = ret < 0 ? ret : -EIO;
-	nfsc_say("prefetch: io_uring: %s; one file at a time from here", strerror(-ret));
-	p->ring_ok = false;
-	return ret;
-}
-
-/*
- * Wait for the next open or close in the ring to end and go on with its
- * file: ask for the fill of a file opened, then close it in the ring.
- */
-static int reap_one(struct prefetch *p)
-{
-	struct io_uring_cqe *cqe;
-	struct open_slot *o;
-	int ret, res;
-
-	do {
-		ret = io_uring_wait_cqe(&p->ring, &cqe);
-	} while (ret == -EINTR);
-	if (ret) {
-		nfsc_say("prefetch: waiting for io_uring: %s", strerror(-ret));
-		errno = -ret;
-		return -1;
-	}
-	o = &p->opens[io_uring_cqe_get_data64(cqe)];
-	res = cqe->res;
-	io_uring_cqe_seen(&p->ring, cqe);
-	if (o->closing) {
+	if (o->state == SLOT_CLOSING) {
 		if (res < 0)
 			nfsc_say("prefetch: %s: close: %s", o->path, strerror(-res));
 		slot_free(p, o);
 		return 0;
 	}
-	ret = prefetch_opened(p, o->path, o->size, res);
+	p->nr_opening--;
+	ret = prefetch_opened(p, o->path, o->size, res, &wait_id);
 	if (res < 0) {
 		slot_free(p, o);
-		return ret;
-	}
-	o->closing = true;
-	if (slot_submit(p, o - p->opens, res)) {
-		close(res);
-		slot_free(p, o);
+	} else if (wait_id) {
+		o->state = SLOT_HELD;
+		o->fd = res;
+		slot_of(p, wait_id)->held = i + 1;
+	} else {
+		slot_close(p, o, res);
 	}
 	return ret;
+}
+
+/*
+ * Wait for opens and closes in the ring to end and for the fills' events,
+ * and go on with each. 0, or -1 with errno set.
+ */
+static int prefetch_wait(struct prefetch *p)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = nfsc_chan_fd(p->ch), .events = POLLIN },
+		{ .fd = p->ring_made ? p->ring.ring_fd : -1, .events = POLLIN },
+	};
+	struct io_uring_cqe *cqe;
+	unsigned int i;
+	int ret, res;
+
+	if (!p->ring_made || !io_uring_cq_ready(&p->ring)) {
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR) {
+			nfsc_say("prefetch: poll: %s", strerror(errno));
+			return -1;
+		}
+	}
+	while (p->ring_made && !io_uring_peek_cqe(&p->ring, &cqe)) {
+		i = io_uring_cqe_get_data64(cqe);
+		res = cqe->res;
+		io_uring_cqe_seen(&p->ring, cqe);
+		if (slot_ended(p, i, res))
+			return -1;
+	}
+	ret = nfsc_chan_receive(p->ch);
+	if (ret) {
+		nfsc_say("prefetch: netlink: %s", strerror(-ret));
+		errno = -ret;
+		return -1;
+	}
+	return 0;
 }
 
 static int prefetch_one(const char *path, const struct stat *st, int type,
@@ -314,9 +370,8 @@ static int prefetch_one(const char *path, const struct stat *st, int type,
 	p->files++;
 	if (!p->ring_ok)
 		return prefetch_plain(p, path, st->st_size);
-	/* A slot frees when its close ends, not when its open does. */
-	while (p->nr_busy == PREFETCH_OPENS) {
-		if (reap_one(p))
+	while (p->nr_busy == PREFETCH_HELD || p->nr_opening == PREFETCH_OPENS) {
+		if (prefetch_wait(p))
 			return -1;
 	}
 	for (i = 0; p->opens[i].path; i++)
@@ -329,10 +384,12 @@ static int prefetch_one(const char *path, const struct stat *st, int type,
 		return -1;
 	}
 	o->size = st->st_size;
-	o->closing = false;
+	o->state = SLOT_OPENING;
 	p->nr_busy++;
+	p->nr_opening++;
 	if (!slot_submit(p, i, -1))
 		return 0;
+	p->nr_opening--;
 	slot_free(p, o);
 	return prefetch_plain(p, path, st->st_size);
 }
@@ -340,7 +397,6 @@ static int prefetch_one(const char *path, const struct stat *st, int type,
 int cmd_prefetch(int argc, char **argv)
 {
 	struct prefetch p = { .bar = isatty(STDERR_FILENO) };
-	struct pollfd pfd;
 	int i, ret, status = 0;
 
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -364,7 +420,7 @@ int cmd_prefetch(int argc, char **argv)
 		nfsc_chan_close(p.ch);
 		return 1;
 	}
-	ret = io_uring_queue_init(PREFETCH_OPENS, &p.ring, 0);
+	ret = io_uring_queue_init(PREFETCH_HELD, &p.ring, 0);
 	p.ring_made = p.ring_ok = !ret;
 	if (ret)
 		nfsc_say("prefetch: io_uring: %s; opening one file at a time",
@@ -376,20 +432,8 @@ int cmd_prefetch(int argc, char **argv)
 			status = 1;
 		}
 	}
-	while (p.nr_busy) {
-		if (reap_one(&p)) {
-			status = 1;
-			break;
-		}
-	}
-	pfd = (struct pollfd){ .fd = nfsc_chan_fd(p.ch), .events = POLLIN };
-	while (p.pending) {
-		ret = poll(&pfd, 1, -1);
-		if (ret < 0 && errno != EINTR)
-			break;
-		ret = nfsc_chan_receive(p.ch);
-		if (ret) {
-			nfsc_say("prefetch: netlink: %s", strerror(-ret));
+	while (p.nr_busy || p.pending) {
+		if (prefetch_wait(&p)) {
 			status = 1;
 			break;
 		}
@@ -400,8 +444,11 @@ int cmd_prefetch(int argc, char **argv)
 	       p.files, p.filled, p.bytes_done, p.cached, p.failed);
 	if (p.ring_made)
 		io_uring_queue_exit(&p.ring);
-	for (i = 0; i < PREFETCH_OPENS; i++)
+	for (i = 0; i < PREFETCH_HELD; i++) {
+		if (p.opens[i].state == SLOT_HELD)
+			close(p.opens[i].fd);
 		free(p.opens[i].path);
+	}
 	free(p.slots);
 	nfsc_chan_close(p.ch);
 	return status || p.failed ? 1 : 0;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * VM test: nfscache-helper prefetch fills a whole tree and waits for it,
- * opens its files many at once, says what was cached already, and fails
+ * opens its files many at once and holds each open until its fill ends
+ * (so many and no more), says what was cached already, and fails
  * clearly without a daemon or off an nfs_cachefs mount; invalidate drops
  * the objects of a subtree; both are root's.
  */
@@ -10,6 +11,7 @@
 
 #include "../lib/nfsc_fill.h"
 #include "kselftest_harness.h"
+#include "prefetch.h"
 
 #define HELPER_LOG "/tmp/prefetch_test-helper.log"
 #define IO_URING_DISABLED "/proc/sys/kernel/io_uring_disabled"
@@ -231,6 +233,62 @@ TEST_F_TIMEOUT(prefetch, opens_files_at_once, 240)
 		snprintf(name, sizeof(name), "pf/many/f%02d", i);
 		EXPECT_EQ(0, object_of(name, obj, sizeof(obj))) TH_LOG("%s", name);
 	}
+}
+
+/*
+ * Each file stays open until its fill ends, and no more than PREFETCH_HELD
+ * at once: with the daemon stopped, none ends, so prefetch's open files
+ * under the tree climb to the bound and stay there; let go, it finishes.
+ */
+#define HELD_FILES (PREFETCH_HELD + 36)
+
+static int files_held_by(pid_t pid)
+{
+	char out[64];
+
+	if (nfsc_sh_out(out, sizeof(out), "ls -l /proc/%d/fd | grep -c ' %s/pf/held/' || true",
+			(int)pid, NFSC_STACK))
+		return -1;
+	return atoi(out);
+}
+
+TEST_F_TIMEOUT(prefetch, holds_files_open_until_their_fills_end, 240)
+{
+	char out[4096], name[64], cmd[PATH_MAX];
+	int i, held = 0, st;
+	pid_t pf;
+
+	ASSERT_EQ(0, nfsc_sh("mkdir -p %s/pf/held", nfsc_env("NFSC_EXPORT")));
+	for (i = 0; i < HELD_FILES; i++) {
+		snprintf(name, sizeof(name), "pf/held/f%03d", i);
+		ASSERT_EQ(0, make_file(name, 4096, 300 + i));
+	}
+	self->helper = nfsc_start_helper(HELPER_LOG, "");
+	ASSERT_GT(self->helper, 0);
+	ASSERT_EQ(0, kill(self->helper, SIGSTOP));
+	snprintf(cmd, sizeof(cmd), "exec %s/helper/nfscache-helper prefetch %s/pf/held "
+		 ">/tmp/prefetch_held.out 2>&1", nfsc_env("NFSC_TOP"), NFSC_STACK);
+	pf = fork();
+	ASSERT_LE(0, pf);
+	if (!pf) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 600 && held < PREFETCH_HELD; i++) {
+		usleep(100000);
+		held = files_held_by(pf);
+	}
+	EXPECT_EQ(PREFETCH_HELD, held);
+	usleep(500000);
+	EXPECT_EQ(PREFETCH_HELD, files_held_by(pf));
+	EXPECT_EQ(0, waitpid(pf, NULL, WNOHANG));
+	ASSERT_EQ(0, kill(self->helper, SIGCONT));
+	ASSERT_EQ(pf, waitpid(pf, &st, 0));
+	EXPECT_TRUE(WIFEXITED(st) && !WEXITSTATUS(st));
+	ASSERT_EQ(0, nfsc_sh_out(out, sizeof(out), "cat /tmp/prefetch_held.out"));
+	snprintf(cmd, sizeof(cmd), "prefetch: %d file(s): %d filled (%d bytes), "
+		 "0 already cached, 0 failed", HELD_FILES, HELD_FILES, HELD_FILES * 4096);
+	EXPECT_NE(NULL, strstr(out, cmd)) TH_LOG("%s", out);
 }
 
 /* Where io_uring is refused (6.6 on can be told to), one open at a time. */
