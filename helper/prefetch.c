@@ -36,6 +36,7 @@ struct fill_slot {
 	uint64_t id;			/* 0: empty */
 	uint64_t size;
 	unsigned int held;		/* its file's open_slot + 1; 0: none */
+	unsigned int names;		/* hard links, trees named twice */
 	bool waiting;			/* queued by this run, not ended yet */
 	bool ended, ok;
 };
@@ -59,7 +60,7 @@ struct prefetch {
 	struct fill_slot *slots;	/* open addressing by id */
 	size_t cap, used;
 	unsigned long files, cached, queued, filled, failed;
-	unsigned long pending;		/* queued, not ended */
+	unsigned long pending;		/* files queued, their fills not ended */
 	uint64_t bytes_total, bytes_done;
 	bool bar;
 	bool ring_made;
@@ -136,6 +137,8 @@ static void settle(struct prefetch *p, struct fill_slot *s)
 {
 	s->waiting = false;
 	count_end(p, s->ok, s->size);
+	while (--s->names)	/* the same bytes under another name */
+		count_end(p, s->ok, 0);
 }
 
 static void slot_free(struct prefetch *p, struct open_slot *o)
@@ -210,7 +213,7 @@ static void on_event(const struct nfsc_event *ev, void *arg)
 		slot_close(p, o, o->fd);
 	}
 	if (s->waiting) {
-		p->pending--;
+		p->pending -= s->names;
 		settle(p, s);
 	}
 }
@@ -266,8 +269,14 @@ static int prefetch_opened(struct prefetch *p, const char *path,
 		return -1;
 	}
 	p->queued++;
+	if (s->waiting) {	/* another name of a file already queued */
+		s->names++;
+		p->pending++;
+		return 0;
+	}
 	p->bytes_total += size;
 	s->size = size;
+	s->names = 1;
 	s->waiting = true;
 	if (s->ended) {		/* done before the reply reached us */
 		settle(p, s);

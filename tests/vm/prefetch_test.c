@@ -2,7 +2,8 @@
 /*
  * VM test: nfscache-helper prefetch fills a whole tree and waits for it,
  * opens its files many at once and holds each open until its fill ends
- * (so many and no more), says what was cached already, and fails
+ * (so many and no more), waits once for a file of two names, says what
+ * was cached already, and fails
  * clearly without a daemon or off an nfs_cachefs mount; invalidate drops
  * the objects of a subtree; both are root's.
  */
@@ -241,21 +242,64 @@ TEST_F_TIMEOUT(prefetch, opens_files_at_once, 240)
  * under the tree climb to the bound and stay there; let go, it finishes.
  */
 #define HELD_FILES (PREFETCH_HELD + 36)
+#define PREFETCH_OUT "/tmp/prefetch_bg.out"
 
-static int files_held_by(pid_t pid)
+/* The stack's files under pf/@dir/ that @pid has open, or -1. */
+static int files_held_by(pid_t pid, const char *dir)
 {
 	char out[64];
 
-	if (nfsc_sh_out(out, sizeof(out), "ls -l /proc/%d/fd | grep -c ' %s/pf/held/' || true",
-			(int)pid, NFSC_STACK))
+	if (nfsc_sh_out(out, sizeof(out), "ls -l /proc/%d/fd | grep -c ' %s/pf/%s/' || true",
+			(int)pid, NFSC_STACK, dir))
 		return -1;
 	return atoi(out);
 }
 
+/* prefetch of pf/@dir in the background, its output to PREFETCH_OUT. */
+static pid_t prefetch_in_background(const char *dir)
+{
+	char cmd[PATH_MAX];
+	pid_t pid;
+
+	snprintf(cmd, sizeof(cmd), "exec %s/helper/nfscache-helper prefetch %s/pf/%s "
+		 ">" PREFETCH_OUT " 2>&1", nfsc_env("NFSC_TOP"), NFSC_STACK, dir);
+	pid = fork();
+	if (!pid) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* @pid's exit status within @secs, or -1 (killed: it hung). */
+static int exit_status_within(pid_t pid, int secs)
+{
+	int i, st;
+
+	for (i = 0; i < secs * 10; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+		usleep(100000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return -1;
+}
+
+/* The daemon stopped, with room for fills queued longer than a minute. */
+static void stop_daemon(struct __test_metadata *_metadata,
+			FIXTURE_DATA(prefetch) *self)
+{
+	ASSERT_EQ(0, nfsc_attr_write(self->dir, "fill_timeout_ms", "600000"));
+	self->helper = nfsc_start_helper(HELPER_LOG, "");
+	ASSERT_GT(self->helper, 0);
+	ASSERT_EQ(0, kill(self->helper, SIGSTOP));
+}
+
 TEST_F_TIMEOUT(prefetch, holds_files_open_until_their_fills_end, 240)
 {
-	char out[4096], name[64], cmd[PATH_MAX];
-	int i, held = 0, st;
+	char out[4096], name[64], want[128];
+	int i, held = 0;
 	pid_t pf;
 
 	ASSERT_EQ(0, nfsc_sh("mkdir -p %s/pf/held", nfsc_env("NFSC_EXPORT")));
@@ -263,32 +307,54 @@ TEST_F_TIMEOUT(prefetch, holds_files_open_until_their_fills_end, 240)
 		snprintf(name, sizeof(name), "pf/held/f%03d", i);
 		ASSERT_EQ(0, make_file(name, 4096, 300 + i));
 	}
-	self->helper = nfsc_start_helper(HELPER_LOG, "");
-	ASSERT_GT(self->helper, 0);
-	ASSERT_EQ(0, kill(self->helper, SIGSTOP));
-	snprintf(cmd, sizeof(cmd), "exec %s/helper/nfscache-helper prefetch %s/pf/held "
-		 ">/tmp/prefetch_held.out 2>&1", nfsc_env("NFSC_TOP"), NFSC_STACK);
-	pf = fork();
-	ASSERT_LE(0, pf);
-	if (!pf) {
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
+	stop_daemon(_metadata, self);
+	pf = prefetch_in_background("held");
+	ASSERT_LT(0, pf);
 	for (i = 0; i < 600 && held < PREFETCH_HELD; i++) {
 		usleep(100000);
-		held = files_held_by(pf);
+		held = files_held_by(pf, "held");
 	}
 	EXPECT_EQ(PREFETCH_HELD, held);
 	usleep(500000);
-	EXPECT_EQ(PREFETCH_HELD, files_held_by(pf));
+	EXPECT_EQ(PREFETCH_HELD, files_held_by(pf, "held"));
 	EXPECT_EQ(0, waitpid(pf, NULL, WNOHANG));
 	ASSERT_EQ(0, kill(self->helper, SIGCONT));
-	ASSERT_EQ(pf, waitpid(pf, &st, 0));
-	EXPECT_TRUE(WIFEXITED(st) && !WEXITSTATUS(st));
-	ASSERT_EQ(0, nfsc_sh_out(out, sizeof(out), "cat /tmp/prefetch_held.out"));
-	snprintf(cmd, sizeof(cmd), "prefetch: %d file(s): %d filled (%d bytes), "
+	EXPECT_EQ(0, exit_status_within(pf, 120));
+	ASSERT_EQ(0, nfsc_sh_out(out, sizeof(out), "cat " PREFETCH_OUT));
+	snprintf(want, sizeof(want), "prefetch: %d file(s): %d filled (%d bytes), "
 		 "0 already cached, 0 failed", HELD_FILES, HELD_FILES, HELD_FILES * 4096);
-	EXPECT_NE(NULL, strstr(out, cmd)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
+}
+
+/*
+ * Two names of one file (a hard link) share its fill: both are counted
+ * when it ends, its bytes once. A helper that waited for the fill once
+ * per name waited for ever.
+ */
+TEST_F_TIMEOUT(prefetch, waits_once_for_a_file_of_two_names, 240)
+{
+	char out[4096];
+	int i, held = 0;
+	pid_t pf;
+
+	ASSERT_EQ(0, nfsc_sh("mkdir -p %s/pf/links", nfsc_env("NFSC_EXPORT")));
+	ASSERT_EQ(0, make_file("pf/links/x", MiB, 400));
+	ASSERT_EQ(0, nfsc_sh("ln %1$s/pf/links/x %1$s/pf/links/y", nfsc_env("NFSC_EXPORT")));
+	stop_daemon(_metadata, self);
+	pf = prefetch_in_background("links");
+	ASSERT_LT(0, pf);
+	for (i = 0; i < 600 && held < 1; i++) {
+		usleep(100000);
+		held = files_held_by(pf, "links");
+	}
+	EXPECT_EQ(1, held);
+	sleep(3);	/* the other name asked for too, and closed */
+	EXPECT_EQ(1, files_held_by(pf, "links"));
+	ASSERT_EQ(0, kill(self->helper, SIGCONT));
+	EXPECT_EQ(0, exit_status_within(pf, 120));
+	ASSERT_EQ(0, nfsc_sh_out(out, sizeof(out), "cat " PREFETCH_OUT));
+	EXPECT_NE(NULL, strstr(out, "prefetch: 2 file(s): 2 filled (1048576 bytes), "
+			       "0 already cached, 0 failed")) TH_LOG("%s", out);
 }
 
 /* Where io_uring is refused (6.6 on can be told to), one open at a time. */
