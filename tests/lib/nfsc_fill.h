@@ -254,7 +254,7 @@ static inline int object_of(const char *name, char *obj, size_t len)
 
 /*
  * Run @cmd with sh in the background, its stderr appended to @log, and
- * wait until @log has a line matching @ready. The pid, or -1.
+ * wait until @log has a line matching @ready (if not NULL). The pid, or -1.
  */
 static inline pid_t nfsc_spawn(const char *cmd, const char *log, const char *ready)
 {
@@ -271,6 +271,8 @@ static inline pid_t nfsc_spawn(const char *cmd, const char *log, const char *rea
 		execl("/bin/sh", "sh", "-c", line, (char *)NULL);
 		_exit(127);
 	}
+	if (!ready)
+		return pid;
 	for (i = 0; i < 200; i++) {
 		if (!nfsc_sh("grep -q '%s' %s", ready, log))
 			return pid;

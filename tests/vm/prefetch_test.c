@@ -3,9 +3,9 @@
  * VM test: nfscache-helper prefetch fills a whole tree and waits for it,
  * opens its files many at once and holds each open until its fill ends
  * (so many and no more), waits once for a file of two names, says what
- * was cached already, and fails
- * clearly without a daemon or off an nfs_cachefs mount; invalidate drops
- * the objects of a subtree; both are root's.
+ * was cached already, and fails clearly without a daemon or off an
+ * nfs_cachefs mount; invalidate drops the objects of a subtree; both are
+ * root's.
  */
 #include <stdint.h>
 #include <sys/wait.h>
@@ -20,11 +20,13 @@
 FIXTURE(prefetch) {
 	char dir[PATH_MAX];
 	pid_t helper;
+	pid_t prefetch;		/* one in the background */
 };
 
 FIXTURE_SETUP(prefetch)
 {
 	self->helper = 0;
+	self->prefetch = 0;
 	ASSERT_EQ(0, nfsc_module_load());
 	ASSERT_EQ(0, nfsc_mount_stack(NFSC_STACK));
 	ASSERT_EQ(0, nfsc_sysfs_dir(NFSC_STACK, self->dir, sizeof(self->dir)));
@@ -36,6 +38,10 @@ FIXTURE_SETUP(prefetch)
 
 FIXTURE_TEARDOWN(prefetch)
 {
+	if (self->prefetch > 0) {	/* left holding files on the stack */
+		kill(self->prefetch, SIGKILL);
+		waitpid(self->prefetch, NULL, 0);
+	}
 	if (self->helper > 0)
 		stop_helper(self->helper);
 	/* What a test stopped early may have left. */
@@ -255,20 +261,26 @@ static int files_held_by(pid_t pid, const char *dir)
 	return atoi(out);
 }
 
-/* prefetch of pf/@dir in the background, its output to PREFETCH_OUT. */
+/* Within a minute, @pid holds @n files under pf/@dir/: how many it holds. */
+static int wait_for_held(pid_t pid, const char *dir, int n)
+{
+	int i, held = 0;
+
+	for (i = 0; i < 600 && held < n; i++) {
+		usleep(100000);
+		held = files_held_by(pid, dir);
+	}
+	return held;
+}
+
+/* prefetch of pf/@dir in the background: stdout to PREFETCH_OUT, stderr too. */
 static pid_t prefetch_in_background(const char *dir)
 {
 	char cmd[PATH_MAX];
-	pid_t pid;
 
-	snprintf(cmd, sizeof(cmd), "exec %s/helper/nfscache-helper prefetch %s/pf/%s "
-		 ">" PREFETCH_OUT " 2>&1", nfsc_env("NFSC_TOP"), NFSC_STACK, dir);
-	pid = fork();
-	if (!pid) {
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
-	return pid;
+	snprintf(cmd, sizeof(cmd), "%s/helper/nfscache-helper prefetch %s/pf/%s >>" PREFETCH_OUT,
+		 nfsc_env("NFSC_TOP"), NFSC_STACK, dir);
+	return nfsc_spawn(cmd, PREFETCH_OUT, NULL);
 }
 
 /* @pid's exit status within @secs, or -1 (killed: it hung). */
@@ -299,8 +311,7 @@ static void stop_daemon(struct __test_metadata *_metadata,
 TEST_F_TIMEOUT(prefetch, holds_files_open_until_their_fills_end, 240)
 {
 	char out[4096], name[64], want[128];
-	int i, held = 0;
-	pid_t pf;
+	int i;
 
 	ASSERT_EQ(0, nfsc_sh("mkdir -p %s/pf/held", nfsc_env("NFSC_EXPORT")));
 	for (i = 0; i < HELD_FILES; i++) {
@@ -308,18 +319,15 @@ TEST_F_TIMEOUT(prefetch, holds_files_open_until_their_fills_end, 240)
 		ASSERT_EQ(0, make_file(name, 4096, 300 + i));
 	}
 	stop_daemon(_metadata, self);
-	pf = prefetch_in_background("held");
-	ASSERT_LT(0, pf);
-	for (i = 0; i < 600 && held < PREFETCH_HELD; i++) {
-		usleep(100000);
-		held = files_held_by(pf, "held");
-	}
-	EXPECT_EQ(PREFETCH_HELD, held);
+	self->prefetch = prefetch_in_background("held");
+	ASSERT_LT(0, self->prefetch);
+	EXPECT_EQ(PREFETCH_HELD, wait_for_held(self->prefetch, "held", PREFETCH_HELD));
 	usleep(500000);
-	EXPECT_EQ(PREFETCH_HELD, files_held_by(pf, "held"));
-	EXPECT_EQ(0, waitpid(pf, NULL, WNOHANG));
+	EXPECT_EQ(PREFETCH_HELD, files_held_by(self->prefetch, "held"));
+	EXPECT_EQ(0, waitpid(self->prefetch, NULL, WNOHANG));
 	ASSERT_EQ(0, kill(self->helper, SIGCONT));
-	EXPECT_EQ(0, exit_status_within(pf, 120));
+	EXPECT_EQ(0, exit_status_within(self->prefetch, 120));
+	self->prefetch = 0;
 	ASSERT_EQ(0, nfsc_sh_out(out, sizeof(out), "cat " PREFETCH_OUT));
 	snprintf(want, sizeof(want), "prefetch: %d file(s): %d filled (%d bytes), "
 		 "0 already cached, 0 failed", HELD_FILES, HELD_FILES, HELD_FILES * 4096);
@@ -334,24 +342,19 @@ TEST_F_TIMEOUT(prefetch, holds_files_open_until_their_fills_end, 240)
 TEST_F_TIMEOUT(prefetch, waits_once_for_a_file_of_two_names, 240)
 {
 	char out[4096];
-	int i, held = 0;
-	pid_t pf;
 
 	ASSERT_EQ(0, nfsc_sh("mkdir -p %s/pf/links", nfsc_env("NFSC_EXPORT")));
 	ASSERT_EQ(0, make_file("pf/links/x", MiB, 400));
 	ASSERT_EQ(0, nfsc_sh("ln %1$s/pf/links/x %1$s/pf/links/y", nfsc_env("NFSC_EXPORT")));
 	stop_daemon(_metadata, self);
-	pf = prefetch_in_background("links");
-	ASSERT_LT(0, pf);
-	for (i = 0; i < 600 && held < 1; i++) {
-		usleep(100000);
-		held = files_held_by(pf, "links");
-	}
-	EXPECT_EQ(1, held);
+	self->prefetch = prefetch_in_background("links");
+	ASSERT_LT(0, self->prefetch);
+	EXPECT_EQ(1, wait_for_held(self->prefetch, "links", 1));
 	sleep(3);	/* the other name asked for too, and closed */
-	EXPECT_EQ(1, files_held_by(pf, "links"));
+	EXPECT_EQ(1, files_held_by(self->prefetch, "links"));
 	ASSERT_EQ(0, kill(self->helper, SIGCONT));
-	EXPECT_EQ(0, exit_status_within(pf, 120));
+	EXPECT_EQ(0, exit_status_within(self->prefetch, 120));
+	self->prefetch = 0;
 	ASSERT_EQ(0, nfsc_sh_out(out, sizeof(out), "cat " PREFETCH_OUT));
 	EXPECT_NE(NULL, strstr(out, "prefetch: 2 file(s): 2 filled (1048576 bytes), "
 			       "0 already cached, 0 failed")) TH_LOG("%s", out);
