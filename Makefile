@@ -85,6 +85,12 @@ build/tests/host/checksum_test: EXTRA_SRCS = helper/sha256.c helper/checksum.c \
 build/tests/host/checksum_test: EXTRA_CFLAGS = -fsanitize=address,undefined \
 	-fno-omit-frame-pointer -fno-sanitize-recover=all
 
+# The tree walk of prefetch and invalidate, under ASan and UBSan.
+build/tests/host/walk_test: helper/walk.c helper/walk.h helper/log.h
+build/tests/host/walk_test: EXTRA_SRCS = helper/walk.c
+build/tests/host/walk_test: EXTRA_CFLAGS = -fsanitize=address,undefined \
+	-fno-omit-frame-pointer -fno-sanitize-recover=all
+
 # The fill tests drive the protocol themselves through the helper's channel.
 NL_PKG := libnl-genl-3.0
 FILL_TESTS := build/tests/vm/fill_test build/tests/vm/protocol_test \

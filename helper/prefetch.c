@@ -14,7 +14,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -30,6 +29,7 @@
 #include "log.h"
 #include "nl.h"
 #include "prefetch.h"
+#include "walk.h"
 
 /* A fill this run waits for, or one that ended before its id was known. */
 struct fill_slot {
@@ -50,7 +50,6 @@ enum open_state { SLOT_FREE, SLOT_OPENING, SLOT_HELD, SLOT_CLOSING };
 /* A file from its open to its close: user_data of its ring entry is its index. */
 struct open_slot {
 	char *path;			/* NULL when free */
-	uint64_t size;
 	enum open_state state;
 	int fd;				/* SLOT_HELD */
 };
@@ -218,20 +217,33 @@ static void on_event(const struct nfsc_event *ev, void *arg)
 	}
 }
 
-static struct prefetch *the_prefetch;	/* nftw() takes no argument */
+/*
+ * The size of a file just opened, from the attributes its OPEN brought:
+ * asking NFS again would cost a round trip.
+ */
+static uint64_t opened_size(const char *path, int fd)
+{
+	struct statx stx;
+
+	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_SIZE, &stx)) {
+		nfsc_say("prefetch: %s: statx: %s", path, strerror(errno));
+		return 0;
+	}
+	return stx.stx_size;
+}
 
 /*
- * @path of @size opened (@fd, or -errno; the caller closes it): ask for
- * its fill. Sets *@wait_id to the fill's id when the file is to be held
- * open until the fill ends, else to 0. 0, or -1 with errno set when the
- * run cannot go on.
+ * @path opened (@fd, or -errno; the caller closes it): ask for its fill.
+ * Sets *@wait_id to the fill's id when the file is to be held open until
+ * the fill ends, else to 0. 0, or -1 with errno set when the run cannot go
+ * on.
  */
-static int prefetch_opened(struct prefetch *p, const char *path,
-			   uint64_t size, int fd, uint64_t *wait_id)
+static int prefetch_opened(struct prefetch *p, const char *path, int fd,
+			   uint64_t *wait_id)
 {
 	struct fill_slot *s;
 	int ret, status;
-	uint64_t id;
+	uint64_t id, size;
 
 	*wait_id = 0;
 	if (fd < 0) {
@@ -239,6 +251,7 @@ static int prefetch_opened(struct prefetch *p, const char *path,
 		p->failed++;
 		return 0;
 	}
+	size = opened_size(path, fd);
 	ret = nfsc_chan_prefetch(p->ch, fd, &status, &id);
 	if (ret) {
 		nfsc_say("prefetch: %s: %s%s%s", path, strerror(-ret),
@@ -289,11 +302,11 @@ static int prefetch_opened(struct prefetch *p, const char *path,
 }
 
 /* One file at a time, without the ring: closed at once. */
-static int prefetch_plain(struct prefetch *p, const char *path, uint64_t size)
+static int prefetch_plain(struct prefetch *p, const char *path)
 {
 	int fd = open(path, PREFETCH_OPEN_FLAGS);
 	uint64_t wait_id;
-	int ret = prefetch_opened(p, path, size, fd < 0 ? -errno : fd, &wait_id);
+	int ret = prefetch_opened(p, path, fd < 0 ? -errno : fd, &wait_id);
 
 	if (fd >= 0)
 		close(fd);
@@ -317,7 +330,7 @@ static int slot_ended(struct prefetch *p, unsigned int i, int res)
 		return 0;
 	}
 	p->nr_opening--;
-	ret = prefetch_opened(p, o->path, o->size, res, &wait_id);
+	ret = prefetch_opened(p, o->path, res, &wait_id);
 	if (res < 0) {
 		slot_free(p, o);
 	} else if (wait_id) {
@@ -366,19 +379,15 @@ static int prefetch_wait(struct prefetch *p)
 	return 0;
 }
 
-static int prefetch_one(const char *path, const struct stat *st, int type,
-			struct FTW *ftw)
+static int prefetch_one(const char *path, void *arg)
 {
-	struct prefetch *p = the_prefetch;
+	struct prefetch *p = arg;
 	struct open_slot *o;
 	unsigned int i;
 
-	(void)ftw;
-	if (type != FTW_F || !S_ISREG(st->st_mode))
-		return 0;
 	p->files++;
 	if (!p->ring_ok)
-		return prefetch_plain(p, path, st->st_size);
+		return prefetch_plain(p, path);
 	while (p->nr_busy == PREFETCH_HELD || p->nr_opening == PREFETCH_OPENS) {
 		if (prefetch_wait(p))
 			return -1;
@@ -392,7 +401,6 @@ static int prefetch_one(const char *path, const struct stat *st, int type,
 		errno = ENOMEM;
 		return -1;
 	}
-	o->size = st->st_size;
 	o->state = SLOT_OPENING;
 	p->nr_busy++;
 	p->nr_opening++;
@@ -400,7 +408,7 @@ static int prefetch_one(const char *path, const struct stat *st, int type,
 		return 0;
 	p->nr_opening--;
 	slot_free(p, o);
-	return prefetch_plain(p, path, st->st_size);
+	return prefetch_plain(p, path);
 }
 
 int cmd_prefetch(int argc, char **argv)
@@ -434,11 +442,13 @@ int cmd_prefetch(int argc, char **argv)
 	if (ret)
 		nfsc_say("prefetch: io_uring: %s; opening one file at a time",
 			 strerror(-ret));
-	the_prefetch = &p;
 	for (i = 1; i < argc; i++) {
-		if (nftw(argv[i], prefetch_one, 32, FTW_PHYS | FTW_MOUNT)) {
-			nfsc_say("prefetch: %s: %s", argv[i], strerror(errno));
+		ret = nfsc_walk(argv[i], "prefetch", prefetch_one, &p);
+		if (ret)
 			status = 1;
+		if (ret < 0) {
+			nfsc_say("prefetch: %s: %s", argv[i], strerror(errno));
+			break;
 		}
 	}
 	while (p.nr_busy || p.pending) {
@@ -463,34 +473,34 @@ int cmd_prefetch(int argc, char **argv)
 	return status || p.failed ? 1 : 0;
 }
 
-static struct nfsc_chan *the_chan;
-static unsigned long invalidated, invalid_failed;
+struct invalidate {
+	struct nfsc_chan *ch;
+	unsigned long dropped, failed;
+};
 
-static int invalidate_one(const char *path, const struct stat *st, int type,
-			  struct FTW *ftw)
+static int invalidate_one(const char *path, void *arg)
 {
+	struct invalidate *inv = arg;
 	int fd, ret;
 
-	(void)ftw;
-	if (type != FTW_F || !S_ISREG(st->st_mode))
-		return 0;
 	fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	ret = fd < 0 ? -errno : nfsc_chan_invalidate(the_chan, fd);
+	ret = fd < 0 ? -errno : nfsc_chan_invalidate(inv->ch, fd);
 	if (fd >= 0)
 		close(fd);
 	if (ret) {
 		nfsc_say("invalidate: %s: %s%s%s", path, strerror(-ret),
-			 fd >= 0 && *nfsc_chan_why(the_chan) ? ": " : "",
-			 fd >= 0 ? nfsc_chan_why(the_chan) : "");
-		invalid_failed++;
+			 fd >= 0 && *nfsc_chan_why(inv->ch) ? ": " : "",
+			 fd >= 0 ? nfsc_chan_why(inv->ch) : "");
+		inv->failed++;
 	} else {
-		invalidated++;
+		inv->dropped++;
 	}
 	return 0;
 }
 
 int cmd_invalidate(int argc, char **argv)
 {
+	struct invalidate inv = { 0 };
 	int i, ret, status = 0;
 
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -500,20 +510,23 @@ int cmd_invalidate(int argc, char **argv)
 			"on an nfs_cachefs mount. Needs CAP_SYS_ADMIN.\n");
 		return argc < 2 ? EXIT_USAGE : 0;
 	}
-	the_chan = nfsc_chan_open(NULL, NULL, &ret);
-	if (!the_chan) {
+	inv.ch = nfsc_chan_open(NULL, NULL, &ret);
+	if (!inv.ch) {
 		nfsc_say("invalidate: %s", ret == -ENOENT ?
 			 "the nfs_cachefs module is not loaded" : strerror(-ret));
 		return 1;
 	}
 	for (i = 1; i < argc; i++) {
-		if (nftw(argv[i], invalidate_one, 32, FTW_PHYS | FTW_MOUNT)) {
-			nfsc_say("invalidate: %s: %s", argv[i], strerror(errno));
+		ret = nfsc_walk(argv[i], "invalidate", invalidate_one, &inv);
+		if (ret)
 			status = 1;
+		if (ret < 0) {
+			nfsc_say("invalidate: %s: %s", argv[i], strerror(errno));
+			break;
 		}
 	}
 	printf("invalidate: %lu file(s) dropped from the cache, %lu failed\n",
-	       invalidated, invalid_failed);
-	nfsc_chan_close(the_chan);
-	return status || invalid_failed ? 1 : 0;
+	       inv.dropped, inv.failed);
+	nfsc_chan_close(inv.ch);
+	return status || inv.failed ? 1 : 0;
 }
