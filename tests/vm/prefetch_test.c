@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * VM test: nfscache-helper prefetch fills a whole tree and waits for it,
- * opens its files many at once and holds each open until its fill ends
- * (so many and no more), waits once for a file of two names, says what
+ * walks it without a GETATTR a file, opens its files many at once and
+ * holds each open until its fill ends (so many and no more), waits once for a file of two names, says what
  * was cached already, and fails clearly without a daemon or off an
  * nfs_cachefs mount; invalidate drops the objects of a subtree; both are
  * root's.
@@ -240,6 +240,48 @@ TEST_F_TIMEOUT(prefetch, opens_files_at_once, 240)
 		snprintf(name, sizeof(name), "pf/many/f%02d", i);
 		EXPECT_EQ(0, object_of(name, obj, sizeof(obj))) TH_LOG("%s", name);
 	}
+}
+
+/*
+ * The walk stats no file: it takes each name's type from readdir(). A
+ * stat of a name whose attributes are older than acregmin (3 s, the
+ * default, for files this new) sends GETATTR, a round trip in series
+ * with the walk: on 6.1 a walk that stat()ed every name (nftw) sent one
+ * for each file here. prefetch takes a file's size from the attributes
+ * its OPEN brought. No daemon: every file is opened, asked for and
+ * counted as failed.
+ */
+#define AGED_FILES 40
+
+TEST_F_TIMEOUT(prefetch, walk_sends_no_getattr_for_its_files, 240)
+{
+	char out[8192], name[64], want[128];
+	long long getattrs, opens;
+	int i;
+
+	ASSERT_EQ(0, nfsc_sh("mkdir -p %s/pf/aged", nfsc_env("NFSC_EXPORT")));
+	for (i = 0; i < AGED_FILES; i++) {
+		snprintf(name, sizeof(name), "pf/aged/f%02d", i);
+		ASSERT_EQ(0, make_file(name, 4096, 500 + i));
+	}
+	ASSERT_EQ(0, drop_caches());
+	ASSERT_EQ(0, nfsc_sh("ls -l " NFSC_STACK "/pf/aged >/dev/null"));
+	sleep(4);	/* past acregmin: a stat would ask the server */
+	getattrs = nfs_calls("GETATTR");
+	opens = nfs_calls("OPEN|OPEN_NOATTR");
+	EXPECT_EQ(1, helper_cmd(out, sizeof(out), "prefetch " NFSC_STACK "/pf/aged"));
+	getattrs = nfs_calls("GETATTR") - getattrs;
+	opens = nfs_calls("OPEN|OPEN_NOATTR") - opens;
+	snprintf(want, sizeof(want), "prefetch: %d file(s): 0 filled (0 bytes), "
+		 "0 already cached, %d failed", AGED_FILES, AGED_FILES);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
+	EXPECT_LE(AGED_FILES, opens);
+	/*
+	 * A few for the directories on the way (6 here on 6.1, against 45
+	 * when the walk stat()ed each file), none a file.
+	 */
+	EXPECT_GT(AGED_FILES / 4, getattrs);
+	TH_LOG("%lld GETATTR for the walk of %d files", getattrs, AGED_FILES);
 }
 
 /*
