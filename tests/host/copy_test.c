@@ -8,7 +8,6 @@
  * I/O on request and when splice is refused, and errors. Built with ASan/UBSan; every test
  * ends with a leak check and a check that no fd was left open.
  */
-#include <dirent.h>
 #include <fcntl.h>
 #include <sanitizer/lsan_interface.h>
 #include <sys/stat.h>
@@ -18,21 +17,6 @@
 #include "kselftest_harness.h"
 
 #define MiB (1ULL << 20)
-
-static int count_fds(void)
-{
-	struct dirent *de;
-	int n = 0;
-	DIR *d;
-
-	d = opendir("/proc/self/fd");
-	if (!d)
-		return -1;
-	while ((de = readdir(d)))
-		n += de->d_name[0] != '.';
-	closedir(d);
-	return n - 1;	/* the directory's own fd */
-}
 
 FIXTURE(copy) {
 	char dir[64];
@@ -44,7 +28,7 @@ FIXTURE_SETUP(copy)
 {
 	strcpy(self->dir, "/tmp/nfsc-copy-XXXXXX");
 	ASSERT_NE(NULL, mkdtemp(self->dir));
-	self->fds_before = count_fds();
+	self->fds_before = nfsc_count_fds();
 	self->completed = 0;
 }
 
@@ -214,7 +198,7 @@ static struct nfsc_copier *ranged_copier(struct __test_metadata *_metadata,
 static void end_checks(struct __test_metadata *_metadata,
 		       FIXTURE_DATA(copy) *self)
 {
-	EXPECT_EQ(self->fds_before, count_fds());
+	EXPECT_EQ(self->fds_before, nfsc_count_fds());
 	EXPECT_EQ(0, __lsan_do_recoverable_leak_check());
 }
 

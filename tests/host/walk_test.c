@@ -7,7 +7,6 @@
  * naming the rest. Built with ASan/UBSan; every test ends with a check that
  * no fd was left open.
  */
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -61,21 +60,6 @@ static char *seen_list(struct seen *s)
 	return buf;
 }
 
-static int count_fds(void)
-{
-	struct dirent *de;
-	int n = 0;
-	DIR *d;
-
-	d = opendir("/proc/self/fd");
-	if (!d)
-		return -1;
-	while ((de = readdir(d)))
-		n += de->d_name[0] != '.';
-	closedir(d);
-	return n - 1;	/* the directory's own fd */
-}
-
 FIXTURE(walk) {
 	char dir[64];
 	int fds_before;
@@ -96,12 +80,12 @@ FIXTURE_SETUP(walk)
 			     "ln -s a t/la && ln -s sub t/ls && mkfifo t/p && "
 			     "ln -s t lt"));
 	memset(&self->seen, 0, sizeof(self->seen));
-	self->fds_before = count_fds();
+	self->fds_before = nfsc_count_fds();
 }
 
 FIXTURE_TEARDOWN(walk)
 {
-	EXPECT_EQ(self->fds_before, count_fds());
+	EXPECT_EQ(self->fds_before, nfsc_count_fds());
 	if (chdir("/") == 0)
 		nfsc_sh("rm -rf %s", self->dir);
 }

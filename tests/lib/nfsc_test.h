@@ -6,6 +6,7 @@
 #ifndef NFSC_TEST_H
 #define NFSC_TEST_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -42,6 +43,22 @@ static inline int nfsc_sh(const char *fmt, ...)
 	if (st == -1 || !WIFEXITED(st))
 		return -1;
 	return WEXITSTATUS(st);
+}
+
+/* The process's open fds, or -1: a test that ends with more leaked one. */
+static inline int nfsc_count_fds(void)
+{
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	d = opendir("/proc/self/fd");
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n - 1;	/* the directory's own fd */
 }
 
 /* CLOCK_MONOTONIC in nanoseconds. */
