@@ -142,17 +142,29 @@ static int walk_dir(struct walk *w, int fd)
 int nfsc_walk(const char *root, const char *who, nfsc_walk_fn on_file, void *arg)
 {
 	struct walk w = { .who = who, .on_file = on_file, .arg = arg };
+	char *resolved = NULL;
 	struct statx stx;
 	int ret, fd;
 
+	/*
+	 * @root itself is followed when a symbolic link, as find -H does, and
+	 * named by its target: the callers open what they are given with
+	 * O_NOFOLLOW.
+	 */
+	if (!statx(AT_FDCWD, root, AT_SYMLINK_NOFOLLOW, STATX_TYPE, &stx) &&
+	    S_ISLNK(stx.stx_mode)) {
+		resolved = realpath(root, NULL);
+		if (resolved)
+			root = resolved;
+	}
 	w.len = strlen(root);
 	while (w.len > 1 && root[w.len - 1] == '/')
 		w.len--;
 	w.cap = w.len + 1;
 	w.path = strndup(root, w.len);
+	free(resolved);
 	if (!w.path)
 		return -1;
-	/* @root itself is followed when a symbolic link, as find -H does. */
 	if (statx(AT_FDCWD, w.path, 0, STATX_TYPE, &stx)) {
 		walk_failed(&w, "", errno);
 		ret = 1;

@@ -108,14 +108,22 @@ TEST_F(walk, trailing_slashes_and_absolute_roots)
 	EXPECT_STREQ(want, seen_list(&self->seen));
 }
 
+/* A root link is followed and named by its target, which opens O_NOFOLLOW. */
 TEST_F(walk, a_root_file_is_named_and_a_root_link_followed)
 {
+	char want[512];
+
 	EXPECT_EQ(0, nfsc_walk("t/sub/b", "test", record, &self->seen));
 	EXPECT_STREQ("t/sub/b", seen_list(&self->seen));
+	snprintf(want, sizeof(want), "%1$s/t/a %1$s/t/sub/b %1$s/t/sub/deep/c", self->dir);
 	EXPECT_EQ(0, nfsc_walk("lt", "test", record, &self->seen));
-	EXPECT_STREQ("lt/a lt/sub/b lt/sub/deep/c", seen_list(&self->seen));
+	EXPECT_STREQ(want, seen_list(&self->seen));
+	snprintf(want, sizeof(want), "%s/t/a", self->dir);
 	EXPECT_EQ(0, nfsc_walk("t/la", "test", record, &self->seen));
-	EXPECT_STREQ("t/la", seen_list(&self->seen));
+	EXPECT_STREQ(want, seen_list(&self->seen));
+	EXPECT_EQ(0, nfsc_sh("ln -s missing dangling"));
+	EXPECT_EQ(1, nfsc_walk("dangling", "test", record, &self->seen));
+	EXPECT_EQ(0, self->seen.n);
 }
 
 TEST_F(walk, bad_roots_fail_and_name_nothing)

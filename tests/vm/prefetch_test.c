@@ -61,6 +61,8 @@ TEST_F_TIMEOUT(prefetch, fills_a_tree_and_waits, 240)
 	char out[4096], obj[PATH_MAX];
 	long long reads, hits;
 
+	/* A link in the tree is not followed; one named is. */
+	ASSERT_EQ(0, nfsc_sh("ln -s a %s/pf/la", nfsc_env("NFSC_EXPORT")));
 	self->helper = nfsc_start_helper(HELPER_LOG, "");
 	ASSERT_GT(self->helper, 0);
 	ASSERT_EQ(0, helper_cmd(out, sizeof(out), "prefetch " NFSC_STACK "/pf")) TH_LOG("%s", out);
@@ -82,6 +84,9 @@ TEST_F_TIMEOUT(prefetch, fills_a_tree_and_waits, 240)
 	ASSERT_EQ(0, helper_cmd(out, sizeof(out), "prefetch " NFSC_STACK "/pf/a " NFSC_STACK "/pf/sub"));
 	EXPECT_NE(NULL, strstr(out, "prefetch: 3 file(s): 0 filled (0 bytes), "
 			       "3 already cached, 0 failed")) TH_LOG("%s", out);
+	ASSERT_EQ(0, helper_cmd(out, sizeof(out), "prefetch " NFSC_STACK "/pf/la"));
+	EXPECT_NE(NULL, strstr(out, "prefetch: 1 file(s): 0 filled (0 bytes), "
+			       "1 already cached, 0 failed")) TH_LOG("%s", out);
 }
 
 /*
@@ -426,6 +431,8 @@ TEST_F_TIMEOUT(prefetch, invalidate_drops_a_subtree, 240)
 	char out[4096], obj[PATH_MAX];
 	long long misses;
 
+	/* A link in the tree is not followed; one named is. */
+	ASSERT_EQ(0, nfsc_sh("ln -s a %s/pf/la", nfsc_env("NFSC_EXPORT")));
 	self->helper = nfsc_start_helper(HELPER_LOG, "");
 	ASSERT_GT(self->helper, 0);
 	ASSERT_EQ(0, helper_cmd(out, sizeof(out), "prefetch " NFSC_STACK "/pf")) TH_LOG("%s", out);
