@@ -144,18 +144,22 @@ int nfsc_walk(const char *root, const char *who, nfsc_walk_fn on_file, void *arg
 	struct walk w = { .who = who, .on_file = on_file, .arg = arg };
 	char *resolved = NULL;
 	struct statx stx;
-	int ret, fd;
+	int ret, fd, err;
 
 	/*
 	 * @root itself is followed when a symbolic link, as find -H does, and
 	 * named by its target: the callers open what they are given with
 	 * O_NOFOLLOW.
 	 */
-	if (!statx(AT_FDCWD, root, AT_SYMLINK_NOFOLLOW, STATX_TYPE, &stx) &&
-	    S_ISLNK(stx.stx_mode)) {
+	err = statx(AT_FDCWD, root, AT_SYMLINK_NOFOLLOW, STATX_TYPE, &stx) ? errno : 0;
+	if (!err && S_ISLNK(stx.stx_mode)) {
 		resolved = realpath(root, NULL);
-		if (resolved)
+		if (resolved) {
 			root = resolved;
+			err = statx(AT_FDCWD, root, 0, STATX_TYPE, &stx) ? errno : 0;
+		} else {
+			err = errno;
+		}
 	}
 	w.len = strlen(root);
 	while (w.len > 1 && root[w.len - 1] == '/')
@@ -165,8 +169,8 @@ int nfsc_walk(const char *root, const char *who, nfsc_walk_fn on_file, void *arg
 	free(resolved);
 	if (!w.path)
 		return -1;
-	if (statx(AT_FDCWD, w.path, 0, STATX_TYPE, &stx)) {
-		walk_failed(&w, "", errno);
+	if (err) {
+		walk_failed(&w, "", err);
 		ret = 1;
 	} else if (S_ISREG(stx.stx_mode)) {
 		ret = on_file(w.path, arg);
