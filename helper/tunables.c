@@ -18,7 +18,7 @@
 #include "tunables.h"
 
 #define TUNABLES "enabled", "min_size", "max_size", "revalidate", \
-	"fill_timeout_ms", "max_pending"
+	"fill_timeout_ms", "max_pending", "max_held"
 
 const char *const nfsc_tunable_keys[] = { TUNABLES, NULL };
 

@@ -168,6 +168,8 @@ static int nfsc_release(struct inode *inode, struct file *file)
 		fput(nf->cached);
 	if (nf->lock_file)
 		fput(nf->lock_file);
+	if (nf->may_switch && !nf->cached)
+		nfsc_fill_hold(inode, nf->real);
 	fput(nf->real);
 	kfree(nf);
 	return 0;

@@ -10,6 +10,10 @@
  * cancelled by an invalidation, timed out, or its mount goes away; ids are
  * never reused, so a late message for it finds nothing.
  *
+ * A reader that closes its NFS file before the claim may leave it to the
+ * request (nfsc_fill_hold()): the claim then opens the file on the client
+ * without an OPEN of its own.
+ *
  * All state is under nfsc_fill_lock; every sleeping step (opening files,
  * GETATTR, commit, sending) runs outside it on a referenced request.
  */
@@ -45,6 +49,7 @@ struct nfsc_request {
 	struct inode *inode;		/* stacked, referenced */
 	struct path lower;		/* referenced */
 	const struct cred *cred;	/* the opener's: it may read NFS */
+	struct file *held;		/* NFS file opened at a reader's close */
 	u64 size;
 	struct nfsc_key key;
 	/* Set by the claim. */
@@ -81,11 +86,45 @@ static unsigned long nfsc_deadline(struct nfsc_sb_info *sbi)
 	return nfsc_deadline_after(sbi, jiffies);
 }
 
+/* Close a held NFS file; the close may wait for the server's CLOSE. */
+static void nfsc_held_put(struct nfsc_sb_info *sbi, struct file *held)
+{
+	atomic_dec(&sbi->nr_held);
+	fput(held);
+}
+
+struct nfsc_close_work {
+	struct work_struct work;
+	struct file *file;
+};
+
+static void nfsc_close_work_fn(struct work_struct *work)
+{
+	__fput_sync(container_of(work, struct nfsc_close_work, work)->file);
+}
+
+/*
+ * Close @file before returning, where fput() would close it on the way
+ * back to user space: the unlink or rename that cancelled its request
+ * must not find the NFS file open. __fput_sync() wants a kernel thread.
+ */
+static void nfsc_close_now(struct file *file)
+{
+	struct nfsc_close_work cw = { .file = file };
+
+	INIT_WORK_ONSTACK(&cw.work, nfsc_close_work_fn);
+	queue_work(system_unbound_wq, &cw.work);
+	flush_work(&cw.work);
+	destroy_work_on_stack(&cw.work);
+}
+
 static void nfsc_request_free(struct kref *ref)
 {
 	struct nfsc_request *req = container_of(ref, struct nfsc_request, ref);
 	struct nfsc_sb_info *sbi = req->sbi;
 
+	if (req->held)
+		nfsc_held_put(sbi, req->held);
 	if (req->tmpfile)
 		fput(req->tmpfile);
 	iput(req->inode);
@@ -279,11 +318,66 @@ bool nfsc_fill_request_id(struct inode *inode, u64 *id)
 	return req;
 }
 
+static bool nfsc_may_hold(struct nfsc_request *req)
+{
+	lockdep_assert_held(&nfsc_fill_lock);
+	return hash_hashed(&req->hash) && req->state == NFSC_REQ_PENDING &&
+	       !req->held && atomic_read(&req->sbi->nr_held) <
+			     READ_ONCE(req->sbi->tun.max_held);
+}
+
+/*
+ * A reader that missed is closing @real, its NFS file, before the claim,
+ * and NFS holds a read delegation of it: the request opens the NFS file
+ * itself, while @real still has it open, and keeps it until the claim
+ * has opened it again. Under the delegation neither open sends an OPEN;
+ * the delegation stays in use, so the client keeps it when nfsd asks for
+ * unused ones back (else the claim would OPEN again); and the reader's
+ * close does not wait for the server's CLOSE, which the fill's last close
+ * sends. Without a delegation NFS sends an OPEN for every open, so
+ * nothing is held. Not @real itself: its path is the stack's, which it
+ * would keep busy. At most max_held files a mount.
+ */
+void nfsc_fill_hold(struct inode *inode, const struct file *real)
+{
+	struct nfsc_sb_info *sbi = NFSC_SB(inode->i_sb);
+	struct nfsc_request *req;
+	struct file *held;
+
+	if (!READ_ONCE(NFSC_I(inode)->req) ||
+	    atomic_read(&sbi->nr_held) >= READ_ONCE(sbi->tun.max_held) ||
+	    !nfsc_nfs_has_read_delegation(file_inode(real)))
+		return;
+	spin_lock(&nfsc_fill_lock);
+	req = NFSC_I(inode)->req;
+	if (!req || !nfsc_may_hold(req)) {
+		spin_unlock(&nfsc_fill_lock);
+		return;
+	}
+	kref_get(&req->ref);
+	spin_unlock(&nfsc_fill_lock);
+
+	held = dentry_open(&req->lower, O_RDONLY | O_LARGEFILE, real->f_cred);
+	if (!IS_ERR(held)) {
+		spin_lock(&nfsc_fill_lock);
+		if (nfsc_may_hold(req)) {
+			atomic_inc(&sbi->nr_held);
+			req->held = held;
+			held = NULL;
+		}
+		spin_unlock(&nfsc_fill_lock);
+		if (held)
+			fput(held);
+	}
+	nfsc_request_put(req);
+}
+
 /* Drop @inode's request, if any: its file is about to change. */
 void nfsc_fill_cancel(struct inode *inode)
 {
 	struct nfsc_inode_info *ni = NFSC_I(inode);
 	struct nfsc_request *req;
+	struct file *held = NULL;
 
 	if (!READ_ONCE(ni->req))
 		return;
@@ -291,12 +385,18 @@ void nfsc_fill_cancel(struct inode *inode)
 	req = ni->req;
 	if (req && hash_hashed(&req->hash)) {
 		nfsc_request_unhash(req);
+		held = req->held;
+		req->held = NULL;
 	} else {
 		/* Being committed: the commit sees inval_gen move. */
 		ni->req = NULL;
 		req = NULL;
 	}
 	spin_unlock(&nfsc_fill_lock);
+	if (held) {
+		atomic_dec(&req->sbi->nr_held);
+		nfsc_close_now(held);
+	}
 	if (req)
 		nfsc_request_put(req);
 }
@@ -513,8 +613,8 @@ int nfsc_fill_claim(u32 portid, u64 id, struct nfsc_claim *claim,
 {
 	struct nfsc_request *req;
 	struct nfsc_attrs snap;
+	struct file *src, *dst, *held;
 	const struct cred *old;
-	struct file *src, *dst;
 	u32 inval_gen;
 	int err;
 
@@ -574,7 +674,12 @@ int nfsc_fill_claim(u32 portid, u64 id, struct nfsc_claim *claim,
 	req->snap = snap;
 	req->inval_gen = inval_gen;
 	req->claimed_ns = ktime_get_ns();
+	/* src is open now: closing the reader's file sends nothing. */
+	held = req->held;
+	req->held = NULL;
 	spin_unlock(&nfsc_fill_lock);
+	if (held)
+		nfsc_held_put(req->sbi, held);
 
 	nfsc_genl_event(&(struct nfsc_event){
 		.type = NFS_CACHEFS_EVENT_CLAIM, .mount_id = req->sbi->id,

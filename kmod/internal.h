@@ -69,6 +69,7 @@ struct nfsc_tunables {
 	u64 revalidate;
 	u64 fill_timeout_ms;
 	u64 max_pending;
+	u64 max_held;
 };
 
 struct nfsc_stats {
@@ -103,6 +104,7 @@ struct nfsc_sb_info {
 	struct mutex cache_mutex;	/* orders invalidations and commits */
 	atomic_t nr_requests;		/* fill requests alive (fill.c) */
 	unsigned int nr_queued;		/* under nfsc_fill_lock */
+	atomic_t nr_held;		/* closed openers' files requests hold */
 };
 
 struct nfsc_request;
@@ -257,6 +259,7 @@ struct nfsc_claim {
 void nfsc_fill_miss(struct file *file, const struct nfsc_key *key,
 		    u32 commit_gen, u64 size);
 void nfsc_fill_cancel(struct inode *inode);
+void nfsc_fill_hold(struct inode *inode, const struct file *real);
 bool nfsc_fill_request_id(struct inode *inode, u64 *id);
 void nfsc_fill_unmount(struct nfsc_sb_info *sbi);
 int nfsc_fill_register(u32 portid);

@@ -113,6 +113,8 @@ static struct nfsc_attr nfsc_attr_fill_timeout_ms =
 		     24ULL * 3600 * 1000);
 static struct nfsc_attr nfsc_attr_max_pending =
 	NFSC_TUNABLE("max_pending", tun.max_pending, 1, 1U << 20);
+static struct nfsc_attr nfsc_attr_max_held =
+	NFSC_TUNABLE("max_held", tun.max_held, 0, 1U << 20);
 
 void nfsc_tunables_default(struct nfsc_tunables *tun)
 {
@@ -123,6 +125,7 @@ void nfsc_tunables_default(struct nfsc_tunables *tun)
 		.revalidate		= (u64)NFSC_REVAL_CTO << 32,
 		.fill_timeout_ms	= 60000,
 		.max_pending		= 1024,
+		.max_held		= 64,
 	};
 }
 
@@ -197,6 +200,7 @@ static struct attribute *nfsc_mount_attrs[] = {
 	&nfsc_attr_revalidate.attr,
 	&nfsc_attr_fill_timeout_ms.attr,
 	&nfsc_attr_max_pending.attr,
+	&nfsc_attr_max_held.attr,
 	&nfsc_attr_lowerdir.attr,
 	&nfsc_attr_cachedir.attr,
 	&nfsc_attr_dev.attr,

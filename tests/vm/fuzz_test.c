@@ -185,8 +185,8 @@ struct pools {
 
 static const char *const keys[] = {
 	"enabled", "min_size", "max_size", "revalidate", "fill_timeout_ms",
-	"max_pending", "lowerdir", "cachedir", "dev", "stats", "", "../enabled",
-	"enabled\n", "ENABLED",
+	"max_pending", "max_held", "lowerdir", "cachedir", "dev", "stats", "",
+	"../enabled", "enabled\n", "ENABLED",
 };
 
 static const char *const values[] = {
@@ -615,6 +615,7 @@ TEST_F_TIMEOUT(fuzz, hostile_messages_are_refused_and_change_nothing, 600)
 	ASSERT_EQ(0, nfsc_attr_write(self->dir, "revalidate", "cto"));
 	ASSERT_EQ(0, nfsc_attr_write(self->dir, "fill_timeout_ms", "60000"));
 	ASSERT_EQ(0, nfsc_attr_write(self->dir, "max_pending", "1024"));
+	ASSERT_EQ(0, nfsc_attr_write(self->dir, "max_held", "64"));
 	/* Requests the fuzzer left behind time out or go to the helper. */
 	self->helper = nfsc_start_helper(HELPER_LOG, "");
 	ASSERT_GT(self->helper, 0);
@@ -638,7 +639,7 @@ TEST_F_TIMEOUT(fuzz, sysfs_garbage_is_refused, 300)
 {
 	static const char *const tunables[] = {
 		"enabled", "min_size", "max_size", "revalidate",
-		"fill_timeout_ms", "max_pending",
+		"fill_timeout_ms", "max_pending", "max_held",
 	};
 	char path[PATH_MAX + 32], before[128], after[128], junk[300];
 	unsigned int i, k, len, bad = 0;

@@ -7,9 +7,11 @@
  * reused; a daemon lying about its copy (another file at the tmpfile's
  * fd, a copy cut behind its report, an object cut after its commit) is
  * caught; fill_timeout_ms, max_pending, min_size, max_size and enabled
- * bound what is queued and served.
+ * bound what is queued and served; a reader's NFS file stays open for its
+ * fill's claim, up to max_held.
  */
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include "../lib/nfsc_fill.h"
@@ -34,6 +36,7 @@ FIXTURE_SETUP(proto)
 FIXTURE_TEARDOWN(proto)
 {
 	nfsc_umount(NFSC_STACK);
+	nfsc_sh("echo 1 > /proc/sys/fs/leases-enable");
 }
 
 /* A raw FILL_CLAIM or FILL_DONE with the given attributes. */
@@ -287,13 +290,14 @@ TEST_F(proto, requests_time_out)
 	ASSERT_EQ(0, make_file("slow-b", 100, 4));
 	ASSERT_EQ(0, fake_open(&d));
 
-	/* Never claimed. */
+	/* Never claimed: the reader's NFS file it held is closed too. */
 	ASSERT_EQ(100, read_through("slow-a"));
 	ASSERT_EQ(0, fake_wait_request(&d, 10));
 	sleep(3);
 	EXPECT_EQ(0, nfsc_stat(self->dir, "pending"));
 	EXPECT_EQ(1, nfsc_stat(self->dir, "fills_failed"));
 	EXPECT_EQ(-ENOENT, nfsc_chan_claim(d.ch, d.req[0].id, &claim));
+	EXPECT_EQ(0, nfs_server_states("slow-a", "open"));
 
 	/* Claimed, never done. */
 	d.n = 0;
@@ -409,6 +413,125 @@ TEST_F(proto, bounds_on_what_is_queued)
 	ASSERT_EQ(5001, read_through("size-large"));
 	EXPECT_EQ(3, nfsc_stat(self->dir, "pending"));
 	nfsc_chan_close(d.ch);
+}
+
+/* NFS's OPEN calls so far (OPEN_NOATTR: NFSv4.1's open of a known file). */
+static long long nfs_opens(void)
+{
+	return nfs_calls("OPEN|OPEN_NOATTR");
+}
+
+/* Wait up to 5 s for the server to hold @want states of @type of @name. */
+static int wait_server_states(const char *name, const char *type, int want)
+{
+	int i, n = -1;
+
+	for (i = 0; i < 50; i++) {
+		n = nfs_server_states(name, type);
+		if (n == want)
+			break;
+		usleep(100000);
+	}
+	return n;
+}
+
+/* flock()s on NFS's inode of @name, as /proc/locks lists them; -1 on error. */
+static int nfs_flocks(const char *name)
+{
+	char path[PATH_MAX], out[32];
+	struct stat st;
+
+	path_in(path, sizeof(path), nfsc_env("NFSC_NFS"), name);
+	if (stat(path, &st) ||
+	    nfsc_sh_out(out, sizeof(out),
+			"grep -c 'FLOCK .* %02x:%02x:%lu ' /proc/locks; true",
+			major(st.st_dev), minor(st.st_dev),
+			(unsigned long)st.st_ino) || !*out)
+		return -1;
+	return (int)strtol(out, NULL, 10);
+}
+
+/* Read the fresh file @name through the stack: a miss, request @n of @d. */
+static int miss(struct fake_daemon *d, const char *name, int n)
+{
+	if (make_file(name, 1000, n + 5) || read_through(name) != 1000)
+		return -EIO;
+	return fake_wait_requests(d, n, 10);
+}
+
+/*
+ * A reader's close leaves the NFS file open, under the read delegation
+ * nfsd granted its OPEN (a fresh file's), until the fill is claimed, at
+ * most max_held files a mount: the server keeps the open, the claim
+ * opens under the delegation, and the fill's last close sends the CLOSE.
+ * The reader's locks go at its close all the same. Without a delegation
+ * (every open of NFS would send an OPEN) nothing is held. A request
+ * cancelled by a change through the stack, and the unmount, close the
+ * file at once.
+ */
+TEST_F(proto, a_closed_miss_stays_open_for_its_claim)
+{
+	struct fake_daemon d;
+	char path[PATH_MAX];
+	long long opens;
+	int fd;
+
+	EXPECT_EQ(64, nfsc_attr_num(self->dir, "max_held"));
+	ASSERT_EQ(0, fake_open(&d));
+
+	/* Held; then, past max_held, closed at once. */
+	ASSERT_EQ(0, miss(&d, "held-a", 1));
+	ASSERT_EQ(1, nfs_server_delegations("held-a"));
+	ASSERT_EQ(0, nfsc_attr_write(self->dir, "max_held", "1"));
+	ASSERT_EQ(0, miss(&d, "held-b", 2));
+	ASSERT_EQ(1, nfs_server_delegations("held-b"));
+	EXPECT_EQ(0, wait_server_states("held-b", "open", 0));
+	EXPECT_EQ(1, nfs_server_states("held-a", "open"));
+
+	/* A reader's flock goes with its close; the open stays held. */
+	ASSERT_EQ(0, nfsc_attr_write(self->dir, "max_held", "64"));
+	ASSERT_EQ(0, make_file("held-c", 1000, 7));
+	path_in(path, sizeof(path), NFSC_STACK, "held-c");
+	fd = open(path, O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fake_wait_requests(&d, 3, 10));
+	ASSERT_EQ(0, flock(fd, LOCK_SH));
+	EXPECT_EQ(1, nfs_flocks("held-c"));
+	close(fd);
+	EXPECT_EQ(0, nfs_flocks("held-c"));
+	EXPECT_EQ(1, nfs_server_states("held-c", "open"));
+
+	/* The claim opens under the delegation, and its close ends the open. */
+	opens = nfs_opens();
+	ASSERT_EQ(0, claim_copy_done(&d, 0, 1000));
+	EXPECT_EQ(opens, nfs_opens());
+	EXPECT_EQ(0, wait_server_states("held-a", "open", 0));
+	ASSERT_EQ(0, claim_copy_done(&d, 1, 1000));
+	EXPECT_EQ(0, stack_matches_export("held-a"));
+	EXPECT_EQ(0, stack_matches_export("held-b"));
+
+	/* An unlink through the stack cancels the request and closes first. */
+	ASSERT_EQ(0, miss(&d, "held-d", 4));
+	EXPECT_EQ(1, nfs_server_states("held-d", "open"));
+	path_in(path, sizeof(path), NFSC_STACK, "held-d");
+	ASSERT_EQ(0, unlink(path));
+	EXPECT_EQ(0, nfs_server_states("held-d", "open"));
+	EXPECT_EQ(0, nfsc_sh("! ls -a '%s' | grep -q '^\\.nfs'", nfsc_env("NFSC_EXPORT")));
+
+	/* No delegation (leases off on the server): nothing held. */
+	ASSERT_EQ(0, nfsc_sh("echo 0 > /proc/sys/fs/leases-enable"));
+	ASSERT_EQ(0, miss(&d, "held-e", 5));
+	EXPECT_EQ(0, nfs_server_delegations("held-e"));
+	EXPECT_EQ(0, wait_server_states("held-e", "open", 0));
+	ASSERT_EQ(0, nfsc_sh("echo 1 > /proc/sys/fs/leases-enable"));
+
+	/* The unmount closes what is still held. */
+	ASSERT_EQ(0, miss(&d, "held-f", 6));
+	EXPECT_EQ(1, nfs_server_states("held-f", "open"));
+	nfsc_chan_close(d.ch);
+	ASSERT_EQ(0, nfsc_umount(NFSC_STACK));
+	EXPECT_EQ(0, wait_server_states("held-f", "open", 0));
+	ASSERT_EQ(0, nfsc_mount_stack(NFSC_STACK));
 }
 
 TEST_F(proto, disabled_mount_neither_serves_nor_queues)

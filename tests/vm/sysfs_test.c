@@ -43,6 +43,7 @@ TEST_F(sysfs, defaults)
 	EXPECT_EQ(0, nfsc_attr_num(self->dir, "min_size"));
 	EXPECT_EQ(60000, nfsc_attr_num(self->dir, "fill_timeout_ms"));
 	EXPECT_EQ(1024, nfsc_attr_num(self->dir, "max_pending"));
+	EXPECT_EQ(64, nfsc_attr_num(self->dir, "max_held"));
 	ASSERT_EQ(0, nfsc_attr_read(self->dir, "revalidate", buf, sizeof(buf)));
 	EXPECT_STREQ("cto", buf);
 }
@@ -58,6 +59,7 @@ TEST_F(sysfs, tunables_validated)
 	EXPECT_EQ(0, nfsc_attr_write(self->dir, "max_size", "1048576"));
 	EXPECT_EQ(0, nfsc_attr_write(self->dir, "fill_timeout_ms", "5000"));
 	EXPECT_EQ(0, nfsc_attr_write(self->dir, "max_pending", "16"));
+	EXPECT_EQ(0, nfsc_attr_write(self->dir, "max_held", "0"));
 	EXPECT_EQ(0, nfsc_attr_write(self->dir, "revalidate", "ttl:250"));
 	ASSERT_EQ(0, nfsc_attr_read(self->dir, "revalidate", buf, sizeof(buf)));
 	EXPECT_STREQ("ttl:250", buf);
@@ -80,6 +82,9 @@ TEST_F(sysfs, tunables_validated)
 	EXPECT_EQ(-EINVAL, nfsc_attr_write(self->dir, "max_pending", "0"));
 	EXPECT_EQ(-EINVAL, nfsc_attr_write(self->dir, "max_pending", "99999999999999999999999"));
 	EXPECT_EQ(16, nfsc_attr_num(self->dir, "max_pending"));
+	EXPECT_EQ(-EINVAL, nfsc_attr_write(self->dir, "max_held", "1048577"));
+	EXPECT_EQ(-EINVAL, nfsc_attr_write(self->dir, "max_held", "-1"));
+	EXPECT_EQ(0, nfsc_attr_num(self->dir, "max_held"));
 	EXPECT_EQ(-EINVAL, nfsc_attr_write(self->dir, "revalidate", "sometimes"));
 	EXPECT_EQ(-EINVAL, nfsc_attr_write(self->dir, "revalidate", "ttl:"));
 	EXPECT_EQ(-EINVAL, nfsc_attr_write(self->dir, "revalidate", "ttl:-5"));
