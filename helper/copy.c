@@ -31,16 +31,18 @@ struct nfsc_copier {
 	bool have_ring;
 	unsigned int inflight;		/* pipes in the ring */
 	unsigned int copies;		/* copies in the ring */
+	unsigned int closes;		/* closes in the ring */
 	char *buf;			/* for plain copies */
 };
 
 /*
  * user_data: a range (a copy, for UD_SYNC), its low bits the step the CQE
- * ends.
+ * ends; UD_CLOSE alone for a close.
  */
-#define UD_OUT	1UL	/* the pipe -> dst splice of a range's round */
-#define UD_SYNC	2UL	/* the writeback of a finished copy */
-#define UD_STEP	(UD_OUT | UD_SYNC)
+#define UD_OUT		1UL	/* the pipe -> dst splice of a range's round */
+#define UD_SYNC		2UL	/* the writeback of a finished copy */
+#define UD_CLOSE	4UL	/* nfsc_copier_close() */
+#define UD_STEP		(UD_OUT | UD_SYNC)
 
 const char *nfsc_engine_name(enum nfsc_engine engine)
 {
@@ -129,6 +131,11 @@ unsigned int nfsc_copier_inflight(const struct nfsc_copier *cp)
 unsigned int nfsc_copier_copies(const struct nfsc_copier *cp)
 {
 	return cp->copies;
+}
+
+unsigned int nfsc_copier_closes(const struct nfsc_copier *cp)
+{
+	return cp->closes;
 }
 
 bool nfsc_copier_has_room(const struct nfsc_copier *cp)
@@ -598,13 +605,26 @@ void nfsc_copier_start(struct nfsc_copier *cp, struct nfsc_copy *c)
 	}
 }
 
+void nfsc_copier_close(struct nfsc_copier *cp, int fd)
+{
+	struct io_uring_sqe *sqe = cp->have_ring ? get_sqe(cp) : NULL;
+
+	if (!sqe) {
+		close(fd);
+		return;
+	}
+	io_uring_prep_close(sqe, fd);
+	io_uring_sqe_set_data(sqe, (void *)UD_CLOSE);
+	cp->closes++;
+}
+
 int nfsc_copier_run(struct nfsc_copier *cp, bool wait)
 {
 	struct io_uring_cqe *cqe;
 	unsigned int seen = 0;
 	int ret, res;
 
-	if (!cp->have_ring || !cp->inflight)
+	if (!cp->have_ring || (!cp->inflight && !cp->closes))
 		return 0;
 	ret = io_uring_submit(&cp->ring);
 	if (ret < 0)
@@ -625,6 +645,11 @@ int nfsc_copier_run(struct nfsc_copier *cp, bool wait)
 		res = cqe->res;
 		io_uring_cqe_seen(&cp->ring, cqe);
 		seen++;
+		/* The fd is gone whatever the result: a read-only file's. */
+		if (ud == UD_CLOSE) {
+			cp->closes--;
+			continue;
+		}
 		if (ud & UD_SYNC) {
 			end_sync(cp, (struct nfsc_copy *)(ud & ~UD_STEP), res);
 			continue;

@@ -138,6 +138,15 @@ unsigned int nfsc_copier_copies(const struct nfsc_copier *cp);
 bool nfsc_copier_has_room(const struct nfsc_copier *cp);
 
 /*
+ * Close @fd in the ring (close(2) without one): the last close of an NFS
+ * file waits for the server's CLOSE, which the ring's worker waits
+ * instead of the caller. Closed once a later run reaps it.
+ */
+void nfsc_copier_close(struct nfsc_copier *cp, int fd);
+/* Closes in the ring not reaped yet. */
+unsigned int nfsc_copier_closes(const struct nfsc_copier *cp);
+
+/*
  * Reap completions and move copies on; blocks for at least one completion
  * when @wait and anything is in flight. Returns 0 or a negative errno for
  * a failure of the ring itself.

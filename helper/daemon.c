@@ -296,8 +296,12 @@ static void report(struct daemon *d, struct fill *f)
 	if (c->fallback[0])
 		nfsc_say("fill %" PRIu64 ": %s: plain I/O instead of splice: %s",
 		          f->id, f->path, c->fallback);
-	/* Closing first: the kernel holds its own reference to the tmpfile. */
-	close_fill_fds(f);
+	/*
+	 * Closing first: the kernel holds its own reference to the tmpfile.
+	 * The NFS file in the ring: its last close waits for the server.
+	 */
+	nfsc_copier_close(d->cp, c->src);
+	close(c->dst);
 	ret = nfsc_chan_done(d->ch, f->id, c->error, c->copied,
 			     f->summing && !c->error ? csum : NULL,
 			     f->summing ? sizeof(csum) : 0);
@@ -508,7 +512,8 @@ static int loop(struct daemon *d, int sfd)
 		n = 0;
 		pfd[n++] = (struct pollfd){ .fd = nfsc_chan_fd(d->ch), .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
-		if (nfsc_copier_copies(d->cp) && nfsc_copier_fd(d->cp) >= 0)
+		if ((nfsc_copier_copies(d->cp) || nfsc_copier_closes(d->cp)) &&
+		    nfsc_copier_fd(d->cp) >= 0)
 			pfd[n++] = (struct pollfd){ .fd = nfsc_copier_fd(d->cp),
 						    .events = POLLIN };
 		/* The state file follows fills about every second. */

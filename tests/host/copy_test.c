@@ -531,4 +531,50 @@ TEST_F(copy, errors_reported)
 	end_checks(_metadata, self);
 }
 
+/*
+ * Closes go through the ring, in one batch with copies or alone, and are
+ * done once reaped; without a ring close(2) does it at once.
+ */
+TEST_F(copy, closes_in_the_ring)
+{
+	struct nfsc_copy_opts o;
+	struct nfsc_copier *cp;
+	struct job job;
+	const char *why;
+	int fds[4], i, err;
+
+	cp = copier(_metadata, 65536, 65536, 1, 2);
+	ASSERT_NE(NULL, cp);
+	for (i = 0; i < 3; i++) {
+		fds[i] = open("/dev/null", O_RDONLY);
+		ASSERT_LE(0, fds[i]);
+	}
+	job_init(_metadata, self, &job, 0, MiB, 0);
+	nfsc_copier_close(cp, fds[0]);
+	nfsc_copier_close(cp, fds[1]);
+	EXPECT_EQ(2, nfsc_copier_closes(cp));
+	run_all(_metadata, cp, self, &job, 1);
+	check_jobs(_metadata, &job, 1, NFSC_ENGINE_SPLICE);
+	close(job.c.src);
+	close(job.c.dst);
+	nfsc_copier_close(cp, fds[2]);
+	while (nfsc_copier_closes(cp))
+		ASSERT_EQ(0, nfsc_copier_run(cp, true));
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(-1, fcntl(fds[i], F_GETFD));
+	nfsc_copier_free(cp);
+
+	nfsc_copy_opts_default(&o);
+	o.no_splice = true;
+	cp = nfsc_copier_new(&o, &why, &err);
+	ASSERT_NE(NULL, cp);
+	fds[3] = open("/dev/null", O_RDONLY);
+	ASSERT_LE(0, fds[3]);
+	nfsc_copier_close(cp, fds[3]);
+	EXPECT_EQ(0, nfsc_copier_closes(cp));
+	EXPECT_EQ(-1, fcntl(fds[3], F_GETFD));
+	nfsc_copier_free(cp);
+	end_checks(_metadata, self);
+}
+
 TEST_HARNESS_MAIN
