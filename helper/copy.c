@@ -37,12 +37,13 @@ struct nfsc_copier {
 
 /*
  * user_data: a range (a copy, for UD_SYNC), its low bits the step the CQE
- * ends; UD_CLOSE alone for a close.
+ * ends; for a close, the fd shifted by UD_FD_SHIFT and UD_CLOSE.
  */
 #define UD_OUT		1UL	/* the pipe -> dst splice of a range's round */
 #define UD_SYNC		2UL	/* the writeback of a finished copy */
-#define UD_CLOSE	4UL	/* nfsc_copier_close() */
+#define UD_CLOSE	4UL	/* nfsc_copier_close(): no pointer */
 #define UD_STEP		(UD_OUT | UD_SYNC)
+#define UD_FD_SHIFT	3
 
 const char *nfsc_engine_name(enum nfsc_engine engine)
 {
@@ -614,7 +615,7 @@ void nfsc_copier_close(struct nfsc_copier *cp, int fd)
 		return;
 	}
 	io_uring_prep_close(sqe, fd);
-	io_uring_sqe_set_data(sqe, (void *)UD_CLOSE);
+	io_uring_sqe_set_data64(sqe, (uint64_t)fd << UD_FD_SHIFT | UD_CLOSE);
 	cp->closes++;
 }
 
@@ -645,9 +646,15 @@ int nfsc_copier_run(struct nfsc_copier *cp, bool wait)
 		res = cqe->res;
 		io_uring_cqe_seen(&cp->ring, cqe);
 		seen++;
-		/* The fd is gone whatever the result: a read-only file's. */
-		if (ud == UD_CLOSE) {
+		/*
+		 * A close that ran took the fd, whatever it returned; one
+		 * cancelled (the link it followed broke, the ring went) did
+		 * not.
+		 */
+		if (ud & UD_CLOSE) {
 			cp->closes--;
+			if (res == -ECANCELED)
+				close((int)(ud >> UD_FD_SHIFT));
 			continue;
 		}
 		if (ud & UD_SYNC) {

@@ -93,31 +93,6 @@ static void nfsc_held_put(struct nfsc_sb_info *sbi, struct file *held)
 	fput(held);
 }
 
-struct nfsc_close_work {
-	struct work_struct work;
-	struct file *file;
-};
-
-static void nfsc_close_work_fn(struct work_struct *work)
-{
-	__fput_sync(container_of(work, struct nfsc_close_work, work)->file);
-}
-
-/*
- * Close @file before returning, where fput() would close it on the way
- * back to user space: the unlink or rename that cancelled its request
- * must not find the NFS file open. __fput_sync() wants a kernel thread.
- */
-static void nfsc_close_now(struct file *file)
-{
-	struct nfsc_close_work cw = { .file = file };
-
-	INIT_WORK_ONSTACK(&cw.work, nfsc_close_work_fn);
-	queue_work(system_unbound_wq, &cw.work);
-	flush_work(&cw.work);
-	destroy_work_on_stack(&cw.work);
-}
-
 static void nfsc_request_free(struct kref *ref)
 {
 	struct nfsc_request *req = container_of(ref, struct nfsc_request, ref);
@@ -357,6 +332,7 @@ void nfsc_fill_hold(struct inode *inode, const struct file *real)
 	kref_get(&req->ref);
 	spin_unlock(&nfsc_fill_lock);
 
+	/* The reader's credentials: its open state is the one kept open. */
 	held = dentry_open(&req->lower, O_RDONLY | O_LARGEFILE, real->f_cred);
 	if (!IS_ERR(held)) {
 		spin_lock(&nfsc_fill_lock);
@@ -372,12 +348,16 @@ void nfsc_fill_hold(struct inode *inode, const struct file *real)
 	nfsc_request_put(req);
 }
 
-/* Drop @inode's request, if any: its file is about to change. */
+/*
+ * Drop @inode's request, if any: its file is about to change. A file it
+ * held closes on the caller's way back to user space (fput()), not here,
+ * under the caller's locks, where a CLOSE to an unreachable server would
+ * wait uninterruptibly.
+ */
 void nfsc_fill_cancel(struct inode *inode)
 {
 	struct nfsc_inode_info *ni = NFSC_I(inode);
 	struct nfsc_request *req;
-	struct file *held = NULL;
 
 	if (!READ_ONCE(ni->req))
 		return;
@@ -385,18 +365,12 @@ void nfsc_fill_cancel(struct inode *inode)
 	req = ni->req;
 	if (req && hash_hashed(&req->hash)) {
 		nfsc_request_unhash(req);
-		held = req->held;
-		req->held = NULL;
 	} else {
 		/* Being committed: the commit sees inval_gen move. */
 		ni->req = NULL;
 		req = NULL;
 	}
 	spin_unlock(&nfsc_fill_lock);
-	if (held) {
-		atomic_dec(&req->sbi->nr_held);
-		nfsc_close_now(held);
-	}
 	if (req)
 		nfsc_request_put(req);
 }
@@ -449,6 +423,8 @@ void nfsc_fill_unmount(struct nfsc_sb_info *sbi)
 {
 	nfsc_fill_drop_if(nfsc_req_of_sb, sbi, false);
 	wait_var_event(&sbi->nr_requests, !atomic_read(&sbi->nr_requests));
+	/* Files held by requests a kernel thread freed: not past the unmount. */
+	flush_delayed_fput();
 }
 
 /*

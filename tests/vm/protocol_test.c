@@ -539,7 +539,7 @@ TEST_F_TIMEOUT(proto, a_closed_miss_stays_open_for_its_claim, 600)
 	EXPECT_EQ(0, stack_matches_export(a));
 	EXPECT_EQ(0, stack_matches_export(b));
 
-	/* An unlink through the stack cancels the request and closes first. */
+	/* An unlink through the stack cancels the request: closed by its end. */
 	ASSERT_EQ(0, miss_delegated(&d, "held-d", e, sizeof(e), &id));
 	EXPECT_EQ(1, nfs_server_states(e, "open"));
 	path_in(path, sizeof(path), NFSC_STACK, e);
