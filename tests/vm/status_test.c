@@ -60,7 +60,7 @@ TEST_F_TIMEOUT(status, mounts_and_no_daemon, 120)
 		 " m[\"lowerdir\"] == \"%s\" and m[\"cachedir\"] == \"%s\" and"
 		 " m[\"volume\"] != \"\" and m[\"tunables\"][\"enabled\"] == \"1\" and"
 		 " m[\"tunables\"][\"fill_timeout_ms\"] == \"60000\" and"
-		 " len(m[\"tunables\"]) == 6 and \"hits\" in m[\"stats\"] and"
+		 " len(m[\"tunables\"]) == 7 and \"hits\" in m[\"stats\"] and"
 		 " \"culled\" in m[\"stats\"]] and d[\"daemon\"] == {\"running\": False}",
 		 self->id, nfsc_env("NFSC_NFS"), nfsc_env("NFSC_CACHEDIR"));
 	EXPECT_EQ(0, json_holds(expr)) TH_LOG("%s", expr);
