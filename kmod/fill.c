@@ -10,9 +10,9 @@
  * cancelled by an invalidation, timed out, or its mount goes away; ids are
  * never reused, so a late message for it finds nothing.
  *
- * A reader that closes its NFS file before the claim may leave it to the
- * request (nfsc_fill_hold()): the claim then opens the file on the client
- * without an OPEN of its own.
+ * When a reader closes before the claim, the request may open the NFS file
+ * itself and keep it open to the claim (nfsc_fill_hold()), so that the
+ * claim opens it under the reader's delegation.
  *
  * All state is under nfsc_fill_lock; every sleeping step (opening files,
  * GETATTR, commit, sending) runs outside it on a referenced request.
@@ -650,7 +650,7 @@ int nfsc_fill_claim(u32 portid, u64 id, struct nfsc_claim *claim,
 	req->snap = snap;
 	req->inval_gen = inval_gen;
 	req->claimed_ns = ktime_get_ns();
-	/* src is open now: closing the reader's file sends nothing. */
+	/* src is open now: closing the held file sends nothing. */
 	held = req->held;
 	req->held = NULL;
 	spin_unlock(&nfsc_fill_lock);

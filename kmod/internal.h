@@ -104,7 +104,7 @@ struct nfsc_sb_info {
 	struct mutex cache_mutex;	/* orders invalidations and commits */
 	atomic_t nr_requests;		/* fill requests alive (fill.c) */
 	unsigned int nr_queued;		/* under nfsc_fill_lock */
-	atomic_t nr_held;		/* closed openers' files requests hold */
+	atomic_t nr_held;		/* NFS files requests hold (fill.c) */
 };
 
 struct nfsc_request;
