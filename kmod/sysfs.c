@@ -125,7 +125,7 @@ void nfsc_tunables_default(struct nfsc_tunables *tun)
 		.revalidate		= (u64)NFSC_REVAL_CTO << 32,
 		.fill_timeout_ms	= 60000,
 		.max_pending		= 1024,
-		.max_held		= 64,
+		.max_held		= 1024,
 	};
 }
 

@@ -615,7 +615,7 @@ TEST_F_TIMEOUT(fuzz, hostile_messages_are_refused_and_change_nothing, 600)
 	ASSERT_EQ(0, nfsc_attr_write(self->dir, "revalidate", "cto"));
 	ASSERT_EQ(0, nfsc_attr_write(self->dir, "fill_timeout_ms", "60000"));
 	ASSERT_EQ(0, nfsc_attr_write(self->dir, "max_pending", "1024"));
-	ASSERT_EQ(0, nfsc_attr_write(self->dir, "max_held", "64"));
+	ASSERT_EQ(0, nfsc_attr_write(self->dir, "max_held", "1024"));
 	/* Requests the fuzzer left behind time out or go to the helper. */
 	self->helper = nfsc_start_helper(HELPER_LOG, "");
 	ASSERT_GT(self->helper, 0);

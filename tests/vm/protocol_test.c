@@ -508,7 +508,7 @@ TEST_F_TIMEOUT(proto, a_closed_miss_stays_open_for_its_claim, 600)
 	long long opens;
 	int fd;
 
-	EXPECT_EQ(64, nfsc_attr_num(self->dir, "max_held"));
+	EXPECT_EQ(1024, nfsc_attr_num(self->dir, "max_held"));
 	ASSERT_EQ(0, fake_open(&d));
 
 	/* Held; then, past max_held, closed at once. */
@@ -519,7 +519,7 @@ TEST_F_TIMEOUT(proto, a_closed_miss_stays_open_for_its_claim, 600)
 	EXPECT_EQ(1, nfs_server_states(a, "open"));
 
 	/* A reader's flock goes with its close; the open stays held. */
-	ASSERT_EQ(0, nfsc_attr_write(self->dir, "max_held", "64"));
+	ASSERT_EQ(0, nfsc_attr_write(self->dir, "max_held", "1024"));
 	ASSERT_EQ(0, miss_delegated(&d, "held-c", c, sizeof(c), &id));
 	path_in(path, sizeof(path), NFSC_STACK, c);
 	fd = open(path, O_RDONLY);

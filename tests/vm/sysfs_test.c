@@ -43,7 +43,7 @@ TEST_F(sysfs, defaults)
 	EXPECT_EQ(0, nfsc_attr_num(self->dir, "min_size"));
 	EXPECT_EQ(60000, nfsc_attr_num(self->dir, "fill_timeout_ms"));
 	EXPECT_EQ(1024, nfsc_attr_num(self->dir, "max_pending"));
-	EXPECT_EQ(64, nfsc_attr_num(self->dir, "max_held"));
+	EXPECT_EQ(1024, nfsc_attr_num(self->dir, "max_held"));
 	ASSERT_EQ(0, nfsc_attr_read(self->dir, "revalidate", buf, sizeof(buf)));
 	EXPECT_STREQ("cto", buf);
 }
