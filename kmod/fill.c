@@ -332,7 +332,10 @@ void nfsc_fill_hold(struct inode *inode, const struct file *real)
 	kref_get(&req->ref);
 	spin_unlock(&nfsc_fill_lock);
 
-	/* The reader's credentials: its open state is the one kept open. */
+	/*
+	 * The reader's credentials: its open state is the one kept open. An
+	 * open that fails holds nothing; the claim opens and reports as ever.
+	 */
 	held = dentry_open(&req->lower, O_RDONLY | O_LARGEFILE, real->f_cred);
 	if (!IS_ERR(held)) {
 		spin_lock(&nfsc_fill_lock);
