@@ -441,49 +441,100 @@ TEST_F_TIMEOUT(fault, module_removal_under_load_is_refused, 240)
 		refused, tries);
 }
 
-/* What an open, fstat and read of a file renamed over on the server gave. */
-enum rename_outcome { OLD_BYTES, NEW_BYTES, STALE, OTHER, OUTCOMES };
+/*
+ * What an open, fstat and read of a file renamed over on the server gave:
+ * round r's file before the rename (OLD), the one renamed over it (NEW),
+ * or an earlier round's file, whose name NFS may still resolve to it.
+ */
+enum rename_outcome { OLD_BYTES, NEW_BYTES, EARLIER_BYTES, STALE, OTHER,
+		      OUTCOMES };
+
+static const char *const rename_outcomes[OUTCOMES] = {
+	"old", "new", "earlier", "ESTALE", "other"
+};
+
+/* The seed in [@lo, @hi] of @fd's bytes, all @size of them; else -1. */
+static long long fd_seed(int fd, uint64_t lo, uint64_t hi, uint64_t size)
+{
+	unsigned char got[64], want[64];
+	ssize_t n = pread(fd, got, sizeof(got), 0);
+	uint64_t seed;
+
+	for (seed = lo; n > 0 && seed <= hi; seed++) {
+		pattern(seed, 0, want, n);
+		if (!memcmp(got, want, n))
+			return fd_has_pattern(fd, seed, size) ? -1 : (long long)seed;
+	}
+	return -1;
+}
 
 static enum rename_outcome rename_outcome(const char *top, const char *name,
-					  uint64_t old_seed, uint64_t new_seed,
+					  uint64_t first_seed, int round,
 					  uint64_t size)
 {
+	uint64_t old_seed = first_seed + round;
 	enum rename_outcome ret;
 	char path[PATH_MAX], c;
+	const char *what;
+	long long seed;
 	struct stat st;
-	int fd;
+	int fd, err;
 
 	path_in(path, sizeof(path), top, name);
 	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return errno == ESTALE ? STALE : OTHER;
-	if (fstat(fd, &st))
-		ret = errno == ESTALE ? STALE : OTHER;
-	else if (!fd_has_pattern(fd, old_seed, size))
-		ret = OLD_BYTES;
-	else if (!fd_has_pattern(fd, new_seed, size))
-		ret = NEW_BYTES;
-	else	/* neither: a read that fails, or other bytes */
-		ret = pread(fd, &c, 1, 0) < 0 && errno == ESTALE ? STALE : OTHER;
+	if (fd < 0) {
+		what = "open";
+		err = errno;
+		goto fail;
+	}
+	if (fstat(fd, &st)) {
+		what = "fstat";
+		err = errno;
+		close(fd);
+		goto fail;
+	}
+	seed = fd_seed(fd, first_seed, old_seed + 1, size);
+	if (seed >= 0) {
+		close(fd);
+		return seed == (long long)old_seed ? OLD_BYTES :
+		       seed > (long long)old_seed ? NEW_BYTES : EARLIER_BYTES;
+	}
+	/* Neither: a read that fails, or other bytes. */
+	what = "read";
+	c = 0;
+	if (pread(fd, &c, 1, 0) >= 0) {
+		close(fd);
+		fprintf(stderr, "# round %d: %s: %lld bytes, no round's whole file (first byte %#x)\n",
+			round, path, (long long)st.st_size, (unsigned char)c);
+		return OTHER;
+	}
+	err = errno;
 	close(fd);
+fail:
+	ret = err == ESTALE ? STALE : OTHER;
+	if (ret == OTHER)
+		fprintf(stderr, "# round %d: %s: %s: %s\n", round, path, what,
+			strerror(err));
 	return ret;
 }
 
 /*
  * The server renames a new file over one the client holds open, round
  * after round (the stress's server writers do it to files fills hold).
- * NFS itself may go on reading the old file by that name or, on 6.1, fail
- * its fstat with ESTALE. Through the stack: the old or the new bytes,
- * whole, and ESTALE only in a run where NFS itself gave it.
+ * NFS itself may go on reading the old file by that name, even an earlier
+ * round's while it trusts the directory it cached, or, on 6.1, fail its
+ * fstat with ESTALE. Through the stack: the old or the new bytes, whole,
+ * and an earlier round's or ESTALE only in a run where NFS itself gave it.
  */
 TEST_F_TIMEOUT(fault, server_rename_over_a_held_file_follows_nfs, 300)
 {
 	static const char *const phases[] = { "held", "after close" };
-	const uint64_t size = 256 * 1024;
+	const uint64_t size = 256 * 1024, first_seed = 200;
 	int n[2][2][OUTCOMES] = {};	/* [phase][NFS, stack][outcome] */
+	int nfs_saw[OUTCOMES] = {};	/* in either phase */
 	char tmp[PATH_MAX], dst[PATH_MAX], held_path[PATH_MAX];
 	const char *tops[2] = { nfsc_env("NFSC_NFS"), NFSC_STACK };
-	int r, phase, k, side, held, nfs_stale = 0, rounds = 10;
+	int r, phase, k, o, side, held, rounds = 10;
 	long long ok;
 
 	path_in(tmp, sizeof(tmp), nfsc_env("NFSC_EXPORT"), "held.new");
@@ -491,7 +542,7 @@ TEST_F_TIMEOUT(fault, server_rename_over_a_held_file_follows_nfs, 300)
 	path_in(held_path, sizeof(held_path), tops[0], "held");
 	self->helper = start_helper("");
 	ASSERT_LT(0, self->helper);
-	ASSERT_EQ(0, make_file("held", size, 200));
+	ASSERT_EQ(0, make_file("held", size, first_seed));
 	for (r = 0; r < rounds; r++) {
 		/* Cached through the stack (if the fill can), held on NFS. */
 		ok = nfsc_stat(self->dir, "fills_ok");
@@ -499,7 +550,7 @@ TEST_F_TIMEOUT(fault, server_rename_over_a_held_file_follows_nfs, 300)
 		nfsc_wait_stat(self->dir, "fills_ok", ok + 1, 10);
 		held = open(held_path, O_RDONLY);
 		ASSERT_LE(0, held);
-		ASSERT_EQ(0, make_file("held.new", size, 201 + r));
+		ASSERT_EQ(0, make_file("held.new", size, first_seed + r + 1));
 		ASSERT_EQ(0, rename(tmp, dst));
 		for (phase = 0; phase < 2; phase++) {
 			if (phase)
@@ -507,24 +558,29 @@ TEST_F_TIMEOUT(fault, server_rename_over_a_held_file_follows_nfs, 300)
 			for (k = 0; k < 2; k++) {
 				side = k ^ (r & 1);	/* either goes first */
 				n[phase][side][rename_outcome(tops[side], "held",
-							      200 + r, 201 + r,
+							      first_seed, r,
 							      size)]++;
 			}
 		}
 	}
 	for (phase = 0; phase < 2; phase++) {
-		fprintf(stderr, "# fault: server renames over a file held open, %d rounds, %s: NFS old %d, new %d, ESTALE %d, other %d; stack old %d, new %d, ESTALE %d, other %d\n",
-			rounds, phases[phase], n[phase][0][OLD_BYTES],
-			n[phase][0][NEW_BYTES], n[phase][0][STALE],
-			n[phase][0][OTHER], n[phase][1][OLD_BYTES],
-			n[phase][1][NEW_BYTES], n[phase][1][STALE],
-			n[phase][1][OTHER]);
-		nfs_stale += n[phase][0][STALE];
+		for (side = 0; side < 2; side++) {
+			fprintf(stderr, "# fault: server renames over a file held open, %d rounds, %s, %s:",
+				rounds, phases[phase], side ? "stack" : "NFS");
+			for (o = 0; o < OUTCOMES; o++)
+				fprintf(stderr, " %s %d", rename_outcomes[o],
+					n[phase][side][o]);
+			fprintf(stderr, "\n");
+		}
+		for (o = 0; o < OUTCOMES; o++)
+			nfs_saw[o] += n[phase][0][o];
 	}
 	for (phase = 0; phase < 2; phase++) {
 		EXPECT_EQ(0, n[phase][1][OTHER]);
-		if (!nfs_stale)
+		if (!nfs_saw[STALE])
 			EXPECT_EQ(0, n[phase][1][STALE]);
+		if (!nfs_saw[EARLIER_BYTES])
+			EXPECT_EQ(0, n[phase][1][EARLIER_BYTES]);
 	}
 	unlink(dst);
 }
