@@ -468,53 +468,44 @@ static long long fd_seed(int fd, uint64_t lo, uint64_t hi, uint64_t size)
 	return -1;
 }
 
+/* A call on @path that failed with @err: ESTALE, or other (logged). */
+static enum rename_outcome rename_error(int round, const char *path,
+					const char *what, int err)
+{
+	if (err == ESTALE)
+		return STALE;
+	fprintf(stderr, "# round %d: %s: %s: %s\n", round, path, what,
+		strerror(err));
+	return OTHER;
+}
+
 static enum rename_outcome rename_outcome(const char *top, const char *name,
 					  uint64_t first_seed, int round,
 					  uint64_t size)
 {
-	uint64_t old_seed = first_seed + round;
+	long long old_seed = first_seed + round, seed;
 	enum rename_outcome ret;
-	char path[PATH_MAX], c;
-	const char *what;
-	long long seed;
+	char path[PATH_MAX], c = 0;
 	struct stat st;
-	int fd, err;
+	int fd;
 
 	path_in(path, sizeof(path), top, name);
 	fd = open(path, O_RDONLY);
-	if (fd < 0) {
-		what = "open";
-		err = errno;
-		goto fail;
-	}
+	if (fd < 0)
+		return rename_error(round, path, "open", errno);
 	if (fstat(fd, &st)) {
-		what = "fstat";
-		err = errno;
-		close(fd);
-		goto fail;
-	}
-	seed = fd_seed(fd, first_seed, old_seed + 1, size);
-	if (seed >= 0) {
-		close(fd);
-		return seed == (long long)old_seed ? OLD_BYTES :
-		       seed > (long long)old_seed ? NEW_BYTES : EARLIER_BYTES;
-	}
-	/* Neither: a read that fails, or other bytes. */
-	what = "read";
-	c = 0;
-	if (pread(fd, &c, 1, 0) >= 0) {
-		close(fd);
+		ret = rename_error(round, path, "fstat", errno);
+	} else if ((seed = fd_seed(fd, first_seed, old_seed + 1, size)) >= 0) {
+		ret = seed == old_seed ? OLD_BYTES :
+		      seed > old_seed ? NEW_BYTES : EARLIER_BYTES;
+	} else if (pread(fd, &c, 1, 0) < 0) {
+		ret = rename_error(round, path, "read", errno);
+	} else {
 		fprintf(stderr, "# round %d: %s: %lld bytes, no round's whole file (first byte %#x)\n",
 			round, path, (long long)st.st_size, (unsigned char)c);
-		return OTHER;
+		ret = OTHER;
 	}
-	err = errno;
 	close(fd);
-fail:
-	ret = err == ESTALE ? STALE : OTHER;
-	if (ret == OTHER)
-		fprintf(stderr, "# round %d: %s: %s: %s\n", round, path, what,
-			strerror(err));
 	return ret;
 }
 
