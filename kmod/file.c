@@ -176,12 +176,26 @@ static int nfsc_release(struct inode *inode, struct file *file)
 }
 
 /*
+ * How a read may switch an open that missed to its committed object.
+ * ->splice_read runs under the pipe's mutex (splice(2)), or under the
+ * output file's sb_start_write() (sendfile(2) and copy_file_range(2) on
+ * 6.1), both of which nest outside sb_start_write() elsewhere (a splice
+ * into a file takes the pipe's mutex under it): such a switch leaves the
+ * object's atime, which its fill set just before, to its next open.
+ */
+enum nfsc_switch {
+	NFSC_SWITCH_TOUCH,	/* switch, and move the object's atime */
+	NFSC_SWITCH_ONLY,	/* switch, leave the atime: ->splice_read */
+	NFSC_SWITCH_NONE,	/* no lookups or opens: IOCB_NOWAIT */
+};
+
+/*
  * The file reads go to: the object this open switched to, once a fill of
  * its file committed after it missed; else its real file. The switch
  * trusts NFS's cached attributes: the commit has just checked them. It
- * looks up and opens files, so not for @nowait callers.
+ * looks up and opens files, so not for NFSC_SWITCH_NONE callers.
  */
-static struct file *nfsc_read_file(struct file *file, bool nowait)
+static struct file *nfsc_read_file(struct file *file, enum nfsc_switch how)
 {
 	struct nfsc_file *nf = file->private_data;
 	struct inode *inode = file_inode(file);
@@ -194,7 +208,8 @@ static struct file *nfsc_read_file(struct file *file, bool nowait)
 	if (cached)
 		return cached;
 	gen = READ_ONCE(NFSC_I(inode)->commit_gen);
-	if (!nf->may_switch || nowait || gen == READ_ONCE(nf->seen_gen) ||
+	if (!nf->may_switch || how == NFSC_SWITCH_NONE ||
+	    gen == READ_ONCE(nf->seen_gen) ||
 	    !nfsc_cache_usable(inode))
 		return nf->real;
 	WRITE_ONCE(nf->seen_gen, gen);
@@ -209,7 +224,8 @@ static struct file *nfsc_read_file(struct file *file, bool nowait)
 		fput(cached);	/* another reader switched first */
 		return nf->cached;
 	}
-	nfsc_cache_touch(NFSC_SB(inode->i_sb), cached);
+	if (how == NFSC_SWITCH_TOUCH)
+		nfsc_cache_touch(NFSC_SB(inode->i_sb), cached);
 	atomic64_inc(&NFSC_SB(inode->i_sb)->stats.hits);
 	return cached;
 }
@@ -239,7 +255,7 @@ int nfsc_prefetch(struct file *file, u64 *id, const char **why)
 		return NFS_CACHEFS_PREFETCH_CACHED;
 	if (nfsc_fill_request_id(inode, id))
 		return NFS_CACHEFS_PREFETCH_QUEUED;
-	if (nfsc_is_cache_file(nfsc_read_file(file, false)))
+	if (nfsc_is_cache_file(nfsc_read_file(file, NFSC_SWITCH_TOUCH)))
 		return NFS_CACHEFS_PREFETCH_FILLED;
 	/* The open queued none (a full queue, no daemon then): once more. */
 	gen = READ_ONCE(NFSC_I(inode)->commit_gen);
@@ -255,7 +271,7 @@ int nfsc_prefetch(struct file *file, u64 *id, const char **why)
 		nfsc_fill_miss(file, &key, gen, attrs.size);
 	if (nfsc_fill_request_id(inode, id))
 		return NFS_CACHEFS_PREFETCH_QUEUED;
-	if (nfsc_is_cache_file(nfsc_read_file(file, false)))
+	if (nfsc_is_cache_file(nfsc_read_file(file, NFSC_SWITCH_TOUCH)))
 		return NFS_CACHEFS_PREFETCH_FILLED;
 	*why = "no fill queued (no daemon, disabled, size range, a writer, full queue)";
 	return -EAGAIN;
@@ -353,7 +369,9 @@ static ssize_t nfsc_read_iter(struct kiocb *iocb, struct iov_iter *iter)
 		return 0;
 	real = nfsc_sync_flags(iocb->ki_filp,
 			       nfsc_read_file(iocb->ki_filp,
-					      iocb->ki_flags & IOCB_NOWAIT),
+					      iocb->ki_flags & IOCB_NOWAIT ?
+					      NFSC_SWITCH_NONE :
+					      NFSC_SWITCH_TOUCH),
 			       &err);
 	if (err)
 		return err;
@@ -386,7 +404,7 @@ static ssize_t nfsc_splice_read(struct file *in, loff_t *ppos,
 	ssize_t ret;
 	int err;
 
-	real = nfsc_sync_flags(in, nfsc_read_file(in, false), &err);
+	real = nfsc_sync_flags(in, nfsc_read_file(in, NFSC_SWITCH_ONLY), &err);
 	if (err)
 		return err;
 	ret = nfsc_real_splice_read(real, ppos, pipe, len, flags, &ctx);
@@ -419,7 +437,7 @@ static int nfsc_mmap(struct file *file, struct vm_area_struct *vma)
 static loff_t nfsc_llseek(struct file *file, loff_t offset, int whence)
 {
 	struct inode *inode = file_inode(file);
-	struct file *real = nfsc_read_file(file, false);
+	struct file *real = nfsc_read_file(file, NFSC_SWITCH_TOUCH);
 	loff_t ret;
 
 	/* The common "where am I" costs nothing, as on any filesystem. */

@@ -26,7 +26,9 @@
  *        inside the VFS's lock_rename() of ours)
  *     -> sbi->cache_mutex (invalidation and commit of objects)
  *        -> cache directory i_rwsem (also taken alone, by culling)
- *     -> cache object i_rwsem (a hit's atime, nothing else held)
+ *     -> cache object i_rwsem (a hit's atime, nothing else held; not from
+ *        ->splice_read, under a pipe's mutex, which a splice into a file
+ *        takes inside sb_start_write())
  *     -> nfsc_fill_lock (innermost)
  *   sbi->volume_lock: a leaf, held only to read or swap sbi->volume.dentry
  */

@@ -119,6 +119,74 @@ static inline int fake_wait_request(struct fake_daemon *fd, int secs)
 	return fake_wait_requests(fd, 1, secs);
 }
 
+/* The child that thaws the cache if the test does not (cache_freeze()). */
+static pid_t cache_thawer;
+
+/*
+ * Freeze the cache filesystem. A child thaws it @secs later unless
+ * cache_thaw() has: a test killed meanwhile leaves it frozen for no other.
+ */
+static inline int cache_freeze(int secs)
+{
+	if (nfsc_sh("fsfreeze -f '%s'", nfsc_env("NFSC_CACHEDIR")))
+		return -1;
+	cache_thawer = fork();
+	if (!cache_thawer) {
+		sleep(secs);
+		_exit(nfsc_sh("fsfreeze -u '%s' 2>/dev/null",
+			      nfsc_env("NFSC_CACHEDIR")));
+	}
+	return 0;
+}
+
+/* 0 when the cache filesystem was frozen and is thawed now. */
+static inline int cache_thaw(void)
+{
+	if (cache_thawer > 0) {
+		kill(cache_thawer, SIGKILL);
+		waitpid(cache_thawer, NULL, 0);
+		cache_thawer = 0;
+	}
+	return nfsc_sh("fsfreeze -u '%s' 2>/dev/null",
+		       nfsc_env("NFSC_CACHEDIR"));
+}
+
+/* Reap child @pid if it exits within @secs: 0 and *@st, or -1. */
+static inline int wait_child(pid_t pid, int *st, int secs)
+{
+	int i;
+
+	for (i = 0; i < secs * 20; i++) {
+		if (waitpid(pid, st, WNOHANG) == pid)
+			return 0;
+		usleep(50000);
+	}
+	return -1;
+}
+
+/* 0 once task @pid sleeps uninterruptibly (state D) within @secs, or -1. */
+static inline int wait_task_blocked(pid_t pid, int secs)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int i, fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	for (i = 0; i < secs * 20; i++) {
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			return -1;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		buf[n > 0 ? n : 0] = '\0';
+		p = strrchr(buf, ')');
+		if (p && p[1] == ' ' && p[2] == 'D')
+			return 0;
+		usleep(50000);
+	}
+	return -1;
+}
+
 /* Copy @len bytes from src to dst with plain I/O; bytes copied. */
 static inline long long plain_copy(int src, int dst, uint64_t len)
 {

@@ -3,11 +3,11 @@
  * VM test: miss -> fill -> switch. A cold read through the stack is right
  * while the fill runs; afterwards reads come from the cache object (NFS
  * sees no READ for them) and stats count hits; concurrent misses make one
- * fill; an open made during the miss switches to the object; changes on
- * the server, before or during a fill, are never served stale; files of
- * awkward sizes; a daemon killed before its claim, mid-copy or before
- * FILL_DONE leaves nothing behind and its successor completes the
- * request; without a daemon nothing is queued.
+ * fill; an open made during the miss switches to the object at its next
+ * read or splice; changes on the server, before or during a fill, are
+ * never served stale; files of awkward sizes; a daemon killed before its
+ * claim, mid-copy or before FILL_DONE leaves nothing behind and its
+ * successor completes the request; without a daemon nothing is queued.
  *
  * Some tests drive the protocol themselves (helper/nl.c's channel) to put
  * a change or a crash exactly between claim and done.
@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -105,6 +106,7 @@ FIXTURE_SETUP(fill)
 
 FIXTURE_TEARDOWN(fill)
 {
+	cache_thaw();	/* after a test stopped while the cache was frozen */
 	if (self->helper > 0)
 		stop_helper(self->helper);
 	/* The default; a test may have turned the server's delegations off. */
@@ -239,16 +241,53 @@ TEST_F_TIMEOUT(fill, hundred_openers_one_fill, 240)
 	EXPECT_GE(100, hits);
 }
 
-TEST_F_TIMEOUT(fill, open_during_miss_switches_at_next_read, 180)
+/* Read @fd to its end through a pipe with splice(2); bytes read. */
+static long long splice_drain(int fd, unsigned char *out, size_t outlen)
 {
-	const char *name = "switch";
+	static unsigned char buf[1 << 16];
+	long long total = 0;
+	ssize_t n, m = 0;
+	int p[2];
+
+	if (pipe(p))
+		return -errno;
+	while ((n = splice(fd, NULL, p[1], NULL, sizeof(buf), 0)) > 0) {
+		for (; n > 0; n -= m, total += m) {
+			m = read(p[0], buf, n);
+			if (m <= 0)
+				goto out;
+			if ((size_t)(total + m) <= outlen)
+				memcpy(out + total, buf, m);
+		}
+	}
+out:
+	if (n < 0 || m < 0)
+		total = -errno;
+	close(p[0]);
+	close(p[1]);
+	return total;
+}
+
+/*
+ * An open that missed, its fill committed: its next read, by read(2) or
+ * by splice(2), comes from the object. A splice reads under the pipe's
+ * lock, which a splice into a file takes inside the cache filesystem's
+ * write access: it reads with the cache frozen, so it cannot be waiting
+ * for that access to write the object's atime.
+ */
+static void switch_at_next_read(struct __test_metadata *_metadata,
+				FIXTURE_DATA(fill) *self, const char *name,
+				uint64_t seed, bool by_splice)
+{
 	unsigned char *got, *want;
 	long long hits, reads, n;
 	char path[PATH_MAX];
 	uint64_t size = 8 * MiB + 5;
-	int fd;
+	int fd, st = -1, thaw;
+	bool quick;
+	pid_t pid;
 
-	ASSERT_EQ(0, make_file(name, size, 3));
+	ASSERT_EQ(0, make_file(name, size, seed));
 	self->helper = start_helper("");
 	ASSERT_GT(self->helper, 0);
 
@@ -261,19 +300,49 @@ TEST_F_TIMEOUT(fill, open_during_miss_switches_at_next_read, 180)
 	hits = nfsc_stat(self->dir, "hits");
 	reads = nfs_reads();
 	ASSERT_LE(0, reads);
-	got = malloc(size);
+	/* Shared: a child splices. */
+	got = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	want = malloc(size);
-	ASSERT_TRUE(got && want);
-	n = drain(fd, got, size);
+	ASSERT_TRUE(got != MAP_FAILED && want);
+	if (!by_splice) {
+		n = drain(fd, got, size);
+	} else {
+		ASSERT_EQ(0, cache_freeze(30));
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (!pid)
+			_exit(splice_drain(fd, got, size) == (long long)size ?
+			      0 : 1);
+		quick = !wait_child(pid, &st, 10);
+		thaw = cache_thaw();
+		EXPECT_TRUE(quick)
+			TH_LOG("the splice waited for the frozen cache");
+		if (!quick)
+			ASSERT_EQ(pid, waitpid(pid, &st, 0));
+		ASSERT_EQ(0, thaw);
+		ASSERT_TRUE(WIFEXITED(st));
+		n = WEXITSTATUS(st) ? -1 : (long long)size;
+	}
 	close(fd);
 	EXPECT_EQ((long long)size, n);
-	pattern(3, 0, want, size);
+	pattern(seed, 0, want, size);
 	EXPECT_EQ(0, memcmp(got, want, size));
 	/* Every byte came from the object. */
 	EXPECT_EQ(reads, nfs_reads());
 	EXPECT_EQ(hits + 1, nfsc_stat(self->dir, "hits"));
-	free(got);
+	munmap(got, size);
 	free(want);
+}
+
+TEST_F_TIMEOUT(fill, open_during_miss_switches_at_next_read, 180)
+{
+	switch_at_next_read(_metadata, self, "switch", 3, false);
+}
+
+TEST_F_TIMEOUT(fill, open_during_miss_switches_at_next_splice, 180)
+{
+	switch_at_next_read(_metadata, self, "switch-splice", 4, true);
 }
 
 TEST_F_TIMEOUT(fill, server_change_before_open_is_seen, 180)
