@@ -570,7 +570,16 @@ static struct nl_msg *chan_msg(struct nfsc_chan *ch, uint8_t cmd)
 int nfsc_chan_register(struct nfsc_chan *ch)
 {
 	struct nl_msg *msg = chan_msg(ch, NFS_CACHEFS_CMD_DAEMON_REGISTER);
+	int one = 1;
 
+	/*
+	 * A request that finds the daemon's buffer full waits in the kernel
+	 * and is sent again, so an overrun loses nothing the daemon must
+	 * hear of (and the kernel leaves half of the buffer to replies). An
+	 * event channel (prefetch's) keeps ENOBUFS: a lost event is an error.
+	 */
+	setsockopt(nfsc_chan_fd(ch), SOL_NETLINK, NETLINK_NO_ENOBUFS, &one,
+		   sizeof(one));
 	return msg ? chan_transact(ch, msg) : -ENOMEM;
 }
 

@@ -28,6 +28,7 @@
 #include <linux/slab.h>
 #include <linux/wait_bit.h>
 #include <linux/workqueue.h>
+#include <net/sock.h>
 
 /* Sent at most this many FILL_REQUESTs per kick; the rest wait. */
 #define NFSC_KICK_BATCH		64
@@ -67,6 +68,7 @@ static LIST_HEAD(nfsc_unsent);		/* queued, not yet told to the daemon */
 static LIST_HEAD(nfsc_sent);		/* queued and told (or claimed) */
 static u64 nfsc_next_id = 1;
 static u32 nfsc_daemon;			/* portid of the daemon, 0 if none */
+static struct sock *nfsc_daemon_sk;	/* its socket, referenced */
 /* When the daemon last registered, claimed, or was seen a copy grow. */
 static unsigned long nfsc_daemon_moved;	/* jiffies */
 
@@ -157,15 +159,27 @@ static void nfsc_reaper_arm(void)
 }
 
 /*
+ * Requests fill at most half of the daemon's receive buffer. Netlink drops
+ * a message that finds the buffer full, a reply or an ack as readily as a
+ * request, and a claim whose reply is dropped fails: the other half is
+ * kept for the answers to its claims and completions.
+ */
+static bool nfsc_daemon_has_room(struct sock *sk)
+{
+	return atomic_read(&sk->sk_rmem_alloc) < READ_ONCE(sk->sk_rcvbuf) / 2;
+}
+
+/*
  * Tell the daemon about requests it has not heard of. Called whenever the
  * daemon shows it reads its socket (register, claim, done) and after a new
- * request, so a full socket buffer only delays requests.
+ * request, so a socket buffer without room only delays requests.
  */
 static void nfsc_fill_kick(void)
 {
 	struct nfsc_request *batch[NFSC_KICK_BATCH];
 	struct nfsc_request *req;
-	int n = 0, i, err = 0;
+	struct sock *sk = NULL;
+	int n = 0, i, k, err = 0;
 	u32 portid;
 
 	spin_lock(&nfsc_fill_lock);
@@ -176,24 +190,36 @@ static void nfsc_fill_kick(void)
 		kref_get(&req->ref);
 		batch[n++] = req;
 	}
+	if (n) {
+		sk = nfsc_daemon_sk;
+		sock_hold(sk);
+	}
 	spin_unlock(&nfsc_fill_lock);
 
 	for (i = 0; i < n; i++) {
 		req = batch[i];
-		if (!err)
-			err = nfsc_genl_send_request(portid, req->id,
-						     req->sbi->id, req->size,
-						     req->path);
-		if (err) {
-			/* Not delivered: back in line for the next kick. */
-			spin_lock(&nfsc_fill_lock);
-			if (hash_hashed(&req->hash) &&
-			    req->state == NFSC_REQ_PENDING)
-				list_move_tail(&req->node, &nfsc_unsent);
-			spin_unlock(&nfsc_fill_lock);
-		}
+		err = nfsc_daemon_has_room(sk) ?
+		      nfsc_genl_send_request(portid, req->id, req->sbi->id,
+					     req->size, req->path) : -EAGAIN;
+		if (err)
+			break;
 		nfsc_request_put(req);
 	}
+	if (i < n) {
+		/* Not delivered: back at the head of the line, in order. */
+		spin_lock(&nfsc_fill_lock);
+		for (k = n - 1; k >= i; k--) {
+			req = batch[k];
+			if (hash_hashed(&req->hash) &&
+			    req->state == NFSC_REQ_PENDING)
+				list_move(&req->node, &nfsc_unsent);
+		}
+		spin_unlock(&nfsc_fill_lock);
+		for (k = i; k < n; k++)
+			nfsc_request_put(batch[k]);
+	}
+	if (sk)
+		sock_put(sk);
 	if (err && err != -EAGAIN && err != -ENOBUFS)
 		pr_warn_ratelimited("cannot send a fill request to the daemon: %d\n",
 				    err);
@@ -485,16 +511,28 @@ static void nfsc_reaper_fn(struct work_struct *work)
 		nfsc_reaper_arm();
 }
 
-int nfsc_fill_register(u32 portid)
+/* @sk: the socket of @portid, which sent the registration. */
+int nfsc_fill_register(u32 portid, struct sock *sk)
 {
+	struct sock *old;
+
 	spin_lock(&nfsc_fill_lock);
 	if (nfsc_daemon && nfsc_daemon != portid) {
 		spin_unlock(&nfsc_fill_lock);
 		return -EBUSY;
 	}
+	/*
+	 * The same portid may be a new socket: netlink frees a closed
+	 * socket's portid before it tells us (NETLINK_URELEASE).
+	 */
+	old = nfsc_daemon_sk;
+	sock_hold(sk);
+	nfsc_daemon_sk = sk;
 	WRITE_ONCE(nfsc_daemon, portid);
 	nfsc_daemon_moved = jiffies;
 	spin_unlock(&nfsc_fill_lock);
+	if (old)
+		sock_put(old);
 	pr_info("fill daemon registered (port %u)\n", portid);
 	nfsc_fill_kick();
 	return 0;
@@ -509,6 +547,7 @@ void nfsc_fill_daemon_gone(u32 portid)
 {
 	struct nfsc_request *req;
 	struct file *file;
+	struct sock *sk;
 
 	spin_lock(&nfsc_fill_lock);
 	if (!portid || nfsc_daemon != portid) {
@@ -516,6 +555,8 @@ void nfsc_fill_daemon_gone(u32 portid)
 		return;
 	}
 	WRITE_ONCE(nfsc_daemon, 0);
+	sk = nfsc_daemon_sk;
+	nfsc_daemon_sk = NULL;
 	while (!list_empty(&nfsc_sent)) {
 		req = list_first_entry(&nfsc_sent, struct nfsc_request, node);
 		/* A fresh wait for the next daemon. */
@@ -533,6 +574,7 @@ void nfsc_fill_daemon_gone(u32 portid)
 		list_move_tail(&req->node, &nfsc_unsent);
 	}
 	spin_unlock(&nfsc_fill_lock);
+	sock_put(sk);
 	pr_info("fill daemon gone (port %u); its requests wait for the next one\n",
 		portid);
 }
@@ -818,8 +860,13 @@ int nfsc_fill_done(u32 portid, u64 id, int status, u64 bytes,
 	return err;
 }
 
-/* Module exit: no mounts remain, so no requests; stop the reaper. */
+/*
+ * Module exit: no mounts remain, so no requests; stop the reaper. The
+ * family is gone, so a daemon still registered hears no more from us.
+ */
 void nfsc_fill_exit(void)
 {
 	cancel_delayed_work_sync(&nfsc_reaper);
+	if (nfsc_daemon_sk)
+		sock_put(nfsc_daemon_sk);
 }

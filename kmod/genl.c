@@ -142,7 +142,7 @@ static int nfsc_daemon_register_doit(struct sk_buff *skb,
 	err = nfsc_check_admin(skb, info);
 	if (err)
 		return err;
-	err = nfsc_fill_register(info->snd_portid);
+	err = nfsc_fill_register(info->snd_portid, NETLINK_CB(skb).sk);
 	if (err == -EBUSY)
 		NL_SET_ERR_MSG(info->extack,
 			       "another fill daemon is registered");

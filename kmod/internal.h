@@ -258,13 +258,15 @@ struct nfsc_claim {
 	char object[NFS_CACHEFS_OBJECT_MAX];	/* its name once committed */
 };
 
+struct sock;
+
 void nfsc_fill_miss(struct file *file, const struct nfsc_key *key,
 		    u32 commit_gen, u64 size);
 void nfsc_fill_cancel(struct inode *inode);
 void nfsc_fill_hold(struct inode *inode, const struct file *real);
 bool nfsc_fill_request_id(struct inode *inode, u64 *id);
 void nfsc_fill_unmount(struct nfsc_sb_info *sbi);
-int nfsc_fill_register(u32 portid);
+int nfsc_fill_register(u32 portid, struct sock *sk);
 void nfsc_fill_daemon_gone(u32 portid);
 int nfsc_fill_claim(u32 portid, u64 id, struct nfsc_claim *claim,
 		    const char **why);

@@ -8,10 +8,12 @@
  * fd, a copy cut behind its report, an object cut after its commit) is
  * caught; fill_timeout_ms, max_pending, min_size, max_size and enabled
  * bound what is queued and served; a reader's NFS file stays open for its
- * fill's claim, up to max_held.
+ * fill's claim, up to max_held; requests leave room in the daemon's socket
+ * for the replies to its claims.
  */
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include "../lib/nfsc_fill.h"
@@ -561,6 +563,79 @@ TEST_F_TIMEOUT(proto, a_closed_miss_stays_open_for_its_claim, 600)
 	ASSERT_EQ(0, nfsc_umount(NFSC_STACK));
 	EXPECT_EQ(0, wait_server_states(e, "open", 0));
 	ASSERT_EQ(0, nfsc_mount_stack(NFSC_STACK));
+}
+
+/* Every request told to a daemon, in order, however many. */
+struct request_log {
+	uint64_t id[64];
+	int n, dups;
+};
+
+static void log_request(const struct nfsc_fill_request *req, void *arg)
+{
+	struct request_log *log = arg;
+	int i;
+
+	for (i = 0; i < log->n; i++)
+		if (log->id[i] == req->id)
+			log->dups++;
+	if (log->n < 64)
+		log->id[log->n++] = req->id;
+}
+
+/*
+ * Requests take at most half of the daemon's receive buffer, so a claim's
+ * reply and the acks always find room however many requests wait; the
+ * others are told as the daemon works through the first.
+ */
+TEST_F_TIMEOUT(proto, a_full_socket_still_gets_its_replies, 300)
+{
+	const int n = 48;
+	struct nfsc_fill_claim claim;
+	struct request_log log = { 0 };
+	int rcvbuf = 4096, i, err;
+	struct nfsc_chan *ch;
+	long long failed;
+	char name[32];
+
+	ch = nfsc_chan_open(log_request, &log, &err);
+	ASSERT_NE(NULL, ch) TH_LOG("nfsc_chan_open: %s", strerror(-err));
+	/* 8 KiB (the kernel doubles what is asked): a few requests fill it. */
+	ASSERT_EQ(0, setsockopt(nfsc_chan_fd(ch), SOL_SOCKET, SO_RCVBUF,
+				&rcvbuf, sizeof(rcvbuf)));
+	ASSERT_EQ(0, nfsc_chan_register(ch));
+	failed = nfsc_stat(self->dir, "fills_failed");
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "crowd-%d", i);
+		ASSERT_EQ(0, make_file(name, 100, 60 + i));
+		ASSERT_EQ(100, read_through(name));
+	}
+	EXPECT_EQ(n, nfsc_stat(self->dir, "pending"));
+
+	/* Claim each request as it is told, and give it back. */
+	for (i = 0; i < n; i++) {
+		struct pollfd pfd = { .fd = nfsc_chan_fd(ch), .events = POLLIN };
+		int tries;
+
+		for (tries = 0; log.n <= i && tries < 50; tries++) {
+			poll(&pfd, 1, 100);
+			ASSERT_EQ(0, nfsc_chan_receive(ch));
+		}
+		ASSERT_LT(i, log.n) TH_LOG("%d of %d requests told", log.n, n);
+		err = nfsc_chan_claim(ch, log.id[i], &claim);
+		ASSERT_EQ(0, err) TH_LOG("claim %d of %d: %s: %s", i, n,
+					 strerror(-err), nfsc_chan_why(ch));
+		close(claim.src_fd);
+		close(claim.dst_fd);
+		err = nfsc_chan_done(ch, log.id[i], -ECANCELED, 0, NULL, 0);
+		ASSERT_EQ(0, err) TH_LOG("done %d of %d: %s", i, n,
+					 strerror(-err));
+	}
+	EXPECT_EQ(n, log.n);
+	EXPECT_EQ(0, log.dups);
+	EXPECT_EQ(0, nfsc_stat(self->dir, "pending"));
+	EXPECT_EQ(failed + n, nfsc_stat(self->dir, "fills_failed"));
+	nfsc_chan_close(ch);
 }
 
 TEST_F(proto, disabled_mount_neither_serves_nor_queues)
