@@ -568,6 +568,13 @@ static const struct genl_multicast_group nfsc_genl_mcgrps[] = {
 	},
 };
 
+/*
+ * Parallel: claims, completions and prefetches wait on NFS and the cache
+ * disk, which must not hold up every other family behind genl_mutex. Each
+ * op keeps its own state under its own locks (nfsc_fill_lock for requests
+ * and the daemon, nfsc_mounts_lock for the mounts, nfsc_tunables_lock for
+ * the tunables' cross-checks).
+ */
 static struct genl_family nfsc_genl_family __ro_after_init = {
 	.name		= NFS_CACHEFS_GENL_NAME,
 	.version	= NFS_CACHEFS_GENL_VERSION,
@@ -578,6 +585,7 @@ static struct genl_family nfsc_genl_family __ro_after_init = {
 	.mcgrps		= nfsc_genl_mcgrps,
 	.n_mcgrps	= ARRAY_SIZE(nfsc_genl_mcgrps),
 	.netnsok	= false,
+	.parallel_ops	= true,
 	.module		= THIS_MODULE,
 };
 

@@ -31,6 +31,7 @@
  *        takes inside sb_start_write())
  *     -> nfsc_fill_lock (innermost)
  *   sbi->volume_lock: a leaf, held only to read or swap sbi->volume.dentry
+ *   nfsc_tunables_lock: a leaf, held by writers of tunables
  */
 #ifndef _NFS_CACHEFS_INTERNAL_H
 #define _NFS_CACHEFS_INTERNAL_H

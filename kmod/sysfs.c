@@ -75,22 +75,29 @@ static ssize_t nfsc_show_u64(struct nfsc_sb_info *sbi,
 	return sysfs_emit(buf, "%llu\n", READ_ONCE(*nfsc_field_u64(sbi, a)));
 }
 
+/* Orders writers of tunables (sysfs and SET), so min_size <= max_size. */
+static DEFINE_MUTEX(nfsc_tunables_lock);
+
 static ssize_t nfsc_store_u64(struct nfsc_sb_info *sbi,
 			      const struct nfsc_attr *a, const char *buf)
 {
+	ssize_t err = -EINVAL;
 	u64 v;
 
 	if (kstrtou64(buf, 0, &v) || v < a->min || v > a->max)
 		return -EINVAL;
-	/* Keep min_size <= max_size (a racing writer may still win). */
+	mutex_lock(&nfsc_tunables_lock);
 	if (a->offset == offsetof(struct nfsc_sb_info, tun.min_size) &&
-	    v > READ_ONCE(sbi->tun.max_size))
-		return -EINVAL;
+	    v > sbi->tun.max_size)
+		goto out;
 	if (a->offset == offsetof(struct nfsc_sb_info, tun.max_size) &&
-	    v < READ_ONCE(sbi->tun.min_size))
-		return -EINVAL;
+	    v < sbi->tun.min_size)
+		goto out;
 	WRITE_ONCE(*nfsc_field_u64(sbi, a), v);
-	return 0;
+	err = 0;
+out:
+	mutex_unlock(&nfsc_tunables_lock);
+	return err;
 }
 
 #define NFSC_TUNABLE(_name, _field, _min, _max) {			\

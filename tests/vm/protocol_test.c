@@ -9,7 +9,8 @@
  * caught; fill_timeout_ms, max_pending, min_size, max_size and enabled
  * bound what is queued and served; a reader's NFS file stays open for its
  * fill's claim, up to max_held; requests leave room in the daemon's socket
- * for the replies to its claims.
+ * for the replies to its claims; a claim that waits holds up no other
+ * command.
  */
 #include <fcntl.h>
 #include <sys/file.h>
@@ -37,6 +38,7 @@ FIXTURE_SETUP(proto)
 
 FIXTURE_TEARDOWN(proto)
 {
+	cache_thaw();	/* after a test stopped while the cache was frozen */
 	nfsc_umount(NFSC_STACK);
 	nfsc_sh("echo 1 > /proc/sys/fs/leases-enable");
 }
@@ -636,6 +638,58 @@ TEST_F_TIMEOUT(proto, a_full_socket_still_gets_its_replies, 300)
 	EXPECT_EQ(0, nfsc_stat(self->dir, "pending"));
 	EXPECT_EQ(failed + n, nfsc_stat(self->dir, "fills_failed"));
 	nfsc_chan_close(ch);
+}
+
+/*
+ * A claim waiting on the cache disk (frozen here, as a dead NFS server
+ * would leave it waiting on NFS) holds up no other command: the family's
+ * ops do not run one at a time under generic netlink's lock.
+ */
+TEST_F_TIMEOUT(proto, a_stuck_claim_holds_up_no_other_command, 120)
+{
+	struct nfsc_fill_claim claim;
+	struct fake_daemon d;
+	pid_t claimer, other;
+	int st = -1, thaw;
+	bool quick;
+	char why[256];
+
+	ASSERT_EQ(0, fake_open(&d));
+	ASSERT_EQ(0, make_file("frozen", 100, 70));
+	ASSERT_EQ(100, read_through("frozen"));
+	ASSERT_EQ(0, fake_wait_request(&d, 10));
+	ASSERT_EQ(0, cache_freeze(30));
+	claimer = fork();
+	ASSERT_LE(0, claimer);
+	if (!claimer) {
+		/* Its tmpfile waits for the thaw. */
+		if (nfsc_chan_claim(d.ch, d.req[0].id, &claim))
+			_exit(1);
+		close(claim.src_fd);
+		close(claim.dst_fd);
+		_exit(nfsc_chan_done(d.ch, d.req[0].id, -ECANCELED, 0, NULL, 0) ?
+		      2 : 0);
+	}
+	ASSERT_EQ(0, wait_task_blocked(claimer, 10))
+		TH_LOG("the claim did not wait for the frozen cache");
+
+	other = fork();
+	ASSERT_LE(0, other);
+	if (!other)
+		_exit(raw_cmd(self, NFS_CACHEFS_CMD_DAEMON_REGISTER, NULL, 0,
+			      why) == -EBUSY ? 0 : 1);
+	quick = !wait_child(other, &st, 5);
+	thaw = cache_thaw();
+	EXPECT_TRUE(quick) TH_LOG("another command waited for the stuck claim");
+	if (!quick)
+		ASSERT_EQ(other, waitpid(other, &st, 0));
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ASSERT_EQ(0, thaw);
+
+	ASSERT_EQ(claimer, waitpid(claimer, &st, 0));
+	ASSERT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(0, WEXITSTATUS(st)) TH_LOG("the claim, once thawed");
+	nfsc_chan_close(d.ch);
 }
 
 TEST_F(proto, disabled_mount_neither_serves_nor_queues)
