@@ -305,6 +305,15 @@ static int queue_round(struct nfsc_copier *cp, struct nfsc_range *r)
 	r->res_in = 0;
 	r->res_out = 0;
 	r->round_in = r->in_pipe == 0;
+	/*
+	 * Both of a pair go in one submit: a link cut at the end of a submit
+	 * would leave the drain waiting on an empty pipe if the fill of it
+	 * fails or finds the file's end. Closes share the ring, uncounted.
+	 */
+	if (io_uring_sq_space_left(&cp->ring) < (r->round_in ? 2U : 1U))
+		io_uring_submit(&cp->ring);
+	if (io_uring_sq_space_left(&cp->ring) < (r->round_in ? 2U : 1U))
+		return -EBUSY;
 	if (r->round_in) {
 		len = r->end - r->off_in;
 		if (len > r->chunk)

@@ -577,4 +577,36 @@ TEST_F(copy, closes_in_the_ring)
 	end_checks(_metadata, self);
 }
 
+/*
+ * A close queued before a copy leaves one free slot in a ring of two: the
+ * copy's first pair must still go in one submit. Split, its drain would
+ * wait forever on the pipe the short source never fills.
+ */
+TEST_F_TIMEOUT(copy, a_pair_is_never_split_across_submits, 30)
+{
+	struct nfsc_copier *cp;
+	struct job job;
+	int fd;
+
+	cp = copier(_metadata, 65536, 65536, 1, 1);
+	ASSERT_NE(NULL, cp);
+	fd = open("/dev/null", O_RDONLY);
+	ASSERT_LE(0, fd);
+	job_init(_metadata, self, &job, 0, 0, 0);
+	job.c.size = 65536;	/* the source has nothing */
+	nfsc_copier_close(cp, fd);
+	nfsc_copier_start(cp, &job.c);
+	while (self->completed < 1)
+		ASSERT_EQ(0, nfsc_copier_run(cp, true));
+	EXPECT_EQ(-ENODATA, job.c.error);
+	EXPECT_EQ(0u, job.c.copied);
+	while (nfsc_copier_closes(cp))
+		ASSERT_EQ(0, nfsc_copier_run(cp, true));
+	EXPECT_EQ(-1, fcntl(fd, F_GETFD));
+	close(job.c.src);
+	close(job.c.dst);
+	nfsc_copier_free(cp);
+	end_checks(_metadata, self);
+}
+
 TEST_HARNESS_MAIN
