@@ -299,6 +299,7 @@ static int queue_round(struct nfsc_copier *cp, struct nfsc_range *r)
 {
 	struct nfsc_copy *c = r->copy;
 	struct io_uring_sqe *in = NULL, *out;
+	unsigned int sqes;
 	uint64_t len;
 
 	r->round_got = 0;
@@ -310,9 +311,10 @@ static int queue_round(struct nfsc_copier *cp, struct nfsc_range *r)
 	 * would leave the drain waiting on an empty pipe if the fill of it
 	 * fails or finds the file's end. Closes share the ring, uncounted.
 	 */
-	if (io_uring_sq_space_left(&cp->ring) < (r->round_in ? 2U : 1U))
+	sqes = r->round_in ? 2 : 1;
+	if (io_uring_sq_space_left(&cp->ring) < sqes)
 		io_uring_submit(&cp->ring);
-	if (io_uring_sq_space_left(&cp->ring) < (r->round_in ? 2U : 1U))
+	if (io_uring_sq_space_left(&cp->ring) < sqes)
 		return -EBUSY;
 	if (r->round_in) {
 		len = r->end - r->off_in;

@@ -333,13 +333,10 @@ static pid_t prefetch_in_background(const char *dir)
 /* @pid's exit status within @secs, or -1 (killed: it hung). */
 static int exit_status_within(pid_t pid, int secs)
 {
-	int i, st;
+	int st;
 
-	for (i = 0; i < secs * 10; i++) {
-		if (waitpid(pid, &st, WNOHANG) == pid)
-			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-		usleep(100000);
-	}
+	if (!wait_child(pid, &st, secs))
+		return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	return -1;
