@@ -373,6 +373,26 @@ static void set_direct(struct daemon *d, struct fill *f)
 		 f->id, f->path, strerror(err));
 }
 
+/* Answer a claimed request without a copy: the kernel drops it now. */
+static void refuse_claimed(struct daemon *d, struct queued *q,
+			   const struct nfsc_fill_claim *claim, int err,
+			   const char *why)
+{
+	int ret;
+
+	close(claim->src_fd);
+	close(claim->dst_fd);
+	d->fills_failed++;
+	nfsc_say("fill %" PRIu64 " refused: %s: %" PRIu64 " bytes: %s", q->id,
+		 claim->path, q->size, why);
+	ret = nfsc_chan_done(d->ch, q->id, err, 0, NULL, 0);
+	if (ret)
+		nfsc_say("fill %" PRIu64 ": its refusal was not taken: %s%s%s",
+			 q->id, strerror(-ret),
+			 *nfsc_chan_why(d->ch) ? ": " : "", nfsc_chan_why(d->ch));
+	free(q);
+}
+
 /* Claim the next queued request and start its copy. */
 static void start_next(struct daemon *d)
 {
@@ -401,32 +421,20 @@ static void start_next(struct daemon *d)
 		return;
 	}
 	if (room) {
-		/* Claimed to be answered: the kernel drops the request now. */
-		close(claim.src_fd);
-		close(claim.dst_fd);
-		nfsc_chan_done(d->ch, q->id, room, 0, NULL, 0);
-		d->fills_failed++;
-		nfsc_say("fill %" PRIu64 " refused: %s: %" PRIu64 " bytes: %s",
-		         q->id, claim.path, q->size,
-		         room == -EFBIG ? "larger than --max-size" :
-		         "no room in the cache within its limits");
-		free(q);
+		refuse_claimed(d, q, &claim, room, room == -EFBIG ?
+			       "larger than --max-size" :
+			       "no room in the cache within its limits");
 		return;
 	}
 	f = calloc(1, sizeof(*f));
 	if (!f) {
-		close(claim.src_fd);
-		close(claim.dst_fd);
-		nfsc_chan_done(d->ch, q->id, -ENOMEM, 0, NULL, 0);
-		free(q);
+		refuse_claimed(d, q, &claim, -ENOMEM, strerror(ENOMEM));
 		return;
 	}
-	if (d->checksum && nfsc_csum_init(&f->sum)) {
-		close(claim.src_fd);
-		close(claim.dst_fd);
-		nfsc_chan_done(d->ch, q->id, -ENOMEM, 0, NULL, 0);
+	ret = d->checksum ? nfsc_csum_init(&f->sum) : 0;
+	if (ret) {
 		free(f);
-		free(q);
+		refuse_claimed(d, q, &claim, ret, strerror(-ret));
 		return;
 	}
 	f->summing = d->checksum;
