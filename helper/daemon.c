@@ -497,7 +497,7 @@ static void take_signals(struct daemon *d, int sfd)
 static int loop(struct daemon *d, int sfd)
 {
 	struct pollfd pfd[3];
-	int ret, n;
+	int ret, n, timeout_ms;
 
 	for (;;) {
 		report_finished(d);
@@ -526,9 +526,15 @@ static int loop(struct daemon *d, int sfd)
 		    nfsc_copier_fd(d->cp) >= 0)
 			pfd[n++] = (struct pollfd){ .fd = nfsc_copier_fd(d->cp),
 						    .events = POLLIN };
-		/* The state file follows fills about every second. */
-		ret = poll(pfd, n, d->state_dirty || d->active ?
-			   STATE_EVERY_NS / 1000000 : CULL_CHECK_MS);
+		/*
+		 * The state file follows fills about every second; a fault a
+		 * command met on the channel is reported at once.
+		 */
+		timeout_ms = d->state_dirty || d->active ?
+			     STATE_EVERY_NS / 1000000 : CULL_CHECK_MS;
+		if (nfsc_chan_has_error(d->ch))
+			timeout_ms = 0;
+		ret = poll(pfd, n, timeout_ms);
 		if (ret < 0 && errno != EINTR) {
 			ret = -errno;
 			nfsc_say("poll: %s", strerror(-ret));
@@ -544,7 +550,7 @@ static int loop(struct daemon *d, int sfd)
 		}
 		if (pfd[1].revents)
 			take_signals(d, sfd);
-		if (pfd[0].revents) {
+		if (pfd[0].revents || nfsc_chan_has_error(d->ch)) {
 			ret = nfsc_chan_receive(d->ch);
 			if (ret) {
 				nfsc_say("netlink: %s", strerror(-ret));

@@ -512,23 +512,42 @@ const char *nfsc_chan_why(const struct nfsc_chan *ch)
 	return ch->why;
 }
 
-int nfsc_chan_receive(struct nfsc_chan *ch)
+/* Take what the socket holds; a malformed message stays in proto_error. */
+static int chan_read(struct nfsc_chan *ch)
 {
 	int ret;
 
 	for (;;) {
 		ret = nl_recvmsgs_default(ch->sk);
 		if (ret == -NLE_AGAIN)
-			break;
+			return 0;
 		if (ret < 0)
 			return nlerr_to_errno(ret);
 	}
-	ret = ch->proto_error;
-	ch->proto_error = 0;
+}
+
+int nfsc_chan_receive(struct nfsc_chan *ch)
+{
+	int ret = chan_read(ch);
+
+	if (!ret) {
+		ret = ch->proto_error;
+		ch->proto_error = 0;
+	}
 	return ret;
 }
 
-/* Send @msg and wait for its ack or error, taking requests meanwhile. */
+bool nfsc_chan_has_error(const struct nfsc_chan *ch)
+{
+	return ch->proto_error;
+}
+
+/*
+ * Send @msg and wait for its ack or error, taking requests meanwhile. A
+ * malformed message read on the way is not this command's answer: it
+ * waits for nfsc_chan_receive(), and the command still gets its own (a
+ * claim's descriptors are only installed by the time of its ack).
+ */
 static int chan_transact(struct nfsc_chan *ch, struct nl_msg *msg)
 {
 	struct pollfd pfd = { .fd = nfsc_chan_fd(ch), .events = POLLIN };
@@ -548,7 +567,7 @@ static int chan_transact(struct nfsc_chan *ch, struct nl_msg *msg)
 			continue;
 		if (ret <= 0)
 			return ret ? -errno : -ETIMEDOUT;
-		ret = nfsc_chan_receive(ch);
+		ret = chan_read(ch);
 		if (ret < 0)
 			return ret;
 	}
@@ -600,7 +619,13 @@ int nfsc_chan_claim(struct nfsc_chan *ch, uint64_t id,
 	claim->dst_fd = -1;
 	ch->claim = claim;
 	ret = chan_transact(ch, msg);
-	if (!ret && ch->claim)
+	/*
+	 * The kernel replies only once the claim is made and its descriptors
+	 * are ours: a reply that came is the answer even if its ack did not.
+	 */
+	if (!ch->claim)
+		ret = 0;
+	else if (!ret)
 		ret = -EPROTO;	/* acked without a reply */
 	ch->claim = NULL;
 	return ret;

@@ -94,6 +94,11 @@ const char *nfsc_chan_why(const struct nfsc_chan *ch);
 
 /* Process what the socket holds, without blocking. 0 or -errno. */
 int nfsc_chan_receive(struct nfsc_chan *ch);
+/*
+ * A command met a malformed message while it waited for its answer:
+ * nfsc_chan_receive() reports it (the socket need not be readable).
+ */
+bool nfsc_chan_has_error(const struct nfsc_chan *ch);
 
 /* Each returns 0 or the kernel's -errno (see nfsc_chan_why()). */
 int nfsc_chan_register(struct nfsc_chan *ch);

@@ -357,7 +357,8 @@ static int prefetch_wait(struct prefetch *p)
 	unsigned int i;
 	int ret, res;
 
-	if (!p->ring_made || !io_uring_cq_ready(&p->ring)) {
+	if ((!p->ring_made || !io_uring_cq_ready(&p->ring)) &&
+	    !nfsc_chan_has_error(p->ch)) {
 		if (poll(pfd, 2, -1) < 0 && errno != EINTR) {
 			nfsc_say("prefetch: poll: %s", strerror(errno));
 			return -1;

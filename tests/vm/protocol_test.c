@@ -10,7 +10,7 @@
  * bound what is queued and served; a reader's NFS file stays open for its
  * fill's claim, up to max_held; requests leave room in the daemon's socket
  * for the replies to its claims; a claim that waits holds up no other
- * command.
+ * command; a malformed message spoils no claim it arrives during.
  */
 #include <fcntl.h>
 #include <sys/file.h>
@@ -689,6 +689,85 @@ TEST_F_TIMEOUT(proto, a_stuck_claim_holds_up_no_other_command, 120)
 	ASSERT_EQ(claimer, waitpid(claimer, &st, 0));
 	ASSERT_TRUE(WIFEXITED(st));
 	EXPECT_EQ(0, WEXITSTATUS(st)) TH_LOG("the claim, once thawed");
+	nfsc_chan_close(d.ch);
+}
+
+/* A FILL_REQUEST without attributes, sent to @fd's socket as if by us. */
+static int send_stray_request(int family, int fd)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct genlmsghdr genl;
+	} msg = {
+		.nlh.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN),
+		.nlh.nlmsg_type = family,
+		.genl.cmd = NFS_CACHEFS_CMD_FILL_REQUEST,
+		.genl.version = NFS_CACHEFS_GENL_VERSION,
+	};
+	struct sockaddr_nl to;
+	socklen_t len = sizeof(to);
+	int raw, ret = 0;
+
+	if (getsockname(fd, (struct sockaddr *)&to, &len))
+		return -errno;
+	raw = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	if (raw < 0)
+		return -errno;
+	to.nl_groups = 0;
+	if (sendto(raw, &msg, msg.nlh.nlmsg_len, 0, (struct sockaddr *)&to,
+		   sizeof(to)) < 0)
+		ret = -errno;
+	close(raw);
+	return ret;
+}
+
+/*
+ * A malformed message that reaches the daemon while its claim waits is
+ * not the claim's answer: the claim still gets its descriptors (else they
+ * would leak and the request wait for its timeout), and the channel
+ * reports the fault afterwards.
+ */
+TEST_F_TIMEOUT(proto, a_stray_message_spoils_no_claim, 120)
+{
+	static const char *const why[] = {
+		"", "the claim failed", "the claim's descriptors are not open",
+		"its completion failed", "the stray message went unreported",
+	};
+	struct nfsc_fill_claim claim;
+	struct fake_daemon d;
+	pid_t claimer;
+	int st, thaw;
+
+	ASSERT_EQ(0, fake_open(&d));
+	ASSERT_EQ(0, make_file("stray", 100, 71));
+	ASSERT_EQ(100, read_through("stray"));
+	ASSERT_EQ(0, fake_wait_request(&d, 10));
+	ASSERT_EQ(0, cache_freeze(30));
+	claimer = fork();
+	ASSERT_LE(0, claimer);
+	if (!claimer) {
+		if (nfsc_chan_claim(d.ch, d.req[0].id, &claim))
+			_exit(1);
+		if (fcntl(claim.src_fd, F_GETFD) < 0 ||
+		    fcntl(claim.dst_fd, F_GETFD) < 0)
+			_exit(2);
+		close(claim.src_fd);
+		close(claim.dst_fd);
+		if (nfsc_chan_done(d.ch, d.req[0].id, -ECANCELED, 0, NULL, 0))
+			_exit(3);
+		_exit(nfsc_chan_receive(d.ch) == -EPROTO ? 0 : 4);
+	}
+	/* Sent while the kernel holds the claim: it lands ahead of the reply. */
+	ASSERT_EQ(0, wait_task_blocked(claimer, 10))
+		TH_LOG("the claim did not wait for the frozen cache");
+	EXPECT_EQ(0, send_stray_request(self->family, nfsc_chan_fd(d.ch)));
+	thaw = cache_thaw();
+	ASSERT_EQ(claimer, waitpid(claimer, &st, 0));
+	ASSERT_EQ(0, thaw);
+	ASSERT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(0, WEXITSTATUS(st))
+		TH_LOG("%s", why[WEXITSTATUS(st) < 5 ? WEXITSTATUS(st) : 0]);
+	EXPECT_EQ(0, nfsc_stat(self->dir, "pending"));
 	nfsc_chan_close(d.ch);
 }
 
