@@ -66,12 +66,23 @@ void nfsc_evict_inode(struct inode *inode)
 	iput(lower);
 }
 
-/* Refresh the stacked inode's attributes from the lower inode. */
+/* Of the lower inode's flags, those that say how it may be written. */
+#define NFSC_LOWER_FLAGS	(S_SYNC | S_APPEND | S_IMMUTABLE)
+
+/*
+ * Refresh the stacked inode's attributes from the lower inode. The flags
+ * stay ours but for NFSC_LOWER_FLAGS: our times are never updated, and an
+ * NFS S_AUTOMOUNT (a submount on the server) would ask for a d_automount
+ * we have not (nfsc_lookup() refuses those).
+ */
 void nfsc_copy_attr(struct inode *inode)
 {
 	struct inode *lower = nfsc_lower_inode(inode);
+	unsigned int flags = inode->i_flags;
 
 	fsstack_copy_attr_all(inode, lower);
+	inode->i_flags = (flags & ~NFSC_LOWER_FLAGS) |
+			 (lower->i_flags & NFSC_LOWER_FLAGS);
 	fsstack_copy_inode_size(inode, lower);
 }
 

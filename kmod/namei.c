@@ -91,6 +91,13 @@ static struct dentry *nfsc_lookup(struct inode *dir, struct dentry *dentry,
 		return ERR_CAST(lower);
 	/* From here d_release() drops the reference, whatever happens. */
 	dentry->d_fsdata = lower;
+	/*
+	 * A submount on the server (another export, a referral): NFS mounts
+	 * it on the way through, and the stack, over one NFS mount, does not
+	 * follow (as overlayfs does not).
+	 */
+	if (lower->d_flags & DCACHE_NEED_AUTOMOUNT)
+		return ERR_PTR(-EREMOTE);
 
 	if (d_really_is_positive(lower)) {
 		inode = nfsc_get_inode(dir->i_sb, d_inode(lower));

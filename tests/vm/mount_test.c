@@ -2,7 +2,8 @@
 /*
  * VM test: mounting. Options are checked and nothing is ignored; the lower
  * must be NFS and the cache a separate local filesystem; the stack can sit
- * on the NFS mount point itself; umount and rmmod respect users.
+ * on the NFS mount point itself; umount and rmmod respect users; the
+ * stack does not cross the server's submounts.
  */
 #include <sys/wait.h>
 
@@ -27,10 +28,22 @@ FIXTURE_SETUP(mnt)
 	mkdir(NFSC_STACK, 0755);
 }
 
+/* server_submounts_are_not_crossed's export, gone; 0 if it was there. */
+static int drop_submount(void)
+{
+	const char *exp = nfsc_env("NFSC_EXPORT");
+
+	return nfsc_sh("mountpoint -q %s/submount || exit 1; "
+		       "umount %s/submount 2>/dev/null; "
+		       "exportfs -u 127.0.0.1:%s/submount && umount %s/submount && rmdir %s/submount",
+		       exp, nfsc_env("NFSC_NFS"), exp, exp, exp);
+}
+
 FIXTURE_TEARDOWN(mnt)
 {
 	while (umount2(NFSC_STACK, MNT_DETACH) == 0)
 		;
+	drop_submount();	/* after a test stopped half-way */
 }
 
 static int mount_with(const char *fmt, const char *a, const char *b)
@@ -167,6 +180,49 @@ TEST_F(mnt, umount_busy_and_lazy)
 	EXPECT_EQ(0, memcmp(buf, "busy\n", 5));
 	EXPECT_EQ(-EWOULDBLOCK, nfsc_module_unload());
 	close(fd);
+}
+
+/*
+ * A directory that is another export on the server is an automount point
+ * for NFS. The stack sits on one NFS mount and does not cross into others:
+ * the name is listed, and looking it up fails with EREMOTE (as overlayfs
+ * does), where following the automount would call an operation the stack
+ * has not.
+ */
+TEST_F(mnt, server_submounts_are_not_crossed)
+{
+	const char *exp = nfsc_env("NFSC_EXPORT");
+	char path[PATH_MAX];
+	struct stat st;
+	int fd;
+
+	ASSERT_EQ(0, nfsc_sh("mkdir -p %s/submount && mount -t tmpfs -o size=1m none %s/submount && "
+			     "echo inner > %s/submount/inner && "
+			     "exportfs -o rw,no_root_squash,fsid=77,no_subtree_check,insecure 127.0.0.1:%s/submount",
+			     exp, exp, exp, exp));
+	/* NFS itself crosses into it. */
+	snprintf(path, sizeof(path), "%s/submount/inner", self->nfs);
+	EXPECT_EQ(0, stat(path, &st));
+
+	ASSERT_EQ(0, nfsc_mount_opts(NFSC_STACK, self->opts));
+	EXPECT_EQ(0, nfsc_sh("ls -a %s | grep -qx submount", NFSC_STACK));
+	snprintf(path, sizeof(path), "%s/submount", NFSC_STACK);
+	errno = 0;
+	EXPECT_EQ(-1, stat(path, &st));
+	EXPECT_EQ(EREMOTE, errno);
+	fd = open(path, O_RDONLY | O_DIRECTORY);
+	EXPECT_EQ(-1, fd);
+	EXPECT_EQ(EREMOTE, errno);
+	if (fd >= 0)
+		close(fd);
+	snprintf(path, sizeof(path), "%s/submount/inner", NFSC_STACK);
+	EXPECT_EQ(-1, open(path, O_RDONLY));
+	EXPECT_EQ(EREMOTE, errno);
+	/* The rest of the stack is unharmed. */
+	EXPECT_EQ(0, stat(NFSC_STACK, &st));
+
+	EXPECT_EQ(0, nfsc_umount(NFSC_STACK));
+	EXPECT_EQ(0, drop_submount());
 }
 
 TEST_HARNESS_MAIN
