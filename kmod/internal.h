@@ -7,7 +7,9 @@
  * Objects: every stacked dentry holds a reference to its lower (NFS) dentry
  * in d_fsdata; every stacked inode holds a reference to its lower inode and
  * is found by it (iget5_locked), so hard links share one stacked inode.
- * All lower dentries live on the lower mount, sbi->lower_root.mnt.
+ * All lower dentries live on the lower mount, sbi->lower_root.mnt. NFS
+ * reads a lower dentry's count (a busy file is silly-renamed, not
+ * removed): namespace changes take no reference of their own on it.
  *
  * Credentials: lower (NFS) operations run with the caller's credentials, so
  * the NFS server decides access exactly as it would without the stack.

@@ -267,27 +267,46 @@ static int nfsc_link(struct dentry *old_dentry, struct inode *dir,
 	return err;
 }
 
+/*
+ * NFS silly-renames a file it unlinks or renames over when its dentry is
+ * busy (has references beyond the caller's), keeping it for those users.
+ * Ours pins the lower dentry once: pass on that ours is busy, which on 6.1
+ * is all an open file through the stack leaves behind (its real file has
+ * our path), with one more reference. @base: ours when not busy.
+ */
+static struct dentry *nfsc_pass_busy(struct dentry *dentry, unsigned int base)
+{
+	struct dentry *lower = nfsc_lower_dentry(dentry);
+	bool busy;
+
+	spin_lock(&dentry->d_lock);
+	busy = d_count(dentry) > base;
+	spin_unlock(&dentry->d_lock);
+	return busy ? dget(lower) : NULL;
+}
+
 static int nfsc_unlink(struct inode *dir, struct dentry *dentry)
 {
-	struct dentry *lower = dget(nfsc_lower_dentry(dentry));
+	/* Pinned by ours for the call: no reference of our own. */
+	struct dentry *lower = nfsc_lower_dentry(dentry);
 	struct inode *inode = d_inode(dentry);
-	struct dentry *lower_dir;
+	struct dentry *lower_dir, *busy;
 	int err;
 
 	nfsc_invalidate(dentry);
 	err = nfsc_lock_parent(dentry, &lower_dir);
 	if (err)
-		goto out;
+		return err;
+	busy = nfsc_pass_busy(dentry, 1);	/* the caller's */
 	err = vfs_unlink(nfsc_lower_idmap(dir->i_sb), d_inode(lower_dir),
 			 lower, NULL);
+	dput(busy);
 	if (!err) {
 		nfsc_copy_attr(inode);
 		/* NFS may have silly-renamed the lower dentry: drop ours. */
 		d_drop(dentry);
 	}
 	nfsc_unlock_parent(dentry, lower_dir);
-out:
-	dput(lower);
 	return err;
 }
 
@@ -318,17 +337,18 @@ static int nfsc_rename(struct nfsc_idmap *idmap, struct inode *old_dir,
 	struct vfsmount *mnt = nfsc_lower_mnt(old_dir->i_sb);
 	struct dentry *lower_old_dir = nfsc_lower_dentry(old_dentry->d_parent);
 	struct dentry *lower_new_dir = nfsc_lower_dentry(new_dentry->d_parent);
-	struct dentry *lower_old = dget(nfsc_lower_dentry(old_dentry));
-	struct dentry *lower_new = dget(nfsc_lower_dentry(new_dentry));
+	/* Pinned by ours for the call: no references of our own. */
+	struct dentry *lower_old = nfsc_lower_dentry(old_dentry);
+	struct dentry *lower_new = nfsc_lower_dentry(new_dentry);
+	struct dentry *trap, *busy = NULL;
 	struct renamedata rd = {};
-	struct dentry *trap;
 	int err;
 
 	nfsc_invalidate(old_dentry);
 	nfsc_invalidate(new_dentry);
 	err = mnt_want_write(mnt);
 	if (err)
-		goto out;
+		return err;
 
 	trap = lock_rename(lower_old_dir, lower_new_dir);
 	if (IS_ERR(trap)) {
@@ -353,7 +373,11 @@ static int nfsc_rename(struct nfsc_idmap *idmap, struct inode *old_dir,
 	rd.new_dentry = lower_new;
 	rd.flags = flags;
 	nfsc_renamedata_set_idmap(&rd, nfsc_mnt_idmap(mnt));
+	/* The caller's reference and vfs_rename()'s on a target. */
+	if (d_really_is_positive(new_dentry))
+		busy = nfsc_pass_busy(new_dentry, 2);
 	err = vfs_rename(&rd);
+	dput(busy);
 	if (!err) {
 		fsstack_copy_attr_all(new_dir, d_inode(lower_new_dir));
 		if (new_dir != old_dir)
@@ -366,9 +390,6 @@ out_unlock:
 	unlock_rename(lower_old_dir, lower_new_dir);
 out_drop_write:
 	mnt_drop_write(mnt);
-out:
-	dput(lower_new);
-	dput(lower_old);
 	return err;
 }
 

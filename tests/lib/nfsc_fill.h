@@ -236,20 +236,6 @@ static inline int stack_matches_nfs(const char *name)
 	return same_content(s, n);
 }
 
-/* Calls of the NFS operations @ops (an awk regex) sent on the lower mount. */
-static inline long long nfs_calls(const char *ops)
-{
-	char out[256];
-
-	if (nfsc_sh_out(out, sizeof(out),
-			"awk '$1==\"device\"{m=($5==\"%s\" && $8 ~ /^nfs4?$/)}"
-			" m && $1 ~ /^(%s):$/ {n+=$2; f=1}"
-			" END{if (f) print n}' /proc/self/mountstats",
-			nfsc_env("NFSC_NFS"), ops) || !*out)
-		return -1;
-	return strtoll(out, NULL, 10);
-}
-
 /* READ and READ_PLUS (NFSv4.2, 6.12) calls. */
 static inline long long nfs_reads(void)
 {

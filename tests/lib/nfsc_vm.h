@@ -196,4 +196,18 @@ static inline long long nfsc_attr_num(const char *dir, const char *name)
 	return strtoll(buf, NULL, 0);
 }
 
+/* Calls of the NFS operations @ops (an awk regex) sent on the lower mount. */
+static inline long long nfs_calls(const char *ops)
+{
+	char out[256];
+
+	if (nfsc_sh_out(out, sizeof(out),
+			"awk '$1==\"device\"{m=($5==\"%s\" && $8 ~ /^nfs4?$/)}"
+			" m && $1 ~ /^(%s):$/ {n+=$2; f=1}"
+			" END{if (f) print n}' /proc/self/mountstats",
+			nfsc_env("NFSC_NFS"), ops) || !*out)
+		return -1;
+	return strtoll(out, NULL, 10);
+}
+
 #endif /* NFSC_VM_H */

@@ -462,6 +462,56 @@ CONF_TEST(mkdir_rmdir_unlink)
 	EXPECT_EQ(0, nfsc_sh("test -z \"$(ls -A %s/s)\"", self->e));
 }
 
+/*
+ * NFS keeps a file unlinked or renamed over while it is in use (a silly
+ * rename to .nfsXXXX, removed at its last close), and only then. The
+ * stack must look to NFS exactly as busy as it is: busier, and every rm
+ * would cost a RENAME and leave a .nfs file behind; less, and an open
+ * file would go stale.
+ */
+CONF_TEST(silly_renames_only_for_files_in_use)
+{
+	long long before, idle[2], busy[2];
+	const char *root;
+	char buf[8];
+	int fd1, fd2, i;
+
+	ASSERT_EQ(0, seed(self, "for f in a b c d e f; do echo $f > $f; done"));
+	for (i = 0; i < 2; i++) {
+		root = i ? self->n : self->s;
+		before = nfs_calls("RENAME");
+		ASSERT_LE(0, before);
+		ASSERT_EQ(0, unlink(S("a")));
+		ASSERT_EQ(0, rename(S("c"), S("b")));
+		idle[i] = nfs_calls("RENAME") - before;
+
+		before = nfs_calls("RENAME");
+		fd1 = open(S("d"), O_RDONLY);
+		ASSERT_LE(0, fd1);
+		fd2 = open(S("e"), O_RDONLY);
+		ASSERT_LE(0, fd2);
+		ASSERT_EQ(0, unlink(S("d")));
+		ASSERT_EQ(0, rename(S("f"), S("e")));
+		busy[i] = nfs_calls("RENAME") - before;
+		/* Both still read what they opened. */
+		EXPECT_EQ(2, pread(fd1, buf, sizeof(buf), 0));
+		EXPECT_EQ(0, memcmp(buf, "d\n", 2));
+		EXPECT_EQ(2, pread(fd2, buf, sizeof(buf), 0));
+		EXPECT_EQ(0, memcmp(buf, "e\n", 2));
+		close(fd1);
+		close(fd2);
+	}
+	/* NFS: the rename alone, then a silly rename for each open file. */
+	EXPECT_EQ(1, idle[1]);
+	EXPECT_EQ(3, busy[1]);
+	EXPECT_EQ(idle[1], idle[0]) TH_LOG("files nobody used: RENAMEs");
+	EXPECT_EQ(busy[1], busy[0]) TH_LOG("open files: RENAMEs");
+	/* Their last close takes the .nfs files away. */
+	EXPECT_EQ(0, nfsc_sh("for i in $(seq 100); do ls -A %s/s %s/n | grep -q '^[.]nfs' || exit 0; sleep 0.1; done; ls -A %s/s %s/n >&2; exit 1",
+			     self->e, self->e, self->e, self->e));
+	EXPECT_EQ(0, nfsc_sh("cd %s && diff -r s n >&2", self->e));
+}
+
 CONF_TEST(rename_variants)
 {
 	ASSERT_EQ(0, seed(self, "echo a > a && echo b > b && mkdir d e && touch e/x && mkdir d/sub"));
