@@ -62,7 +62,8 @@ void nfsc_evict_inode(struct inode *inode)
 
 	truncate_inode_pages_final(&inode->i_data);
 	clear_inode(inode);
-	NFSC_I(inode)->lower = NULL;
+	/* An RCU path walk may still look (nfsc_permission()). */
+	WRITE_ONCE(NFSC_I(inode)->lower, NULL);
 	iput(lower);
 }
 
@@ -202,8 +203,12 @@ int nfsc_setattr(struct nfsc_idmap *idmap, struct dentry *dentry,
 
 int nfsc_permission(struct nfsc_idmap *idmap, struct inode *inode, int mask)
 {
-	return inode_permission(nfsc_lower_idmap(inode->i_sb),
-				nfsc_lower_inode(inode), mask);
+	struct inode *lower = READ_ONCE(NFSC_I(inode)->lower);
+
+	/* Met in an RCU walk while being evicted: walk again, with references. */
+	if (!lower)
+		return -ECHILD;
+	return inode_permission(nfsc_lower_idmap(inode->i_sb), lower, mask);
 }
 
 ssize_t nfsc_listxattr(struct dentry *dentry, char *list, size_t size)
