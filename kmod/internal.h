@@ -15,7 +15,8 @@
  * the NFS server decides access exactly as it would without the stack.
  *
  * Mounts with an id are on nfsc_mounts under nfsc_mounts_lock, taken only
- * by sysfs.c (add/remove) and genl.c (listing); nothing nests inside it.
+ * by sysfs.c (ids, add/remove) and genl.c (listing); nothing but the id
+ * allocator's own lock nests inside it.
  *
  * The cache directory is only ever touched with the mounter's credentials
  * (cache.c). Fill requests (fill.c) live in one table under nfsc_fill_lock,

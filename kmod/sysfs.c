@@ -16,6 +16,12 @@
 
 static struct kset *nfsc_kset;
 static DEFINE_IDA(nfsc_mount_ida);
+/*
+ * Where the next mount's id is looked for, under nfsc_mounts_lock. Ids go
+ * up and are not given again until they wrap: an id a daemon or a script
+ * kept from an unmounted stack names no other mount.
+ */
+static int nfsc_next_mount_id = 1;
 
 /* Every mount with an id, for listings over netlink. */
 DEFINE_MUTEX(nfsc_mounts_lock);
@@ -346,7 +352,14 @@ int nfsc_sysfs_add(struct nfsc_sb_info *sbi)
 {
 	int id, err;
 
-	id = ida_alloc_min(&nfsc_mount_ida, 1, GFP_KERNEL);
+	mutex_lock(&nfsc_mounts_lock);
+	id = ida_alloc_range(&nfsc_mount_ida, nfsc_next_mount_id, INT_MAX,
+			     GFP_KERNEL);
+	if (id == -ENOSPC)
+		id = ida_alloc_min(&nfsc_mount_ida, 1, GFP_KERNEL);
+	if (id > 0)
+		nfsc_next_mount_id = id < INT_MAX ? id + 1 : 1;
+	mutex_unlock(&nfsc_mounts_lock);
 	if (id < 0)
 		return id;
 	sbi->id = id;

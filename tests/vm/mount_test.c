@@ -2,8 +2,9 @@
 /*
  * VM test: mounting. Options are checked and nothing is ignored; the lower
  * must be NFS and the cache a separate local filesystem; the stack can sit
- * on the NFS mount point itself; umount and rmmod respect users; the
- * stack does not cross the server's submounts.
+ * on the NFS mount point itself; umount and rmmod respect users; mount
+ * ids are not given again; the stack does not cross the server's
+ * submounts.
  */
 #include <sys/wait.h>
 
@@ -180,6 +181,33 @@ TEST_F(mnt, umount_busy_and_lazy)
 	EXPECT_EQ(0, memcmp(buf, "busy\n", 5));
 	EXPECT_EQ(-EWOULDBLOCK, nfsc_module_unload());
 	close(fd);
+}
+
+/* The id of the stack at NFSC_STACK: its sysfs directory's name. */
+static long stack_id(void)
+{
+	char dir[PATH_MAX];
+
+	if (nfsc_sysfs_dir(NFSC_STACK, dir, sizeof(dir)))
+		return -1;
+	return strtol(strrchr(dir, '/') + 1, NULL, 10);
+}
+
+/*
+ * An id names one mount while the module is loaded: a daemon that kept
+ * the id of an unmounted stack must not reach the next one by it.
+ */
+TEST_F(mnt, ids_are_not_given_again)
+{
+	long first, second;
+
+	ASSERT_EQ(0, nfsc_mount_opts(NFSC_STACK, self->opts));
+	first = stack_id();
+	ASSERT_LT(0, first);
+	ASSERT_EQ(0, nfsc_umount(NFSC_STACK));
+	ASSERT_EQ(0, nfsc_mount_opts(NFSC_STACK, self->opts));
+	second = stack_id();
+	EXPECT_LT(first, second) TH_LOG("mount %ld, then %ld", first, second);
 }
 
 /*
