@@ -96,9 +96,8 @@ static int nfsc_lookup_dir(struct fs_context *fc, const char *opt,
 
 	err = kern_path(name, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, path);
 	if (err)
-		return invalfc(fc, "%s=%s: cannot open directory (%d)", opt,
-			       name, err);
-	return 0;
+		errorfc(fc, "%s=%s: cannot open directory (%d)", opt, name, err);
+	return err;
 }
 
 static int nfsc_check_lower(struct fs_context *fc, struct nfsc_sb_info *sbi)
@@ -183,9 +182,11 @@ static int nfsc_fill_super(struct super_block *sb, struct fs_context *fc)
 	if (!sbi->mounter_cred)
 		return -ENOMEM;
 	err = nfsc_cache_mount(sbi);
-	if (err)
-		return invalfc(fc, "cachedir=%s: cannot make the volume directory (%d)",
-			       sbi->cachedir, err);
+	if (err) {
+		errorfc(fc, "cachedir=%s: cannot make the volume directory (%d)",
+			sbi->cachedir, err);
+		return err;
+	}
 
 	lower_sb = sbi->lower_root.mnt->mnt_sb;
 	sb->s_stack_depth = lower_sb->s_stack_depth + 1;
@@ -210,8 +211,8 @@ static int nfsc_fill_super(struct super_block *sb, struct fs_context *fc)
 
 	err = nfsc_sysfs_add(sbi);
 	if (err)
-		return invalfc(fc, "cannot add the sysfs directory (%d)", err);
-	return 0;
+		errorfc(fc, "cannot add the sysfs directory (%d)", err);
+	return err;
 }
 
 static int nfsc_get_tree(struct fs_context *fc)
@@ -223,6 +224,23 @@ static int nfsc_get_tree(struct fs_context *fc)
 	if (!ctx->cachedir)
 		return invalfc(fc, "cachedir= is required");
 	return get_tree_nodev(fc, nfsc_fill_super);
+}
+
+/*
+ * A remount changes none of our options (the tunables are in sysfs). The
+ * directories may be given again, as mount(8) does from fstab, but a new
+ * value is refused rather than ignored.
+ */
+static int nfsc_reconfigure(struct fs_context *fc)
+{
+	struct nfsc_sb_info *sbi = NFSC_SB(fc->root->d_sb);
+	struct nfsc_fs_context *ctx = fc->fs_private;
+
+	if (ctx->lowerdir && strcmp(ctx->lowerdir, sbi->lowerdir))
+		return invalfc(fc, "lowerdir= cannot be changed by a remount");
+	if (ctx->cachedir && strcmp(ctx->cachedir, sbi->cachedir))
+		return invalfc(fc, "cachedir= cannot be changed by a remount");
+	return 0;
 }
 
 static void nfsc_kill_sb(struct super_block *sb)
@@ -261,6 +279,7 @@ static void nfsc_free_fc(struct fs_context *fc)
 static const struct fs_context_operations nfsc_context_ops = {
 	.parse_param	= nfsc_parse_param,
 	.get_tree	= nfsc_get_tree,
+	.reconfigure	= nfsc_reconfigure,
 	.free		= nfsc_free_fc,
 };
 

@@ -67,7 +67,10 @@ TEST_F(mnt, options_checked)
 				      self->nfs, self->cache));
 	EXPECT_EQ(-EINVAL, mount_with("lowerdir=,cachedir=%s%s", self->cache, ""));
 	EXPECT_EQ(-EINVAL, mount_with("lowerdir=%s,cachedir%s", self->nfs, ""));
-	EXPECT_EQ(-EINVAL, mount_with("lowerdir=%s/no-such-dir,cachedir=%s",
+	/* The lookup's own error, not EINVAL. */
+	EXPECT_EQ(-ENOENT, mount_with("lowerdir=%s/no-such-dir,cachedir=%s",
+				      self->nfs, self->cache));
+	EXPECT_EQ(-ENOENT, mount_with("lowerdir=%s,cachedir=%s/no-such-dir",
 				      self->nfs, self->cache));
 	/* Nothing was mounted by any of these. */
 	EXPECT_NE(0, nfsc_sh("grep -q ' %s nfs_cachefs ' /proc/mounts", NFSC_STACK));
@@ -181,6 +184,28 @@ TEST_F(mnt, umount_busy_and_lazy)
 	EXPECT_EQ(0, memcmp(buf, "busy\n", 5));
 	EXPECT_EQ(-EWOULDBLOCK, nfsc_module_unload());
 	close(fd);
+}
+
+/* A remount may repeat the directories, never change them unheard. */
+TEST_F(mnt, remount_changes_no_directory)
+{
+	char opts[2 * PATH_MAX + 32];
+
+	ASSERT_EQ(0, nfsc_mount_opts(NFSC_STACK, self->opts));
+	EXPECT_EQ(0, mount("none", NFSC_STACK, NULL, MS_REMOUNT, self->opts))
+		TH_LOG("the same options: %s", strerror(errno));
+	snprintf(opts, sizeof(opts), "lowerdir=%s/elsewhere", self->nfs);
+	EXPECT_EQ(-1, mount("none", NFSC_STACK, NULL, MS_REMOUNT, opts));
+	EXPECT_EQ(EINVAL, errno);
+	snprintf(opts, sizeof(opts), "cachedir=/tmp");
+	EXPECT_EQ(-1, mount("none", NFSC_STACK, NULL, MS_REMOUNT, opts));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, nfsc_sh("grep -q ' %s nfs_cachefs .*lowerdir=%s,' /proc/mounts",
+			     NFSC_STACK, self->nfs));
+	/* Read-only and back: the VFS's own flags still apply. */
+	EXPECT_EQ(0, mount("none", NFSC_STACK, NULL, MS_REMOUNT | MS_RDONLY, NULL));
+	EXPECT_NE(0, nfsc_sh("touch %s/ro-probe 2>/dev/null", NFSC_STACK));
+	EXPECT_EQ(0, mount("none", NFSC_STACK, NULL, MS_REMOUNT, NULL));
 }
 
 /* The id of the stack at NFSC_STACK: its sysfs directory's name. */
