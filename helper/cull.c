@@ -44,7 +44,14 @@ struct volume {
 	int dirfd;
 	dev_t dev;
 	ino_t ino;
-	uint32_t mount_id;		/* a mount that uses it, 0 if none now */
+	/*
+	 * The mounts that use it now (two mounts of one export with one
+	 * cache share it), as the kernel listed them; none: its objects wait
+	 * for a mount, apart from the byte cap, as none can be culled.
+	 */
+	uint32_t *mounts;
+	size_t nmounts, mounts_cap;
+	uint64_t bytes;			/* of its objects, on disk */
 	/*
 	 * Its objects (one entry each) as a min-heap by atime: the least
 	 * recently opened on top. An entry may lag its object's atime (a
@@ -118,6 +125,7 @@ void nfsc_cache_free(struct nfsc_cache *c)
 		c->vols = v->next;
 		close(v->dirfd);
 		free(v->lru);
+		free(v->mounts);
 		free(v);
 	}
 	free(c);
@@ -307,6 +315,7 @@ static int add_object(struct nfsc_cache *c, struct volume *v, const char *name,
 	lru_push(v, c->n, atime);
 	c->n++;
 	c->bytes += bytes;
+	v->bytes += bytes;
 	return 0;
 }
 
@@ -337,11 +346,44 @@ static int scan_volume(struct nfsc_cache *c, struct volume *v)
 static struct volume *volume_of(const struct nfsc_cache *c, uint32_t mount_id)
 {
 	struct volume *v;
+	size_t i;
 
 	for (v = c->vols; v; v = v->next)
-		if (v->mount_id == mount_id)
-			return v;
+		for (i = 0; i < v->nmounts; i++)
+			if (v->mounts[i] == mount_id)
+				return v;
 	return NULL;
+}
+
+static int add_mount(struct volume *v, uint32_t mount_id)
+{
+	size_t cap = v->mounts_cap ? 2 * v->mounts_cap : 2;
+	uint32_t *mounts;
+
+	if (v->nmounts == v->mounts_cap) {
+		mounts = realloc(v->mounts, cap * sizeof(*mounts));
+		if (!mounts)
+			return -ENOMEM;
+		v->mounts = mounts;
+		v->mounts_cap = cap;
+	}
+	v->mounts[v->nmounts++] = mount_id;
+	return 0;
+}
+
+/* The kernel knows @mount_id no more (ENODEV): unmounted since the sync. */
+static void drop_mount(struct volume *v, uint32_t mount_id)
+{
+	size_t i;
+
+	for (i = 0; i < v->nmounts; i++) {
+		if (v->mounts[i] == mount_id) {
+			v->mounts[i] = v->mounts[--v->nmounts];
+			cull_say("mount %u: gone; %s: %zu other mount(s)",
+				 mount_id, v->path, v->nmounts);
+			return;
+		}
+	}
 }
 
 bool nfsc_cache_knows(const struct nfsc_cache *c, uint32_t mount_id)
@@ -387,16 +429,22 @@ static void sync_mount(const struct nfsc_mount_stats *m, void *arg)
 	/* Two mounts of one export with one cache share a volume. */
 	for (struct volume *o = c->vols; o; o = o->next) {
 		if (o->dev == st.st_dev && o->ino == st.st_ino) {
-			o->mount_id = m->id;
 			close(fd);
 			free(v);
+			if (add_mount(o, m->id))
+				ctx->error = -ENOMEM;
 			return;
 		}
 	}
 	v->dirfd = fd;
 	v->dev = st.st_dev;
 	v->ino = st.st_ino;
-	v->mount_id = m->id;
+	if (add_mount(v, m->id)) {
+		close(fd);
+		free(v);
+		ctx->error = -ENOMEM;
+		return;
+	}
 	v->next = c->vols;
 	c->vols = v;
 
@@ -424,7 +472,7 @@ int nfsc_cache_sync_mounts(struct nfsc_cache *c)
 
 	/* Mount ids are what the dump says now; a volume may have none. */
 	for (v = c->vols; v; v = v->next)
-		v->mount_id = 0;
+		v->nmounts = 0;
 	ret = nfsc_nl_dump_stats(sync_mount, &ctx);
 	return ret ? ret : ctx.error;
 }
@@ -443,6 +491,7 @@ void nfsc_cache_added(struct nfsc_cache *c, uint32_t mount_id,
 	o = find_object(c, v, object);
 	if (o) {
 		c->bytes = c->bytes - o->bytes + bytes;
+		v->bytes = v->bytes - o->bytes + bytes;
 		o->bytes = bytes;
 		o->atime = now.tv_sec;
 		return;
@@ -483,6 +532,7 @@ static void compact(struct nfsc_cache *c)
 static void forget(struct nfsc_cache *c, struct object *o)
 {
 	c->bytes -= o->bytes;
+	o->vol->bytes -= o->bytes;
 	free(o->name);
 	o->name = NULL;
 	c->gone++;
@@ -495,7 +545,7 @@ static struct volume *oldest_volume(const struct nfsc_cache *c,
 	struct volume *v, *best = NULL;
 
 	for (v = c->vols; v; v = v->next) {
-		if (!v->mount_id || !v->nlru || (g->vol && v != g->vol))
+		if (!v->nmounts || !v->nlru || (g->vol && v != g->vol))
 			continue;
 		if (!best || v->lru[0].atime < best->lru[0].atime)
 			best = v;
@@ -540,7 +590,13 @@ static bool cull_for(struct nfsc_cache *c, const struct goal *g,
 			lru_push(v, e.idx, o->atime);
 			continue;
 		}
-		ret = nfsc_chan_cull(c->ch, v->mount_id, o->name, &bytes);
+		ret = nfsc_chan_cull(c->ch, v->mounts[0], o->name, &bytes);
+		if (ret == -ENODEV) {
+			/* Its next mount, if any, culls it. */
+			drop_mount(v, v->mounts[0]);
+			lru_set_aside(v, e);
+			continue;
+		}
 		if (ret == -EBUSY) {
 			busy++;
 			lru_set_aside(v, e);
@@ -570,14 +626,31 @@ static bool cull_for(struct nfsc_cache *c, const struct goal *g,
 	return freed >= g->bytes && inodes >= g->inodes;
 }
 
+/*
+ * The objects the cap counts: those of volumes with a mount. The others
+ * cannot be culled (the kernel culls through a mount), and would hold
+ * every fill of the mounted ones to what they leave.
+ */
+static uint64_t capped_bytes(const struct nfsc_cache *c)
+{
+	const struct volume *v;
+	uint64_t bytes = 0;
+
+	for (v = c->vols; v; v = v->next)
+		if (v->nmounts)
+			bytes += v->bytes;
+	return bytes;
+}
+
 /* Cull to the byte cap with @need more bytes to come; true when it holds. */
 static bool cull_to_cap(struct nfsc_cache *c, uint64_t need)
 {
+	uint64_t bytes = capped_bytes(c);
 	struct goal g = {};
 
-	if (!c->opts.max_size || c->bytes + need <= c->opts.max_size)
+	if (!c->opts.max_size || bytes + need <= c->opts.max_size)
 		return true;
-	g.bytes = c->bytes + need - c->opts.max_size;
+	g.bytes = bytes + need - c->opts.max_size;
 	return cull_for(c, &g, "over --max-size");
 }
 
@@ -643,7 +716,7 @@ unsigned long nfsc_cache_cull(struct nfsc_cache *c)
 
 	cull_to_cap(c, 0);
 	for (v = c->vols; v; v = v->next)
-		if (v->mount_id)
+		if (v->nmounts)
 			cull_to_watermarks(c, v, 0);
 	return c->culled - before;
 }

@@ -9,7 +9,7 @@ struct nfsc_chan;
 
 /*
  * Culling policy: a byte cap on the objects of every volume the daemon
- * knows, and free-space watermarks on their filesystems, as percentages
+ * knows a mount of, and free-space watermarks on their filesystems, as percentages
  * of blocks and of inodes: below start, cull until run is free again;
  * below stop, start no fill.
  */

@@ -6,18 +6,51 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "volume.h"
 
+/* Keep the first error, go on with the rest of the volume. */
+static void note_error(int *first, int err)
+{
+	if (err && !*first)
+		*first = err;
+}
+
+static bool is_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
 static bool is_fan_name(const char *s)
 {
-	int i;
+	return is_hex(s[0]) && is_hex(s[1]) && !s[2];
+}
 
-	for (i = 0; i < 2; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+/* What the kernel names an object: a handle in hex, or 'h' and a hash. */
+static bool is_object_name(const char *s)
+{
+	size_t len = strlen(s), i;
+
+	if (!len || len > NFS_CACHEFS_OBJECT_LEAF_MAX)
+		return false;
+	for (i = s[0] == 'h'; i < len; i++)
+		if (!is_hex(s[i]))
 			return false;
-	return !s[2];
+	return len > (s[0] == 'h');
+}
+
+/* readdir(), with its errors told apart from the end of @dir. */
+static struct dirent *next_entry(DIR *dir, int *first)
+{
+	struct dirent *e;
+
+	errno = 0;
+	e = readdir(dir);
+	if (!e && errno)
+		note_error(first, -errno);
+	return e;
 }
 
 /*
@@ -42,13 +75,6 @@ static int open_fan(int dirfd, const char *name, DIR **dir)
 	return 0;
 }
 
-/* Keep the first error, go on with the rest of the volume. */
-static void note_error(int *first, int err)
-{
-	if (err && !*first)
-		*first = err;
-}
-
 int nfsc_volume_walk(int volfd, nfsc_object_fn fn, void *arg)
 {
 	struct dirent *e1, *e2, *e3;
@@ -66,16 +92,17 @@ int nfsc_volume_walk(int volfd, nfsc_object_fn fn, void *arg)
 		return -errno;
 	}
 	rewinddir(top);
-	while (!ret && (e1 = readdir(top))) {
+	while (!ret && (e1 = next_entry(top, &first))) {
 		note_error(&first, open_fan(dirfd(top), e1->d_name, &d1));
 		if (!d1)
 			continue;
-		while (!ret && (e2 = readdir(d1))) {
+		while (!ret && (e2 = next_entry(d1, &first))) {
 			note_error(&first, open_fan(dirfd(d1), e2->d_name, &d2));
 			if (!d2)
 				continue;
-			while (!ret && (e3 = readdir(d2))) {
-				if (e3->d_name[0] == '.')
+			while (!ret && (e3 = next_entry(d2, &first))) {
+				/* Nothing else can be culled by its name. */
+				if (!is_object_name(e3->d_name))
 					continue;
 				if (fstatat(dirfd(d2), e3->d_name, &st, AT_SYMLINK_NOFOLLOW)) {
 					/* Culled or refilled since readdir: not an error. */

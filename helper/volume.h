@@ -2,12 +2,15 @@
 /*
  * nfscache-helper: the objects of a cache volume. The kernel lays them
  * out as <volume>/ab/cd/<name>, two fan-out levels of two lowercase hex
- * digits; anything else in a volume is not an object.
+ * digits, <name> lowercase hex or 'h' and hex, at most
+ * NFS_CACHEFS_OBJECT_LEAF_MAX long; anything else in a volume is not an
+ * object (and the kernel would not cull it).
  */
 #ifndef NFSC_HELPER_VOLUME_H
 #define NFSC_HELPER_VOLUME_H
 
 #include <sys/stat.h>
+#include <linux/nfs_cachefs.h>
 
 /*
  * One object: @dirfd is its fan-out directory, @leaf its name there,

@@ -142,7 +142,7 @@ struct nfsc_attrs {
 };
 
 /* An object's identity and name, from the NFS file handle. */
-#define NFSC_OBJ_NAME_MAX	(2 * 122 + 1)
+#define NFSC_OBJ_NAME_MAX	(NFS_CACHEFS_OBJECT_LEAF_MAX + 1)
 struct nfsc_key {
 	u8 fh_type;
 	u8 fh_len;

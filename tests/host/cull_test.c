@@ -7,8 +7,10 @@
  * on disk), least recently opened first, an atime that moved since the
  * index, open objects kept, the cap with fills in flight, objects added
  * and replaced, a fan level that cannot be read reported, many objects
- * found by name through the index's growth and a cull, and names and
- * order kept when a cull compacts the index. Built with
+ * found by name through the index's growth and a cull, names and order
+ * kept when a cull compacts the index, a volume shared by two mounts, a
+ * mount gone since the index (asked once), and an unmounted volume kept
+ * out of the cap. Built with
  * ASan/UBSan; each test ends with a leak check.
  */
 #include <fcntl.h>
@@ -26,18 +28,31 @@
 static char cache_dir[PATH_MAX];
 static const char *open_object;		/* CULL refuses it: -EBUSY */
 static char culled[16][64];
-static int nr_culled;
+static int nr_culled, nr_cull_calls;
+
+/* The kernel's mounts: id and volume; a gone one is listed no more. */
+static struct stub_mount {
+	uint32_t id;
+	const char *volume;
+	bool gone;
+} mounts[4];
+static int nr_mounts;
 
 int nfsc_nl_dump_stats(nfsc_mount_stats_fn fn, void *arg)
 {
 	struct nfsc_mount_stats *m = calloc(1, sizeof(*m));
+	int i;
 
 	if (!m)
 		return -ENOMEM;
-	m->id = 7;
-	snprintf(m->cachedir, sizeof(m->cachedir), "%s", cache_dir);
-	snprintf(m->volume, sizeof(m->volume), "vol");
-	fn(m, arg);
+	for (i = 0; i < nr_mounts; i++) {
+		if (mounts[i].gone)
+			continue;
+		m->id = mounts[i].id;
+		snprintf(m->cachedir, sizeof(m->cachedir), "%s", cache_dir);
+		snprintf(m->volume, sizeof(m->volume), "%s", mounts[i].volume);
+		fn(m, arg);
+	}
 	free(m);
 	return 0;
 }
@@ -45,15 +60,21 @@ int nfsc_nl_dump_stats(nfsc_mount_stats_fn fn, void *arg)
 int nfsc_chan_cull(struct nfsc_chan *ch, uint32_t mount_id,
 		   const char *object, uint64_t *bytes)
 {
+	const char *volume = NULL;
 	char path[PATH_MAX * 2];
 	struct stat st;
+	int i;
 
 	(void)ch;
-	if (mount_id != 7)
+	nr_cull_calls++;
+	for (i = 0; i < nr_mounts; i++)
+		if (mounts[i].id == mount_id && !mounts[i].gone)
+			volume = mounts[i].volume;
+	if (!volume)
 		return -ENODEV;
 	if (open_object && !strcmp(object, open_object))
 		return -EBUSY;
-	snprintf(path, sizeof(path), "%s/vol/%s", cache_dir, object);
+	snprintf(path, sizeof(path), "%s/%s/%s", cache_dir, volume, object);
 	if (stat(path, &st) || unlink(path))
 		return -errno;
 	*bytes = st.st_blocks * 512;
@@ -117,6 +138,9 @@ FIXTURE_SETUP(cull)
 	ASSERT_EQ(0, nfsc_sh("mkdir %s/vol", cache_dir));
 	open_object = NULL;
 	nr_culled = 0;
+	nr_cull_calls = 0;
+	mounts[0] = (struct stub_mount){ .id = 7, .volume = "vol" };
+	nr_mounts = 1;
 	/* Watermarks that a test machine's disk never trips. */
 	self->opts = (struct nfsc_cull_opts){ .run = 2, .start = 1, .stop = 0 };
 	ASSERT_EQ(0, make_object("0a/01/0001", 64, 1000));
@@ -151,6 +175,11 @@ TEST_F(cull, index_counts_objects_and_their_space)
 			     cache_dir, cache_dir, cache_dir));
 	ASSERT_EQ(0, make_object("zz/01/0009", 4, 1));
 	ASSERT_EQ(0, make_object("0A/01/0009", 4, 1));
+	/* Names the kernel never gives, which CULL would refuse. */
+	ASSERT_EQ(0, make_object("0a/01/core", 4, 1));
+	ASSERT_EQ(0, make_object("0a/01/00AB", 4, 1));
+	ASSERT_EQ(0, make_object("0a/01/h", 4, 1));
+	ASSERT_EQ(0, make_object("0a/01/0001~", 4, 1));
 
 	c = indexed(_metadata, &self->opts);
 	ASSERT_NE(NULL, c);
@@ -326,12 +355,12 @@ TEST_F(cull, many_objects_are_found_after_growth_and_a_cull)
 	EXPECT_EQ(0, __lsan_do_recoverable_leak_check());
 }
 
-/* The i-th of many objects, "xx/yy/m%05d". */
+/* The i-th of many objects, "xx/yy/a%05x". */
 static const char *many_name(int i)
 {
 	static char name[32];
 
-	snprintf(name, sizeof(name), "%02x/%02x/m%05d", i & 0xff, i >> 8, i);
+	snprintf(name, sizeof(name), "%02x/%02x/a%05x", i & 0xff, i >> 8, i);
 	return name;
 }
 
@@ -388,6 +417,97 @@ TEST_F(cull, a_compacted_index_keeps_names_and_order)
 	nfsc_cache_usage(c, &u);
 	EXPECT_EQ(89, u.objects);
 	EXPECT_EQ(89 * one, (long long)u.bytes);
+	nfsc_cache_free(c);
+	EXPECT_EQ(0, __lsan_do_recoverable_leak_check());
+}
+
+/* Two mounts of one export with one cache: one volume, known by both. */
+TEST_F(cull, a_volume_shared_by_two_mounts_is_both_of_theirs)
+{
+	long long one = disk_bytes("0a/01/0001");
+	struct nfsc_cache_usage u;
+	struct nfsc_cache *c;
+
+	mounts[nr_mounts++] = (struct stub_mount){ .id = 8, .volume = "vol" };
+	self->opts.max_size = 4 * one;
+	c = indexed(_metadata, &self->opts);
+	ASSERT_NE(NULL, c);
+	EXPECT_TRUE(nfsc_cache_knows(c, 7));
+	EXPECT_TRUE(nfsc_cache_knows(c, 8));
+	ASSERT_EQ(0, make_object("0d/04/0004", 64, 4000));
+	nfsc_cache_added(c, 7, "0d/04/0004", one);
+	nfsc_cache_usage(c, &u);
+	EXPECT_EQ(4, u.objects);
+	/* A fill of the other mount culls from the same volume. */
+	EXPECT_EQ(0, nfsc_cache_make_room(c, 8, one, 0));
+	EXPECT_EQ(1, nr_culled);
+	nfsc_cache_free(c);
+	EXPECT_EQ(0, __lsan_do_recoverable_leak_check());
+}
+
+/*
+ * A mount unmounted since the index: the kernel answers ENODEV once, the
+ * volume's objects wait for its next mount, and no more CULLs are sent
+ * for them nor do they count against the cap.
+ */
+TEST_F(cull, a_gone_mount_is_asked_once)
+{
+	long long one = disk_bytes("0a/01/0001");
+	struct nfsc_cache_usage u;
+	struct nfsc_cache *c;
+
+	self->opts.max_size = 2 * one;
+	c = indexed(_metadata, &self->opts);
+	ASSERT_NE(NULL, c);
+	mounts[0].gone = true;
+	EXPECT_EQ(0, nfsc_cache_cull(c));
+	EXPECT_EQ(1, nr_cull_calls);
+	EXPECT_EQ(0, nfsc_cache_cull(c));
+	EXPECT_EQ(1, nr_cull_calls);
+	nfsc_cache_usage(c, &u);
+	EXPECT_EQ(3, u.objects);
+	EXPECT_TRUE(exists("0a/01/0001"));
+
+	/* Mounted again (a new id): its objects are culled again. */
+	mounts[nr_mounts++] = (struct stub_mount){ .id = 9, .volume = "vol" };
+	EXPECT_FALSE(nfsc_cache_knows(c, 9));
+	EXPECT_EQ(0, nfsc_cache_sync_mounts(c));
+	EXPECT_TRUE(nfsc_cache_knows(c, 9));
+	EXPECT_EQ(1, nfsc_cache_cull(c));
+	EXPECT_FALSE(exists("0a/01/0001"));
+	nfsc_cache_free(c);
+	EXPECT_EQ(0, __lsan_do_recoverable_leak_check());
+}
+
+/*
+ * The cap counts the volumes with a mount: objects of an unmounted export
+ * cannot be culled, and must not make every fill of another cull all it
+ * has.
+ */
+TEST_F(cull, an_unmounted_volume_is_outside_the_cap)
+{
+	long long one = disk_bytes("0a/01/0001");
+	struct nfsc_cache *c;
+	char path[PATH_MAX * 2];
+
+	snprintf(path, sizeof(path), "%s/old", cache_dir);
+	ASSERT_EQ(0, mkdir(path, 0700));
+	ASSERT_EQ(0, nfsc_sh("mkdir -p %s/old/0e/05 && cp %s/vol/0a/01/0001 %s/old/0e/05/0005 && "
+			     "cp %s/vol/0a/01/0001 %s/old/0e/05/0006",
+			     cache_dir, cache_dir, cache_dir, cache_dir, cache_dir));
+	mounts[nr_mounts++] = (struct stub_mount){ .id = 5, .volume = "old" };
+	self->opts.max_size = 4 * one;
+	c = indexed(_metadata, &self->opts);
+	ASSERT_NE(NULL, c);
+	/* Both mounted: five objects, one over the cap for a fill. */
+	EXPECT_EQ(0, nfsc_cache_make_room(c, 7, 0, 0));
+	EXPECT_EQ(1, nr_culled);
+	/* The old export unmounted: the cap holds the mounted volume's. */
+	mounts[1].gone = true;
+	EXPECT_EQ(0, nfsc_cache_sync_mounts(c));
+	EXPECT_FALSE(nfsc_cache_knows(c, 5));
+	EXPECT_EQ(0, nfsc_cache_make_room(c, 7, 2 * one, 0));
+	EXPECT_EQ(1, nr_culled);
 	nfsc_cache_free(c);
 	EXPECT_EQ(0, __lsan_do_recoverable_leak_check());
 }

@@ -246,6 +246,9 @@ enum nfs_cachefs_csum_type {
 #define NFS_CACHEFS_VALUE_MAX		256
 #define NFS_CACHEFS_OBJECT_MAX		256	/* with its NUL */
 
+/* The longest <name> of an object "ab/cd/<name>" (see NFS_CACHEFS_A_OBJECT). */
+#define NFS_CACHEFS_OBJECT_LEAF_MAX	244
+
 /*
  * Validity record of a cache object: the value of NFS_CACHEFS_XATTR,
  * little-endian. The object is served only while every field matches the
