@@ -160,9 +160,25 @@ static int add_fill(struct nfsc_state *st, const char *line)
 	return 0;
 }
 
+/* Does @v, as parsed for @fd (sign-extended when signed), fit its member? */
+static bool field_fits(const struct field *fd, uint64_t v)
+{
+	switch (fd->size) {
+	case 1:
+		return v <= 1;
+	case 4:
+		return fd->is_signed ?
+		       (int64_t)v >= INT32_MIN && (int64_t)v <= INT32_MAX :
+		       v <= UINT32_MAX;
+	default:
+		return true;
+	}
+}
+
 /*
  * One "key value" line into @st. 0, or -EBADMSG for a known key without a
- * number; keys of a later helper are skipped: the format only grows.
+ * number that fits it; keys of a later helper are skipped: the format only
+ * grows.
  */
 static int parse_line(struct nfsc_state *st, const char *line)
 {
@@ -180,7 +196,8 @@ static int parse_line(struct nfsc_state *st, const char *line)
 		v = fields[i].is_signed ? (uint64_t)strtoll(line + len, &end, 10) :
 					  strtoull(line + len, &end, 10);
 		if (errno || end == line + len || (*end && *end != '\n') ||
-		    (!fields[i].is_signed && strchr(line + len, '-')))
+		    (!fields[i].is_signed && strchr(line + len, '-')) ||
+		    !field_fits(&fields[i], v))
 			return -EBADMSG;
 		field_set(st, &fields[i], v);
 		return 0;

@@ -210,6 +210,16 @@ TEST(state_file_round_trip)
 	ASSERT_EQ(0, nfsc_state_write(path, &st));
 	ASSERT_EQ(0, nfsc_sh("echo 'culled -5' >>'%s'", path));
 	EXPECT_EQ(-EBADMSG, nfsc_state_read(path, &r));
+	/* A number too big for its field is not cut to one that fits. */
+	ASSERT_EQ(0, nfsc_state_write(path, &st));
+	ASSERT_EQ(0, nfsc_sh("echo 'pid 4294967297' >>'%s'", path));
+	EXPECT_EQ(-EBADMSG, nfsc_state_read(path, &r));
+	ASSERT_EQ(0, nfsc_state_write(path, &st));
+	ASSERT_EQ(0, nfsc_sh("echo 'queued 4294967296' >>'%s'", path));
+	EXPECT_EQ(-EBADMSG, nfsc_state_read(path, &r));
+	ASSERT_EQ(0, nfsc_state_write(path, &st));
+	ASSERT_EQ(0, nfsc_sh("echo 'checksum 2' >>'%s'", path));
+	EXPECT_EQ(-EBADMSG, nfsc_state_read(path, &r));
 
 	ASSERT_EQ(0, nfsc_sh("echo something else >'%s'", path));
 	EXPECT_EQ(-EBADMSG, nfsc_state_read(path, &r));
