@@ -34,9 +34,11 @@ static int drop_submount(void)
 {
 	const char *exp = nfsc_env("NFSC_EXPORT");
 
+	/* nfsd lets go of an unexported filesystem lazily (6.12): umount -l. */
 	return nfsc_sh("mountpoint -q %s/submount || exit 1; "
 		       "umount %s/submount 2>/dev/null; "
-		       "exportfs -u 127.0.0.1:%s/submount && umount %s/submount && rmdir %s/submount",
+		       "exportfs -u 127.0.0.1:%s/submount && exportfs -f && "
+		       "umount -l %s/submount && rmdir %s/submount",
 		       exp, nfsc_env("NFSC_NFS"), exp, exp, exp);
 }
 
