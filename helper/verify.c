@@ -108,9 +108,19 @@ static int check_object(int dirfd, const char *leaf, const char *name,
 	if (fstat(fd, &judged))
 		judged.st_ino = 0;
 	len = fgetxattr(fd, NFS_CACHEFS_XATTR, &rec, sizeof(rec));
-	if (len < (ssize_t)sizeof(rec) || rec.csum_len != NFSC_CSUM_LEN ||
+	if (len >= (ssize_t)sizeof(rec) &&
+	    rec.version != NFS_CACHEFS_RECORD_VERSION)
+		nfsc_say("verify: mount %" PRIu32 ": object %s: record version %u, not %u: not checked",
+			 v->mount_id, name, rec.version,
+			 NFS_CACHEFS_RECORD_VERSION);
+	if (len < (ssize_t)sizeof(rec) ||
+	    rec.version != NFS_CACHEFS_RECORD_VERSION ||
+	    rec.csum_len != NFSC_CSUM_LEN ||
 	    rec.csum[0] != NFS_CACHEFS_CSUM_SHA256) {
-		/* No record (never served), or filled without --checksum. */
+		/*
+		 * No record (never served), filled without --checksum, or a
+		 * record of a layout this helper does not know.
+		 */
 		v->unchecked++;
 		close(fd);
 		return 0;
@@ -128,9 +138,16 @@ static int check_object(int dirfd, const char *leaf, const char *name,
 		return 0;
 	}
 	v->bad++;
-	/* CULL goes by name: a refill committed meanwhile is not the one judged. */
+	/*
+	 * CULL goes by name: a refill committed meanwhile is not the one
+	 * judged. Its inode may have the judged one's number again (closed,
+	 * as CULL refuses an open object), not its ctime: nothing changes an
+	 * object's ctime after its commit (a hit sets the atime alone).
+	 */
 	if (fstatat(dirfd, leaf, &now, AT_SYMLINK_NOFOLLOW) ||
-	    now.st_ino != judged.st_ino || !judged.st_ino)
+	    now.st_ino != judged.st_ino || !judged.st_ino ||
+	    now.st_ctim.tv_sec != judged.st_ctim.tv_sec ||
+	    now.st_ctim.tv_nsec != judged.st_ctim.tv_nsec)
 		ret = -ENOENT;
 	else
 		ret = nfsc_chan_cull(v->ch, v->mount_id, name, &freed);
