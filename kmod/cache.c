@@ -397,7 +397,8 @@ static struct dentry *nfsc_object_lookup(struct nfsc_sb_info *sbi,
  * behind, whatever the cache filesystem's relatime would do. Culling
  * needs no finer order than that, and a hot object costs at most one
  * inode update (and journal write) a minute, not one a second. Best
- * effort: a failure costs only accuracy. Mounter's credentials.
+ * effort: a failure costs only accuracy, and a frozen cache (fsfreeze, a
+ * snapshot) is left alone rather than waited for. Mounter's credentials.
  * @object is an open of nfsc_cache_open(), about to serve: its f_path is
  * the object's (a backing file's f_path is its real path).
  */
@@ -413,14 +414,14 @@ void nfsc_cache_touch(struct nfsc_sb_info *sbi, struct file *object)
 	if (timespec64_compare(&atime, &ctime) > 0 &&
 	    atime.tv_sec + NFSC_ATIME_SLACK_SEC > ktime_get_real_seconds())
 		return;
-	if (mnt_want_write(path->mnt))
+	if (!nfsc_mnt_try_write(path->mnt))
 		return;
 	old = override_creds(sbi->mounter_cred);
 	inode_lock(inode);
 	notify_change(nfsc_cache_idmap(sbi), path->dentry, &ia, NULL);
 	inode_unlock(inode);
 	revert_creds(old);
-	mnt_drop_write(path->mnt);
+	nfsc_mnt_end_try_write(path->mnt);
 }
 
 /* Out of line: the name's buffer is on the open path's stack only here. */

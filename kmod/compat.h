@@ -340,4 +340,38 @@ static inline int nfsc_real_mmap(struct file *real, struct vm_area_struct *vma,
 }
 #endif /* NFSC_HAVE_BACKING_FILE */
 
+/*
+ * Write access to @mnt for an update that may be skipped (an atime):
+ * false rather than a wait for a frozen filesystem, as touch_atime()
+ * does. 6.8 exported mnt_get_write_access(), mnt_want_write() past its
+ * sb_start_write(); before it, a freeze that begins after the check
+ * below still makes this wait for the thaw.
+ */
+static inline bool nfsc_mnt_try_write(struct vfsmount *mnt)
+{
+#ifdef NFSC_HAVE_MNT_GET_WRITE_ACCESS
+	if (!sb_start_write_trylock(mnt->mnt_sb))
+		return false;
+	if (mnt_get_write_access(mnt)) {
+		sb_end_write(mnt->mnt_sb);
+		return false;
+	}
+	return true;
+#else
+	if (READ_ONCE(mnt->mnt_sb->s_writers.frozen) != SB_UNFROZEN)
+		return false;
+	return !mnt_want_write(mnt);
+#endif
+}
+
+static inline void nfsc_mnt_end_try_write(struct vfsmount *mnt)
+{
+#ifdef NFSC_HAVE_MNT_GET_WRITE_ACCESS
+	mnt_put_write_access(mnt);
+	sb_end_write(mnt->mnt_sb);
+#else
+	mnt_drop_write(mnt);
+#endif
+}
+
 #endif /* _NFS_CACHEFS_COMPAT_H */

@@ -345,6 +345,42 @@ TEST_F_TIMEOUT(fill, open_during_miss_switches_at_next_splice, 180)
 	switch_at_next_read(_metadata, self, "switch-splice", 4, true);
 }
 
+/*
+ * A hit moves its object's atime, best effort: on a frozen cache
+ * (fsfreeze, a snapshot) it must not wait for the thaw, as the VFS's own
+ * atime update does not.
+ */
+TEST_F_TIMEOUT(fill, a_hit_on_a_frozen_cache_does_not_wait, 180)
+{
+	const char *name = "frozen-hit";
+	long long ok, hits;
+	pid_t reader;
+	int st = -1;
+	bool quick;
+
+	ASSERT_EQ(0, make_file(name, MiB, 6));
+	self->helper = start_helper("");
+	ASSERT_GT(self->helper, 0);
+	ok = nfsc_stat(self->dir, "fills_ok");
+	ASSERT_EQ(0, stack_matches_export(name));
+	ASSERT_EQ(ok + 1, nfsc_wait_stat(self->dir, "fills_ok", ok + 1, 60));
+
+	/* The first open since the fill: its atime is due. */
+	hits = nfsc_stat(self->dir, "hits");
+	ASSERT_EQ(0, cache_freeze(30));
+	reader = fork();
+	ASSERT_LE(0, reader);
+	if (!reader)
+		_exit(stack_matches_export(name) ? 1 : 0);
+	quick = !wait_child(reader, &st, 10);
+	ASSERT_EQ(0, cache_thaw());
+	EXPECT_TRUE(quick) TH_LOG("the hit waited for the frozen cache");
+	if (!quick)
+		ASSERT_EQ(reader, waitpid(reader, &st, 0));
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	EXPECT_EQ(hits + 1, nfsc_stat(self->dir, "hits"));
+}
+
 TEST_F_TIMEOUT(fill, server_change_before_open_is_seen, 180)
 {
 	const char *name = "changes";
