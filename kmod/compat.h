@@ -267,6 +267,9 @@ static inline rwf_t nfsc_iocb_to_rwf(int ifl)
 		flags |= RWF_DSYNC;
 	if (ifl & IOCB_SYNC)
 		flags |= RWF_SYNC;
+	/* pwritev2(RWF_APPEND) on a file opened without O_APPEND. */
+	if (ifl & IOCB_APPEND)
+		flags |= RWF_APPEND;
 	return flags;
 }
 

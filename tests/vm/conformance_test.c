@@ -737,7 +737,15 @@ CONF_TEST(append_and_setfl)
 	EXPECT_EQ(3, write(fn, "END", 3));
 	close(fs);
 	close(fn);
-	EXPECT_EQ(0, nfsc_sh("test \"$(cat %s/s/f)\" = BtartAEND && cmp %s/s/f %s/n/f >&2",
+
+	/* One write appended (RWF_APPEND) on a file opened without O_APPEND. */
+	fs = side_fd(self, self->s, "f", O_WRONLY);
+	fn = side_fd(self, self->n, "f", O_WRONLY);
+	EXPECT_EQ(1, pwritev2(fs, &(struct iovec){ "C", 1 }, 1, 0, RWF_APPEND));
+	EXPECT_EQ(1, pwritev2(fn, &(struct iovec){ "C", 1 }, 1, 0, RWF_APPEND));
+	close(fs);
+	close(fn);
+	EXPECT_EQ(0, nfsc_sh("test \"$(cat %s/s/f)\" = BtartAENDC && cmp %s/s/f %s/n/f >&2",
 			     self->e, self->e, self->e));
 }
 
