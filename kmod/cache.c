@@ -462,7 +462,12 @@ struct file *nfsc_cache_open(struct file *user_file, struct dentry *object,
 			     const struct nfsc_attrs *a)
 {
 	struct nfsc_sb_info *sbi = NFSC_SB(file_inode(user_file)->i_sb);
-	int flags = user_file->f_flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC);
+	/*
+	 * O_DIRECT is added at the first read, where a cache filesystem that
+	 * cannot do it (or not at the read's alignment) passes it to NFS.
+	 */
+	int flags = user_file->f_flags &
+		    ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_DIRECT);
 	struct path path = { .mnt = sbi->volume.mnt, .dentry = object };
 	struct nfs_cachefs_record rec;
 	const struct cred *old;

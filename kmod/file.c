@@ -155,8 +155,14 @@ static int nfsc_open(struct inode *inode, struct file *file)
 		nf->may_switch = true;
 		nf->seen_gen = gen;
 	}
-	/* O_DIRECT is allowed when the real file takes it. */
-	file->f_mode |= real->f_mode & FMODE_CAN_ODIRECT;
+	/*
+	 * O_DIRECT is allowed when NFS takes it: an open served by the cache
+	 * reads NFS when the object's filesystem refuses (nfsc_read_iter()).
+	 */
+	if (nfsc_is_cache_file(real))
+		file->f_mode |= FMODE_CAN_ODIRECT;
+	else
+		file->f_mode |= real->f_mode & FMODE_CAN_ODIRECT;
 	return 0;
 }
 
@@ -286,10 +292,12 @@ static struct file *nfsc_current_file(struct file *file)
 }
 
 /*
- * Locks belong to NFS, where other clients see them. An open served by
+ * The NFS file of an open. Locks belong to NFS, where other clients see
+ * them, and so do the O_DIRECT reads the cache filesystem refuses (NFS
+ * takes any alignment, a local filesystem does not); an open served by
  * the cache opens the NFS file for them on first use.
  */
-static struct file *nfsc_lock_file(struct file *file)
+static struct file *nfsc_nfs_file(struct file *file)
 {
 	struct nfsc_file *nf = file->private_data;
 	struct file *real = nf->real, *lock_file;
@@ -358,24 +366,40 @@ static void nfsc_file_end_write(struct file *file, loff_t pos, ssize_t ret)
 	.end_write	= nfsc_file_end_write,		\
 }
 
+/*
+ * An O_DIRECT read the cache filesystem refused (no O_DIRECT at all, or
+ * not at this alignment, which NFS takes): NFS's then. A refusal comes
+ * before any I/O, so the read starts anew.
+ */
+static bool nfsc_direct_refused(struct kiocb *iocb, struct file *real,
+				ssize_t ret)
+{
+	return ret == -EINVAL && (iocb->ki_flags & IOCB_DIRECT) &&
+	       !(iocb->ki_flags & IOCB_NOWAIT) && nfsc_is_cache_file(real);
+}
+
 static ssize_t nfsc_read_iter(struct kiocb *iocb, struct iov_iter *iter)
 {
 	struct nfsc_io_ctx ctx = NFSC_IO_CTX(iocb->ki_filp);
+	size_t count = iov_iter_count(iter);
 	struct file *real;
 	ssize_t ret;
 	int err;
 
-	if (!iov_iter_count(iter))
+	if (!count)
 		return 0;
-	real = nfsc_sync_flags(iocb->ki_filp,
-			       nfsc_read_file(iocb->ki_filp,
-					      iocb->ki_flags & IOCB_NOWAIT ?
-					      NFSC_SWITCH_NONE :
-					      NFSC_SWITCH_TOUCH),
-			       &err);
-	if (err)
-		return err;
-	ret = nfsc_real_read_iter(real, iocb, iter, &ctx);
+	real = nfsc_read_file(iocb->ki_filp, iocb->ki_flags & IOCB_NOWAIT ?
+			      NFSC_SWITCH_NONE : NFSC_SWITCH_TOUCH);
+	real = nfsc_sync_flags(iocb->ki_filp, real, &err);
+	ret = err ?: nfsc_real_read_iter(real, iocb, iter, &ctx);
+	if (nfsc_direct_refused(iocb, real, ret)) {
+		iov_iter_revert(iter, count - iov_iter_count(iter));
+		real = nfsc_nfs_file(iocb->ki_filp);
+		if (IS_ERR(real))
+			return PTR_ERR(real);
+		real = nfsc_sync_flags(iocb->ki_filp, real, &err);
+		ret = err ?: nfsc_real_read_iter(real, iocb, iter, &ctx);
+	}
 	nfsc_account_read(iocb->ki_filp, real, ret);
 	return ret;
 }
@@ -521,7 +545,7 @@ static void nfsc_lock_from_real(struct file_lock *fl, struct file *file,
 
 static int nfsc_lock(struct file *file, int cmd, struct file_lock *fl)
 {
-	struct file *real = nfsc_lock_file(file);
+	struct file *real = nfsc_nfs_file(file);
 	int err;
 
 	if (IS_ERR(real))
@@ -537,7 +561,7 @@ static int nfsc_lock(struct file *file, int cmd, struct file_lock *fl)
 
 static int nfsc_flock(struct file *file, int cmd, struct file_lock *fl)
 {
-	struct file *real = nfsc_lock_file(file);
+	struct file *real = nfsc_nfs_file(file);
 	int err;
 
 	if (IS_ERR(real))

@@ -381,6 +381,74 @@ TEST_F_TIMEOUT(fill, a_hit_on_a_frozen_cache_does_not_wait, 180)
 	EXPECT_EQ(hits + 1, nfsc_stat(self->dir, "hits"));
 }
 
+/*
+ * @len bytes at @off of a make_file() of seed 7, read through @fd into a
+ * buffer at @align past a page boundary. 0 if they match.
+ */
+static int direct_read_matches(int fd, off_t off, size_t len, size_t align)
+{
+	unsigned char *want = malloc(len);
+	void *buf = NULL;
+	int ret = -1;
+
+	if (want && !posix_memalign(&buf, 4096, len + align) &&
+	    pread(fd, (char *)buf + align, len, off) == (ssize_t)len) {
+		pattern(7, off, want, len);
+		ret = memcmp((char *)buf + align, want, len) ? -1 : 0;
+	}
+	free(buf);
+	free(want);
+	return ret;
+}
+
+/*
+ * O_DIRECT on a hit: reads the cache's ext4 takes (aligned) come from the
+ * object; those it refuses (unaligned, which NFS takes) go to NFS rather
+ * than fail, whether O_DIRECT came with the open or since with F_SETFL.
+ */
+TEST_F_TIMEOUT(fill, direct_reads_the_cache_refuses_go_to_nfs, 180)
+{
+	const char *name = "direct";
+	long long ok, hits, reads;
+	char path[PATH_MAX];
+	int fd, fl;
+
+	ASSERT_EQ(0, make_file(name, MiB, 7));
+	self->helper = start_helper("");
+	ASSERT_GT(self->helper, 0);
+	ok = nfsc_stat(self->dir, "fills_ok");
+	ASSERT_EQ(0, stack_matches_export(name));
+	ASSERT_EQ(ok + 1, nfsc_wait_stat(self->dir, "fills_ok", ok + 1, 60));
+	path_in(path, sizeof(path), NFSC_STACK, name);
+
+	hits = nfsc_stat(self->dir, "hits");
+	fd = open(path, O_RDONLY | O_DIRECT);
+	ASSERT_LE(0, fd) TH_LOG("O_DIRECT open: %s", strerror(errno));
+	EXPECT_EQ(hits + 1, nfsc_stat(self->dir, "hits"));
+	reads = nfs_reads();
+	EXPECT_EQ(0, direct_read_matches(fd, 8192, 8192, 0)) TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(reads, nfs_reads()) TH_LOG("an aligned read went to NFS");
+	EXPECT_EQ(0, direct_read_matches(fd, 3, 1000, 1)) TH_LOG("%s", strerror(errno));
+	EXPECT_LT(reads, nfs_reads()) TH_LOG("an unaligned read came from the object");
+	close(fd);
+
+	/* A hit, then O_DIRECT, then without it again. */
+	fd = open(path, O_RDONLY);
+	ASSERT_LE(0, fd);
+	fl = fcntl(fd, F_GETFL);
+	ASSERT_EQ(0, fcntl(fd, F_SETFL, fl | O_DIRECT)) TH_LOG("%s", strerror(errno));
+	reads = nfs_reads();
+	EXPECT_EQ(0, direct_read_matches(fd, 4097, 3000, 3)) TH_LOG("%s", strerror(errno));
+	EXPECT_LT(reads, nfs_reads());
+	ASSERT_EQ(0, fcntl(fd, F_SETFL, fl));
+	reads = nfs_reads();
+	EXPECT_EQ(0, direct_read_matches(fd, 5, 2000, 5));
+	EXPECT_EQ(reads, nfs_reads());
+	close(fd);
+	EXPECT_EQ(ok + 1, nfsc_stat(self->dir, "fills_ok"));
+	EXPECT_EQ(0, nfsc_stat(self->dir, "pending"));
+}
+
 TEST_F_TIMEOUT(fill, server_change_before_open_is_seen, 180)
 {
 	const char *name = "changes";
