@@ -590,4 +590,10 @@ const struct file_operations nfsc_file_fops = {
 	.fadvise	= nfsc_fadvise,
 	.lock		= nfsc_lock,
 	.flock		= nfsc_flock,
+	/*
+	 * A lease on our inode would be broken by opens through the stack
+	 * alone, never by another client's (NFS ties its own to delegations
+	 * the server recalls): none rather than one that cannot keep its word.
+	 */
+	.setlease	= simple_nosetlease,
 };

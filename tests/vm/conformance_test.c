@@ -925,6 +925,24 @@ static int child_lock_result(const char *path, int use_flock)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/*
+ * A refusal of the stack's own: a lease (F_SETLEASE) on it would
+ * be broken by opens through the stack alone, never by another client's
+ * writes, so none is granted.
+ */
+CONF_TEST(leases_are_refused)
+{
+	int fd;
+
+	ASSERT_EQ(0, seed(self, "echo l > l"));
+	fd = open(P(self, self->s, "l"), O_RDONLY);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, fcntl(fd, F_SETLEASE, F_RDLCK));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(F_UNLCK, fcntl(fd, F_GETLEASE));
+	close(fd);
+}
+
 CONF_TEST(posix_and_flock_locks_reach_nfs)
 {
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
