@@ -641,6 +641,19 @@ TEST_F_TIMEOUT(proto, a_full_socket_still_gets_its_replies, 300)
 }
 
 /*
+ * @d, a fake daemon told of a new 100-byte file @name, and the cache
+ * frozen (for 30 s at most), so that claiming it waits: 0 or -1.
+ */
+static int frozen_request(struct fake_daemon *d, const char *name,
+			  uint64_t seed)
+{
+	if (fake_open(d) || make_file(name, 100, seed) ||
+	    read_through(name) != 100 || fake_wait_request(d, 10))
+		return -1;
+	return cache_freeze(30);
+}
+
+/*
  * A claim waiting on the cache disk (frozen here, as a dead NFS server
  * would leave it waiting on NFS) holds up no other command: the family's
  * ops do not run one at a time under generic netlink's lock.
@@ -654,11 +667,7 @@ TEST_F_TIMEOUT(proto, a_stuck_claim_holds_up_no_other_command, 120)
 	bool quick;
 	char why[256];
 
-	ASSERT_EQ(0, fake_open(&d));
-	ASSERT_EQ(0, make_file("frozen", 100, 70));
-	ASSERT_EQ(100, read_through("frozen"));
-	ASSERT_EQ(0, fake_wait_request(&d, 10));
-	ASSERT_EQ(0, cache_freeze(30));
+	ASSERT_EQ(0, frozen_request(&d, "frozen", 70));
 	claimer = fork();
 	ASSERT_LE(0, claimer);
 	if (!claimer) {
@@ -738,11 +747,7 @@ TEST_F_TIMEOUT(proto, a_stray_message_spoils_no_claim, 120)
 	pid_t claimer;
 	int st, thaw;
 
-	ASSERT_EQ(0, fake_open(&d));
-	ASSERT_EQ(0, make_file("stray", 100, 71));
-	ASSERT_EQ(100, read_through("stray"));
-	ASSERT_EQ(0, fake_wait_request(&d, 10));
-	ASSERT_EQ(0, cache_freeze(30));
+	ASSERT_EQ(0, frozen_request(&d, "stray", 71));
 	claimer = fork();
 	ASSERT_LE(0, claimer);
 	if (!claimer) {
