@@ -85,7 +85,6 @@ struct nfsc_cache {
 	 */
 	size_t *slots;
 	size_t nslots;			/* a power of two */
-	uint64_t bytes;
 	unsigned long culled;
 };
 
@@ -314,7 +313,6 @@ static int add_object(struct nfsc_cache *c, struct volume *v, const char *name,
 	slot_insert(c, c->n);
 	lru_push(v, c->n, atime);
 	c->n++;
-	c->bytes += bytes;
 	v->bytes += bytes;
 	return 0;
 }
@@ -490,7 +488,6 @@ void nfsc_cache_added(struct nfsc_cache *c, uint32_t mount_id,
 	/* A refill replaces the object of the same name. */
 	o = find_object(c, v, object);
 	if (o) {
-		c->bytes = c->bytes - o->bytes + bytes;
 		v->bytes = v->bytes - o->bytes + bytes;
 		o->bytes = bytes;
 		o->atime = now.tv_sec;
@@ -531,7 +528,6 @@ static void compact(struct nfsc_cache *c)
 
 static void forget(struct nfsc_cache *c, struct object *o)
 {
-	c->bytes -= o->bytes;
 	o->vol->bytes -= o->bytes;
 	free(o->name);
 	o->name = NULL;
@@ -627,17 +623,18 @@ static bool cull_for(struct nfsc_cache *c, const struct goal *g,
 }
 
 /*
- * The objects the cap counts: those of volumes with a mount. The others
- * cannot be culled (the kernel culls through a mount), and would hold
- * every fill of the mounted ones to what they leave.
+ * Bytes on disk of the volumes' objects; @mounted: only of those with a
+ * mount, which the cap counts. The others cannot be culled (the kernel
+ * culls through a mount), and would hold every fill of the mounted ones
+ * to what they leave.
  */
-static uint64_t capped_bytes(const struct nfsc_cache *c)
+static uint64_t volume_bytes(const struct nfsc_cache *c, bool mounted)
 {
 	const struct volume *v;
 	uint64_t bytes = 0;
 
 	for (v = c->vols; v; v = v->next)
-		if (v->nmounts)
+		if (v->nmounts || !mounted)
 			bytes += v->bytes;
 	return bytes;
 }
@@ -645,7 +642,7 @@ static uint64_t capped_bytes(const struct nfsc_cache *c)
 /* Cull to the byte cap with @need more bytes to come; true when it holds. */
 static bool cull_to_cap(struct nfsc_cache *c, uint64_t need)
 {
-	uint64_t bytes = capped_bytes(c);
+	uint64_t bytes = volume_bytes(c, true);
 	struct goal g = {};
 
 	if (!c->opts.max_size || bytes + need <= c->opts.max_size)
@@ -723,7 +720,7 @@ unsigned long nfsc_cache_cull(struct nfsc_cache *c)
 
 void nfsc_cache_usage(const struct nfsc_cache *c, struct nfsc_cache_usage *u)
 {
-	u->bytes = c->bytes;
+	u->bytes = volume_bytes(c, false);
 	u->objects = c->n - c->gone;
 	u->culled = c->culled;
 }

@@ -9,9 +9,9 @@ struct nfsc_chan;
 
 /*
  * Culling policy: a byte cap on the objects of every volume the daemon
- * knows a mount of, and free-space watermarks on their filesystems, as percentages
- * of blocks and of inodes: below start, cull until run is free again;
- * below stop, start no fill.
+ * knows a mount of, and free-space watermarks on their filesystems, as
+ * percentages of blocks and of inodes: below start, cull until run is
+ * free again; below stop, start no fill.
  */
 struct nfsc_cull_opts {
 	uint64_t max_size;		/* bytes on disk, 0: no cap */
