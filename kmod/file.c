@@ -147,6 +147,12 @@ static int nfsc_open(struct inode *inode, struct file *file)
 	}
 	nf->real = real;
 	file->private_data = nf;
+	/*
+	 * The open revalidated NFS's inode (its OPEN or GETATTR), after our
+	 * d_revalidate() copied the cached attributes: take the new ones, for
+	 * what trusts our i_size (copy_file_range(), FIONREAD).
+	 */
+	nfsc_copy_attr(inode);
 	if (nfsc_is_cache_file(real)) {
 		atomic64_inc(&stats->hits);
 	} else if (nfsc_open_is_read_only(file)) {

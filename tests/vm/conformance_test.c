@@ -11,6 +11,7 @@
 #include <ftw.h>
 #include <pthread.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/sysmacros.h>
@@ -923,6 +924,43 @@ static int child_lock_result(const char *path, int use_flock)
 	}
 	waitpid(pid, &st, 0);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/*
+ * A file grown on the server since the client last looked: the open's
+ * revalidation makes the new size NFS's, and the stack's inode follows at
+ * once, for what trusts the open file's inode (copy_file_range(),
+ * FIONREAD) rather than asking with stat.
+ */
+CONF_TEST(size_grown_on_the_server_is_seen_at_open)
+{
+	long copied[2], avail[2];
+	struct stat st;
+	int fd, out, i, n;
+
+	ASSERT_EQ(0, seed(self, "printf 1234 > g"));
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, stat(P(self, i ? self->n : self->s, "g"), &st));
+	ASSERT_EQ(0, nfsc_sh("printf 56789 >> %s/s/g && printf 56789 >> %s/n/g",
+			     self->e, self->e));
+	for (i = 0; i < 2; i++) {
+		fd = open(P(self, i ? self->n : self->s, "g"), O_RDONLY);
+		ASSERT_LE(0, fd);
+		/* On the same side: a copy across filesystems is EXDEV. */
+		out = open(P(self, i ? self->n : self->s, "g.out"),
+			   O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		ASSERT_LE(0, out);
+		n = -1;
+		EXPECT_EQ(0, ioctl(fd, FIONREAD, &n));
+		avail[i] = n;
+		copied[i] = copy_file_range(fd, NULL, out, NULL, 100, 0);
+		close(out);
+		close(fd);
+	}
+	EXPECT_EQ(9, avail[1]);
+	EXPECT_EQ(9, copied[1]);
+	EXPECT_EQ(avail[1], avail[0]);
+	EXPECT_EQ(copied[1], copied[0]);
 }
 
 /*
