@@ -133,10 +133,19 @@ int nfsc_config_load(struct nfsc_config *cfg, const char *path, bool must_exist,
 		fprintf(stderr, "nfscache-helper: %s: %s\n", path, strerror(-ret));
 		return ret;
 	}
-	while (!ret && getline(&line, &cap, f) >= 0)
+	while (!ret) {
+		errno = 0;
+		if (getline(&line, &cap, f) < 0) {
+			/* End of file, or a read error (a directory: EISDIR). */
+			if (ferror(f)) {
+				ret = errno ? -errno : -EIO;
+				fprintf(stderr, "nfscache-helper: %s: %s\n",
+					path, strerror(-ret));
+			}
+			break;
+		}
 		ret = parse_line(cfg, opts, path, ++lineno, line);
-	if (!ret && ferror(f))
-		ret = -EIO;
+	}
 	free(line);
 	fclose(f);
 	if (ret)

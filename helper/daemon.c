@@ -19,6 +19,7 @@
  * (checksum.c) and FILL_DONE carries its SHA-256 for the record. The
  * daemon's state, for `status`, goes to a file (state.c).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -644,7 +645,9 @@ static int parse_size(const char *opt, const char *arg, uint64_t min,
 			end++;
 		}
 	}
-	if (errno || end == arg || *end || arg[0] == '-' || v > max || v < min) {
+	/* Digits first: strtoull() takes a sign and leading blanks. */
+	if (errno || !isdigit((unsigned char)arg[0]) || *end || v > max ||
+	    v < min) {
 		fprintf(stderr, "nfscache-helper: %s: %s: invalid value \"%s\" (%llu..%llu)\n",
 			cmd_name, opt, arg, (unsigned long long)min,
 			(unsigned long long)max);
@@ -725,7 +728,7 @@ static int parse_run_opts(int argc, char **argv, struct nfsc_copy_opts *opts,
 	uint64_t v;
 	int opt;
 
-	optind = 1;
+	optind = 0;	/* a new parse: main() stopped at the command */
 	while ((opt = getopt_long(argc, argv, "h", run_longopts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_CONFIG:	/* read before, see run_args() */
@@ -825,17 +828,21 @@ static int run_args(int argc, char **argv, struct nfsc_config *cfg,
 {
 	const char *path = NFSC_CONFIG_DEFAULT;
 	bool must_exist = false;
-	int i, ret;
+	int ret, opt;
 
-	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
-		if (!strcmp(argv[i], "--config") && i + 1 < argc) {
-			path = argv[++i];
-			must_exist = true;
-		} else if (!strncmp(argv[i], "--config=", 9)) {
-			path = argv[i] + 9;
+	/*
+	 * --config as getopt_long() will see it (--conf, --config=FILE...);
+	 * everything else is parsed, and refused, later.
+	 */
+	opterr = 0;
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "h", run_longopts, NULL)) != -1) {
+		if (opt == OPT_CONFIG) {
+			path = optarg;
 			must_exist = true;
 		}
 	}
+	opterr = 1;
 	ret = nfsc_config_load(cfg, path, must_exist, run_longopts);
 	if (ret)
 		return ret > 0 ? EXIT_USAGE : 1;
@@ -1025,7 +1032,7 @@ int cmd_cull(int argc, char **argv)
 	int opt, ret;
 
 	cmd_name = "cull";
-	optind = 1;
+	optind = 0;	/* a new parse: main() stopped at the command */
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		if (opt == 'h') {
 			cull_usage(stdout);

@@ -115,14 +115,15 @@ static void print_mount_stats(const struct nfsc_mount_stats *m, void *arg)
 static int cmd_stats(int argc, char **argv)
 {
 	struct stats_out out = { 0 };
-	int ret;
+	int i, ret;
 
-	if (argc == 2 && !strcmp(argv[1], "--json")) {
+	for (i = 1; i < argc; i++) {
+		if (out.json || strcmp(argv[i], "--json")) {
+			fprintf(stderr, "nfscache-helper: stats: unexpected argument \"%s\"\n",
+				argv[i]);
+			return EXIT_USAGE;
+		}
 		out.json = true;
-	} else if (argc != 1) {
-		fprintf(stderr, "nfscache-helper: stats: unexpected argument \"%s\"\n",
-			argv[1]);
-		return EXIT_USAGE;
 	}
 	ret = nfsc_nl_dump_stats(print_mount_stats, &out);
 	if (ret == -ENOENT) {

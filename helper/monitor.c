@@ -107,18 +107,20 @@ static void on_joined(void *arg)
 int cmd_monitor(int argc, char **argv)
 {
 	bool json = false;
-	int ret;
+	int i, ret;
 
-	if (argc == 2 && !strcmp(argv[1], "--json")) {
+	for (i = 1; i < argc; i++) {
+		if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+			printf("Usage: nfscache-helper monitor [--json]\n"
+			       "The kernel's events as they happen, one line each: miss,\n"
+			       "claim, done, fail, stale, cull. Needs CAP_SYS_ADMIN.\n");
+			return 0;
+		}
+		if (json || strcmp(argv[i], "--json")) {
+			nfsc_say("monitor: unexpected argument \"%s\"", argv[i]);
+			return EXIT_USAGE;
+		}
 		json = true;
-	} else if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		printf("Usage: nfscache-helper monitor [--json]\n"
-		       "The kernel's events as they happen, one line each: miss,\n"
-		       "claim, done, fail, stale, cull. Needs CAP_SYS_ADMIN.\n");
-		return 0;
-	} else if (argc != 1) {
-		nfsc_say("monitor: unexpected argument \"%s\"", argv[1]);
-		return EXIT_USAGE;
 	}
 	ret = nfsc_nl_monitor(on_event, on_joined, &json);
 	if (ret == -ENOENT)

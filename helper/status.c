@@ -312,7 +312,7 @@ int cmd_status(int argc, char **argv)
 	bool json = false;
 	int opt, ret, err;
 
-	optind = 1;
+	optind = 0;	/* a new parse: main() stopped at the command */
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'j':

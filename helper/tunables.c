@@ -4,6 +4,7 @@
  * the same ones, parsed and checked by the same kernel code, as the files
  * of /sys/fs/nfs_cachefs/<id>/.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -48,9 +49,13 @@ static int pick_mount(const char *cmd, const char *arg, uint32_t *id)
 	int ret;
 
 	if (arg) {
-		unsigned long v = strtoul(arg, &end, 10);
+		unsigned long v;
 
-		if (!*arg || *end || v == 0 || v > UINT32_MAX) {
+		errno = 0;
+		v = strtoul(arg, &end, 10);
+		/* Digits only: strtoul() takes a sign and leading blanks. */
+		if (!isdigit((unsigned char)*arg) || *end || errno || v == 0 ||
+		    v > UINT32_MAX) {
 			nfsc_say("%s: --mount: invalid id \"%s\"", cmd, arg);
 			return EXIT_USAGE;
 		}
@@ -114,7 +119,7 @@ static int parse(int argc, char **argv, const char **mount, bool *json,
 	};
 	int opt;
 
-	optind = 1;
+	optind = 0;	/* a new parse: main() stopped at the command */
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'm':

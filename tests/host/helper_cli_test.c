@@ -59,6 +59,27 @@ TEST(stats_without_module)
 	EXPECT_EQ(NULL, strstr(out, "{"));
 	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " stats --bogus"));
 	EXPECT_NE(NULL, strstr(out, "unexpected argument"));
+	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " stats --json extra"));
+	EXPECT_NE(NULL, strstr(out, "unexpected argument \"extra\"")) TH_LOG("%s", out);
+}
+
+/* set and get: options anywhere, --mount's id digits only. */
+TEST(tunables_parse_before_the_module)
+{
+	char out[4096];
+
+	EXPECT_EQ(1, nfsc_sh_out(out, sizeof(out), HELPER " get min_size --json"));
+	EXPECT_NE(NULL, strstr(out, "module is not loaded")) TH_LOG("%s", out);
+	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " get min_size --bogus"));
+	EXPECT_NE(NULL, strstr(out, "Usage:")) TH_LOG("%s", out);
+	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " set enabled=1 --mount x"));
+	EXPECT_NE(NULL, strstr(out, "--mount: invalid id \"x\"")) TH_LOG("%s", out);
+	EXPECT_EQ(1, nfsc_sh_out(out, sizeof(out), HELPER " get --mount 1"));
+	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " get --mount ' 1'"));
+	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " get --mount +1"));
+	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out),
+				 HELPER " get --mount -18446744073709551615"));
+	EXPECT_NE(NULL, strstr(out, "invalid id")) TH_LOG("%s", out);
 }
 
 TEST(run_without_module)
@@ -94,6 +115,10 @@ TEST(run_refuses_bad_options)
 	EXPECT_EQ(1, nfsc_sh_out(out, sizeof(out), HELPER " run --ranges 8"));
 	EXPECT_EQ(NULL, strstr(out, "invalid value"));
 	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " run --splice-threshold -1"));
+	/* Digits only: no sign, no blanks. */
+	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " run --max-inflight +5"));
+	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " run --max-inflight ' 5'"));
+	EXPECT_NE(NULL, strstr(out, "--max-inflight: invalid value \" 5\"")) TH_LOG("%s", out);
 	/* 0 is valid: no file takes sendfile(). */
 	EXPECT_EQ(1, nfsc_sh_out(out, sizeof(out), HELPER " run --splice-threshold 0"));
 	EXPECT_EQ(NULL, strstr(out, "invalid value"));
@@ -188,6 +213,16 @@ TEST(run_reads_a_config_file)
 	EXPECT_NE(NULL, strstr(out, "(3, 20, 10 given)"));
 	EXPECT_EQ(1, nfsc_sh_out(out, sizeof(out), HELPER " run --config /nonexistent.conf"));
 	EXPECT_NE(NULL, strstr(out, "/nonexistent.conf: No such file or directory"));
+	EXPECT_EQ(1, nfsc_sh_out(out, sizeof(out), HELPER " run --config /"));
+	EXPECT_NE(NULL, strstr(out, "/: Is a directory")) TH_LOG("%s", out);
+	/* The file getopt_long() takes --config's abbreviations for. */
+	ASSERT_EQ(2, run_with_config(out, sizeof(out), "bogus = 1\n", ""));
+	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out),
+				 HELPER " run --conf build/helper_cli_test.conf"));
+	EXPECT_NE(NULL, strstr(out, "unknown key \"bogus\"")) TH_LOG("%s", out);
+	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out),
+				 HELPER " run --confi=build/helper_cli_test.conf"));
+	EXPECT_NE(NULL, strstr(out, "unknown key \"bogus\"")) TH_LOG("%s", out);
 	unlink("build/helper_cli_test.conf");
 }
 
