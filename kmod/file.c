@@ -377,11 +377,21 @@ static void nfsc_file_end_write(struct file *file, loff_t pos, ssize_t ret)
  * not at this alignment, which NFS takes): NFS's then. A refusal comes
  * before any I/O, so the read starts anew.
  */
-static bool nfsc_direct_refused(struct kiocb *iocb, struct file *real,
-				ssize_t ret)
+static bool nfsc_direct_refused(bool direct, struct file *real, ssize_t ret)
 {
-	return ret == -EINVAL && (iocb->ki_flags & IOCB_DIRECT) &&
-	       !(iocb->ki_flags & IOCB_NOWAIT) && nfsc_is_cache_file(real);
+	return ret == -EINVAL && direct && nfsc_is_cache_file(real);
+}
+
+/* The file a read the cache filesystem refused goes to: NFS's. */
+static struct file *nfsc_refused_read_file(struct file *file, int *err)
+{
+	struct file *nfs = nfsc_nfs_file(file);
+
+	if (IS_ERR(nfs)) {
+		*err = PTR_ERR(nfs);
+		return nfs;
+	}
+	return nfsc_sync_flags(file, nfs, err);
 }
 
 static ssize_t nfsc_read_iter(struct kiocb *iocb, struct iov_iter *iter)
@@ -398,12 +408,11 @@ static ssize_t nfsc_read_iter(struct kiocb *iocb, struct iov_iter *iter)
 			      NFSC_SWITCH_NONE : NFSC_SWITCH_TOUCH);
 	real = nfsc_sync_flags(iocb->ki_filp, real, &err);
 	ret = err ?: nfsc_real_read_iter(real, iocb, iter, &ctx);
-	if (nfsc_direct_refused(iocb, real, ret)) {
+	/* Not with IOCB_NOWAIT: opening the NFS file may sleep. */
+	if (nfsc_direct_refused((iocb->ki_flags & (IOCB_DIRECT | IOCB_NOWAIT)) ==
+				IOCB_DIRECT, real, ret)) {
 		iov_iter_revert(iter, count - iov_iter_count(iter));
-		real = nfsc_nfs_file(iocb->ki_filp);
-		if (IS_ERR(real))
-			return PTR_ERR(real);
-		real = nfsc_sync_flags(iocb->ki_filp, real, &err);
+		real = nfsc_refused_read_file(iocb->ki_filp, &err);
 		ret = err ?: nfsc_real_read_iter(real, iocb, iter, &ctx);
 	}
 	nfsc_account_read(iocb->ki_filp, real, ret);
@@ -435,9 +444,13 @@ static ssize_t nfsc_splice_read(struct file *in, loff_t *ppos,
 	int err;
 
 	real = nfsc_sync_flags(in, nfsc_read_file(in, NFSC_SWITCH_ONLY), &err);
-	if (err)
-		return err;
-	ret = nfsc_real_splice_read(real, ppos, pipe, len, flags, &ctx);
+	ret = err ?: nfsc_real_splice_read(real, ppos, pipe, len, flags, &ctx);
+	/* 6.1 splices O_DIRECT files straight from ->splice_read. */
+	if (nfsc_direct_refused(in->f_flags & O_DIRECT, real, ret)) {
+		real = nfsc_refused_read_file(in, &err);
+		ret = err ?: nfsc_real_splice_read(real, ppos, pipe, len, flags,
+						   &ctx);
+	}
 	nfsc_account_read(in, real, ret);
 	return ret;
 }

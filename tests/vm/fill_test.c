@@ -402,9 +402,39 @@ static int direct_read_matches(int fd, off_t off, size_t len, size_t align)
 }
 
 /*
+ * @len bytes at @off of a make_file() of seed 7, spliced from @fd (as
+ * sendfile(2) and copy_file_range(2) read too) through a pipe. 0 if they
+ * match.
+ */
+static int direct_splice_matches(int fd, off_t off, size_t len)
+{
+	unsigned char *want = malloc(len), *got = malloc(len);
+	loff_t pos = off;
+	int p[2], ret = -1;
+	ssize_t n;
+
+	if (!want || !got || pipe(p)) {
+		free(want);
+		free(got);
+		return -1;
+	}
+	n = splice(fd, &pos, p[1], NULL, len, 0);
+	if (n == (ssize_t)len && read(p[0], got, len) == n) {
+		pattern(7, off, want, len);
+		ret = memcmp(got, want, len) ? -1 : 0;
+	}
+	close(p[0]);
+	close(p[1]);
+	free(want);
+	free(got);
+	return ret;
+}
+
+/*
  * O_DIRECT on a hit: reads the cache's ext4 takes (aligned) come from the
  * object; those it refuses (unaligned, which NFS takes) go to NFS rather
- * than fail, whether O_DIRECT came with the open or since with F_SETFL.
+ * than fail, whether O_DIRECT came with the open or since with F_SETFL,
+ * and whether read or spliced.
  */
 TEST_F_TIMEOUT(fill, direct_reads_the_cache_refuses_go_to_nfs, 180)
 {
@@ -430,6 +460,10 @@ TEST_F_TIMEOUT(fill, direct_reads_the_cache_refuses_go_to_nfs, 180)
 	EXPECT_EQ(reads, nfs_reads()) TH_LOG("an aligned read went to NFS");
 	EXPECT_EQ(0, direct_read_matches(fd, 3, 1000, 1)) TH_LOG("%s", strerror(errno));
 	EXPECT_LT(reads, nfs_reads()) TH_LOG("an unaligned read came from the object");
+	EXPECT_EQ(0, direct_splice_matches(fd, 4096, 4096)) TH_LOG("%s", strerror(errno));
+	reads = nfs_reads();
+	EXPECT_EQ(0, direct_splice_matches(fd, 7, 3000)) TH_LOG("%s", strerror(errno));
+	EXPECT_LT(reads, nfs_reads()) TH_LOG("an unaligned splice came from the object");
 	close(fd);
 
 	/* A hit, then O_DIRECT, then without it again. */
