@@ -152,6 +152,21 @@ static void nfsc_request_unhash(struct nfsc_request *req)
 		ni->req = NULL;
 }
 
+/*
+ * @req ended without a fill: every request's end is told (DONE or FAIL),
+ * so a listener waiting for one (prefetch) never waits for ever.
+ */
+static void nfsc_request_failed(struct nfsc_request *req, int status,
+				const char *reason)
+{
+	nfsc_genl_event(&(struct nfsc_event){
+		.type = NFS_CACHEFS_EVENT_FAIL,
+		.mount_id = req->sbi->id, .request_id = req->id,
+		.size = req->size, .path = req->path,
+		.status = status, .reason = reason,
+	});
+}
+
 /* Once a second while requests exist; a pending run is not pushed back. */
 static void nfsc_reaper_arm(void)
 {
@@ -198,7 +213,12 @@ static void nfsc_fill_kick(void)
 
 	for (i = 0; i < n; i++) {
 		req = batch[i];
-		err = nfsc_daemon_has_room(sk) ?
+		/*
+		 * A socket being closed has lost its portid, which another
+		 * socket may take before NETLINK_URELEASE tells us.
+		 */
+		err = sock_flag(sk, SOCK_DEAD) ? -ENOTCONN :
+		      nfsc_daemon_has_room(sk) ?
 		      nfsc_genl_send_request(portid, req->id, req->sbi->id,
 					     req->size, req->path) : -EAGAIN;
 		if (err)
@@ -220,7 +240,7 @@ static void nfsc_fill_kick(void)
 	}
 	if (sk)
 		sock_put(sk);
-	if (err && err != -EAGAIN && err != -ENOBUFS)
+	if (err && err != -EAGAIN && err != -ENOBUFS && err != -ENOTCONN)
 		pr_warn_ratelimited("cannot send a fill request to the daemon: %d\n",
 				    err);
 }
@@ -400,14 +420,20 @@ void nfsc_fill_cancel(struct inode *inode)
 		req = NULL;
 	}
 	spin_unlock(&nfsc_fill_lock);
-	if (req)
+	if (req) {
+		nfsc_request_failed(req, -ECANCELED,
+				    "cancelled: the file changes through the stack");
 		nfsc_request_put(req);
+	}
 }
 
-/* Pull every request of @pred out of the table and drop them. */
+/*
+ * Pull every request of @pred out of the table and drop them: @timed_out,
+ * or their mount is going away.
+ */
 static void nfsc_fill_drop_if(bool (*pred)(struct nfsc_request *req,
 					   void *arg),
-			      void *arg, bool failed)
+			      void *arg, bool timed_out)
 {
 	struct nfsc_request *req;
 	struct hlist_node *tmp;
@@ -420,7 +446,7 @@ static void nfsc_fill_drop_if(bool (*pred)(struct nfsc_request *req,
 			continue;
 		nfsc_request_unhash(req);
 		list_add(&req->node, &dead);
-		if (failed)
+		if (timed_out)
 			atomic64_inc(&req->sbi->stats.fills_failed);
 	}
 	spin_unlock(&nfsc_fill_lock);
@@ -428,15 +454,13 @@ static void nfsc_fill_drop_if(bool (*pred)(struct nfsc_request *req,
 	while (!list_empty(&dead)) {
 		req = list_first_entry(&dead, struct nfsc_request, node);
 		list_del_init(&req->node);
-		if (failed) {
+		if (timed_out) {
 			pr_warn_ratelimited("fill %llu of %s timed out\n",
 					    req->id, req->path);
-			nfsc_genl_event(&(struct nfsc_event){
-				.type = NFS_CACHEFS_EVENT_FAIL,
-				.mount_id = req->sbi->id, .request_id = req->id,
-				.size = req->size, .path = req->path,
-				.status = -ETIMEDOUT, .reason = "timed out",
-			});
+			nfsc_request_failed(req, -ETIMEDOUT, "timed out");
+		} else {
+			nfsc_request_failed(req, -ECANCELED,
+					    "cancelled: the mount is going away");
 		}
 		nfsc_request_put(req);
 	}
@@ -498,7 +522,7 @@ static bool nfsc_req_expired(struct nfsc_request *req, void *unused)
 
 static void nfsc_reaper_fn(struct work_struct *work)
 {
-	bool more;
+	bool more, unsent;
 
 	spin_lock(&nfsc_fill_lock);
 	nfsc_note_progress();
@@ -506,7 +530,11 @@ static void nfsc_reaper_fn(struct work_struct *work)
 	nfsc_fill_drop_if(nfsc_req_expired, NULL, true);
 	spin_lock(&nfsc_fill_lock);
 	more = !hash_empty(nfsc_requests);
+	unsent = !list_empty(&nfsc_unsent);
 	spin_unlock(&nfsc_fill_lock);
+	/* Requests a full socket held back, with nothing else to send them. */
+	if (unsent)
+		nfsc_fill_kick();
 	if (more)
 		nfsc_reaper_arm();
 }
@@ -533,7 +561,7 @@ int nfsc_fill_register(u32 portid, struct sock *sk)
 	spin_unlock(&nfsc_fill_lock);
 	if (old)
 		sock_put(old);
-	pr_info("fill daemon registered (port %u)\n", portid);
+	pr_info_ratelimited("fill daemon registered (port %u)\n", portid);
 	nfsc_fill_kick();
 	return 0;
 }
@@ -550,7 +578,12 @@ void nfsc_fill_daemon_gone(u32 portid)
 	struct sock *sk;
 
 	spin_lock(&nfsc_fill_lock);
-	if (!portid || nfsc_daemon != portid) {
+	/*
+	 * A live registered socket means the portid was another's, closed
+	 * before: netlink orphans a socket (SOCK_DEAD) before telling us.
+	 */
+	if (!portid || nfsc_daemon != portid ||
+	    !sock_flag(nfsc_daemon_sk, SOCK_DEAD)) {
 		spin_unlock(&nfsc_fill_lock);
 		return;
 	}
@@ -575,15 +608,17 @@ void nfsc_fill_daemon_gone(u32 portid)
 	}
 	spin_unlock(&nfsc_fill_lock);
 	sock_put(sk);
-	pr_info("fill daemon gone (port %u); its requests wait for the next one\n",
-		portid);
+	pr_info_ratelimited("fill daemon gone (port %u); its requests wait for the next one\n",
+			    portid);
 }
 
 /*
- * A failed claim by @portid: the request is dropped, and counted, unless
- * it went back to pending meanwhile (its daemon went away).
+ * A failed claim by @portid (@err, @why): the request is dropped, and
+ * counted, unless it went back to pending meanwhile (its daemon went
+ * away). Requests a full socket held back may go now.
  */
-static void nfsc_fill_fail(struct nfsc_request *req, u32 portid)
+static void nfsc_fill_fail(struct nfsc_request *req, u32 portid, int err,
+			   const char *why)
 {
 	spin_lock(&nfsc_fill_lock);
 	if (hash_hashed(&req->hash) && req->state == NFSC_REQ_FILLING &&
@@ -591,10 +626,12 @@ static void nfsc_fill_fail(struct nfsc_request *req, u32 portid)
 		nfsc_request_unhash(req);
 		atomic64_inc(&req->sbi->stats.fills_failed);
 		spin_unlock(&nfsc_fill_lock);
+		nfsc_request_failed(req, err, why);
 		nfsc_request_put(req);	/* the table's */
-		return;
+	} else {
+		spin_unlock(&nfsc_fill_lock);
 	}
-	spin_unlock(&nfsc_fill_lock);
+	nfsc_fill_kick();
 }
 
 /* The request @id as the daemon @portid may use it, referenced. */
@@ -689,6 +726,7 @@ int nfsc_fill_claim(u32 portid, u64 id, struct nfsc_claim *claim,
 		fput(dst);
 		fput(src);
 		nfsc_request_put(req);
+		nfsc_fill_kick();
 		return err;
 	}
 	req->tmpfile = get_file(dst);
@@ -720,7 +758,7 @@ int nfsc_fill_claim(u32 portid, u64 id, struct nfsc_claim *claim,
 fail_src:
 	fput(src);
 fail:
-	nfsc_fill_fail(req, portid);
+	nfsc_fill_fail(req, portid, err, *why);
 	nfsc_request_put(req);
 	return err;
 }
@@ -738,7 +776,8 @@ void nfsc_fill_claim_undo(u32 portid, u64 id, struct nfsc_claim *claim)
 		req = NULL;
 	spin_unlock(&nfsc_fill_lock);
 	if (req) {
-		nfsc_fill_fail(req, portid);
+		nfsc_fill_fail(req, portid, -ENOBUFS,
+			       "the claim's reply could not be delivered");
 		nfsc_request_put(req);
 	}
 	fput(claim->src);
@@ -804,8 +843,8 @@ static int nfsc_fill_commit(struct nfsc_request *req, u64 bytes,
 
 /*
  * The daemon ends request @id with @status (0 or -errno) after copying
- * @bytes. 0 when the object is committed; otherwise the copy is discarded
- * and @why says why.
+ * @bytes. 0 when the object is committed or the daemon's failure taken;
+ * otherwise the copy is discarded and @why says why.
  */
 int nfsc_fill_done(u32 portid, u64 id, int status, u64 bytes,
 		   const u8 *csum, size_t csum_len, const char **why)
@@ -839,6 +878,14 @@ int nfsc_fill_done(u32 portid, u64 id, int status, u64 bytes,
 	} else {
 		err = nfsc_fill_commit(req, bytes, csum, csum_len, why);
 	}
+	/* Open files see the object before anyone is told it is there. */
+	spin_lock(&nfsc_fill_lock);
+	if (ni->req == req)
+		ni->req = NULL;
+	if (!err)
+		ni->commit_gen++;
+	spin_unlock(&nfsc_fill_lock);
+
 	atomic64_inc(err ? &req->sbi->stats.fills_failed :
 		     &req->sbi->stats.fills_ok);
 	nfsc_genl_event(&(struct nfsc_event){
@@ -848,16 +895,10 @@ int nfsc_fill_done(u32 portid, u64 id, int status, u64 bytes,
 		.duration_ns = ktime_get_ns() - req->claimed_ns,
 		.status = err, .path = req->path, .reason = err ? *why : NULL,
 	});
-
-	spin_lock(&nfsc_fill_lock);
-	if (ni->req == req)
-		ni->req = NULL;
-	if (!err)
-		ni->commit_gen++;
-	spin_unlock(&nfsc_fill_lock);
 	nfsc_request_put(req);
 	nfsc_fill_kick();
-	return err;
+	/* The daemon's own failure, taken as reported, is no error here. */
+	return status ? 0 : err;
 }
 
 /*

@@ -264,10 +264,8 @@ static int nfsc_fill_done_doit(struct sk_buff *skb, struct genl_info *info)
 	err = nfsc_fill_done(info->snd_portid, id, status, bytes,
 			     csum ? nla_data(csum) : NULL,
 			     csum ? nla_len(csum) : 0, &why);
-	/* A copy the daemon itself failed is not an error of this message. */
-	if (err && err == status)
-		return 0;
-	nfsc_set_err(info, why);
+	if (err)
+		nfsc_set_err(info, why);
 	return err;
 }
 

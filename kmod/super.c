@@ -248,9 +248,12 @@ static void nfsc_kill_sb(struct super_block *sb)
 	struct nfsc_sb_info *sbi = NFSC_SB(sb);
 
 	if (sbi) {
-		nfsc_sysfs_del(sbi);
-		/* Requests hold our inodes: gone before the VFS evicts them. */
+		/*
+		 * Requests hold our inodes: gone before the VFS evicts them,
+		 * and while the mount's id, which their messages carry, is.
+		 */
 		nfsc_fill_unmount(sbi);
+		nfsc_sysfs_del(sbi);
 	}
 	kill_anon_super(sb);
 	if (!sbi)

@@ -5,7 +5,8 @@
  * holds each open until its fill ends (so many and no more), waits once
  * for a file of two names, says what was cached already, and fails
  * clearly without a daemon or off an nfs_cachefs mount; invalidate drops
- * the objects of a subtree; both are root's.
+ * the objects of a subtree; both are root's. A fill cancelled under it
+ * ends it.
  */
 #include <stdint.h>
 #include <sys/wait.h>
@@ -402,6 +403,36 @@ TEST_F_TIMEOUT(prefetch, waits_once_for_a_file_of_two_names, 240)
 	ASSERT_EQ(0, nfsc_sh_out(out, sizeof(out), "cat " PREFETCH_OUT));
 	EXPECT_NE(NULL, strstr(out, "prefetch: 2 file(s): 2 filled (1048576 bytes), "
 			       "0 already cached, 0 failed")) TH_LOG("%s", out);
+}
+
+/*
+ * A fill cancelled before it is done (here by invalidate; opening the
+ * file for writing, truncating or unlinking it do the same) ends with a
+ * FAIL event: prefetch says why and ends, while the daemon is still
+ * stopped. The kernel used to drop such a request without a word, and
+ * prefetch waited for its end for ever.
+ */
+TEST_F_TIMEOUT(prefetch, ends_when_its_fill_is_cancelled, 240)
+{
+	char out[4096];
+
+	ASSERT_EQ(0, nfsc_sh("mkdir -p %s/pf/cancel; rm -f " PREFETCH_OUT,
+			     nfsc_env("NFSC_EXPORT")));
+	ASSERT_EQ(0, make_file("pf/cancel/x", MiB, 500));
+	stop_daemon(_metadata, self);
+	self->prefetch = prefetch_in_background("cancel");
+	ASSERT_LT(0, self->prefetch);
+	ASSERT_EQ(1, wait_for_held(self->prefetch, "cancel", 1));
+	ASSERT_EQ(0, helper_cmd(out, sizeof(out), "invalidate " NFSC_STACK "/pf/cancel/x"))
+		TH_LOG("%s", out);
+	EXPECT_EQ(1, exit_status_within(self->prefetch, 60));
+	self->prefetch = 0;
+	ASSERT_EQ(0, kill(self->helper, SIGCONT));
+	ASSERT_EQ(0, nfsc_sh_out(out, sizeof(out), "cat " PREFETCH_OUT));
+	EXPECT_NE(NULL, strstr(out, "cancelled: the file changes through the stack"))
+		TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "prefetch: 1 file(s): 0 filled (0 bytes), "
+			       "0 already cached, 1 failed")) TH_LOG("%s", out);
 }
 
 /* Where io_uring is refused (6.6 on can be told to), one open at a time. */

@@ -193,8 +193,11 @@ TEST_F(proto, ids_claims_and_completions)
 	EXPECT_EQ(0, nfsc_chan_done(d.ch, d.req[0].id, -EIO, 0, NULL, 0));
 	EXPECT_EQ(failed + 1, nfsc_stat(self->dir, "fills_failed"));
 	EXPECT_EQ(0, nfsc_stat(self->dir, "filling"));
-	/* The id is spent. */
+	/* The id is spent, even for a failure the daemon says is ENOENT. */
 	EXPECT_EQ(-ENOENT, nfsc_chan_claim(d.ch, d.req[0].id, &again));
+	EXPECT_EQ(-ENOENT, nfsc_chan_done(d.ch, d.req[0].id, -ENOENT, 0, NULL, 0));
+	EXPECT_STREQ("no such request (done, cancelled or timed out)",
+		     nfsc_chan_why(d.ch));
 	close(claim.src_fd);
 	close(claim.dst_fd);
 
