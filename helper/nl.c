@@ -85,6 +85,18 @@ static struct nl_sock *genl_socket(int *err)
 }
 
 /* A connected socket and the family's id; -ENOENT if not registered. */
+/*
+ * A receive buffer for bursts: past net.core.rmem_max for root
+ * (SO_RCVBUFFORCE), else as far as it allows.
+ */
+static void set_rcvbuf(struct nl_sock *sk)
+{
+	int fd = nl_socket_get_fd(sk), bytes = 8 << 20;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+}
+
 static int open_family(struct nl_sock **skp, int *family)
 {
 	struct nl_sock *sk;
@@ -249,7 +261,7 @@ int nfsc_nl_monitor(nfsc_event_fn fn, void (*joined)(void *arg), void *arg)
 	if (ret < 0)
 		goto out;
 	/* Bursts (a tree filled at once) need room; an overrun is said. */
-	nl_socket_set_buffer_size(sk, 8 << 20, 0);
+	set_rcvbuf(sk);
 	joined(arg);
 	for (;;) {
 		ret = nl_recvmsgs_default(sk);
@@ -319,6 +331,7 @@ struct nfsc_chan {
 	nfsc_event_fn event_fn;		/* monitor group events */
 	void *event_arg;
 	int proto_error;
+	bool events_lost;		/* a receive buffer overrun */
 };
 
 /* Attributes by type; false if the message is not ours or malformed. */
@@ -465,7 +478,7 @@ static int chan_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *data)
 
 struct nfsc_chan *nfsc_chan_open(nfsc_fill_request_fn fn, void *arg, int *err)
 {
-	int one = 1, rcvbuf = 8 << 20, fd;
+	int one = 1, fd;
 	struct nfsc_chan *ch;
 
 	ch = calloc(1, sizeof(*ch));
@@ -484,8 +497,7 @@ struct nfsc_chan *nfsc_chan_open(nfsc_fill_request_fn fn, void *arg, int *err)
 	/* Errors carry the kernel's message; requests need room to queue. */
 	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
 	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)))
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	set_rcvbuf(ch->sk);
 	nl_socket_disable_seq_check(ch->sk);
 	nl_socket_modify_cb(ch->sk, NL_CB_VALID, NL_CB_CUSTOM, chan_valid, ch);
 	nl_socket_modify_cb(ch->sk, NL_CB_ACK, NL_CB_CUSTOM, chan_ack, ch);
@@ -512,18 +524,38 @@ const char *nfsc_chan_why(const struct nfsc_chan *ch)
 	return ch->why;
 }
 
-/* Take what the socket holds; a malformed message stays in proto_error. */
+/*
+ * Take what the socket holds; a malformed message stays in proto_error.
+ * An overrun (ENOBUFS, which libnl calls NLE_NOMEM) is told once, and the
+ * messages after it are still there: it is noted in events_lost and the
+ * read goes on. A second one in a row is memory libnl lacks.
+ */
 static int chan_read(struct nfsc_chan *ch)
 {
+	bool overrun = false;
 	int ret;
 
 	for (;;) {
 		ret = nl_recvmsgs_default(ch->sk);
 		if (ret == -NLE_AGAIN)
 			return 0;
+		if (ret == -NLE_NOMEM && !overrun) {
+			overrun = true;
+			ch->events_lost = true;
+			continue;
+		}
 		if (ret < 0)
 			return nlerr_to_errno(ret);
+		overrun = false;
 	}
+}
+
+bool nfsc_chan_events_lost(struct nfsc_chan *ch)
+{
+	bool lost = ch->events_lost;
+
+	ch->events_lost = false;
+	return lost;
 }
 
 int nfsc_chan_receive(struct nfsc_chan *ch)

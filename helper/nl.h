@@ -99,6 +99,12 @@ int nfsc_chan_receive(struct nfsc_chan *ch);
  * nfsc_chan_receive() reports it (the socket need not be readable).
  */
 bool nfsc_chan_has_error(const struct nfsc_chan *ch);
+/*
+ * Whether events were lost (the receive buffer overran) since the last
+ * call. Only channels that joined the monitor group can lose any: the
+ * daemon's requests are sent again.
+ */
+bool nfsc_chan_events_lost(struct nfsc_chan *ch);
 
 /* Each returns 0 or the kernel's -errno (see nfsc_chan_why()). */
 int nfsc_chan_register(struct nfsc_chan *ch);

@@ -39,11 +39,23 @@ struct fill_slot {
 	unsigned int names;		/* hard links, trees named twice */
 	bool waiting;			/* queued by this run, not ended yet */
 	bool ended, ok;
+	char *failure;			/* why it failed, said once it is ours */
+	uint64_t ended_at;		/* open_slot serial when it ended */
 };
+
+/*
+ * Without an event for this long, every fill still waited for is asked
+ * after again (PREFETCH on its held file): the kernel's events are best
+ * effort, and a lost one would keep the run waiting for ever.
+ */
+#define PREFETCH_REASK_MS 5000
+/* Ended fills kept for replies still to come: dropped past this many. */
+#define PREFETCH_ENDED_KEEP 4096
 
 /* Opens in the ring at once: across a network their round trips overlap. */
 #define PREFETCH_OPENS 16
-#define PREFETCH_OPEN_FLAGS (O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+/* No wait for a writer, if a FIFO took a file's name since the walk read it. */
+#define PREFETCH_OPEN_FLAGS (O_RDONLY | O_NONBLOCK | O_CLOEXEC)
 
 enum open_state { SLOT_FREE, SLOT_OPENING, SLOT_HELD, SLOT_CLOSING };
 
@@ -51,7 +63,10 @@ enum open_state { SLOT_FREE, SLOT_OPENING, SLOT_HELD, SLOT_CLOSING };
 struct open_slot {
 	char *path;			/* NULL when free */
 	enum open_state state;
+	int dfd;			/* SLOT_OPENING in the ring: the root */
 	int fd;				/* SLOT_HELD */
+	uint64_t fill_id;		/* SLOT_HELD: the fill it waits for */
+	uint64_t serial;		/* opens counted from 1, in order */
 };
 
 struct prefetch {
@@ -68,6 +83,8 @@ struct prefetch {
 	struct open_slot opens[PREFETCH_HELD];
 	unsigned int nr_busy;		/* slots not free */
 	unsigned int nr_opening;	/* slots in SLOT_OPENING */
+	uint64_t next_serial;
+	bool missed_event;		/* lost, or not kept: ask again */
 };
 
 static struct fill_slot *slot_of(struct prefetch *p, uint64_t id)
@@ -79,23 +96,63 @@ static struct fill_slot *slot_of(struct prefetch *p, uint64_t id)
 	return &p->slots[i];
 }
 
-/* The slot of @id, made if new; NULL on ENOMEM. Keeps the table half empty. */
+/*
+ * The serial of the oldest open whose PREFETCH has not been answered: a
+ * fill that ended before it may still be named by that answer.
+ */
+static uint64_t oldest_unanswered(const struct prefetch *p)
+{
+	uint64_t oldest = p->next_serial + 1;
+	unsigned int i;
+
+	for (i = 0; i < PREFETCH_HELD; i++)
+		if (p->opens[i].state == SLOT_OPENING && p->opens[i].serial < oldest)
+			oldest = p->opens[i].serial;
+	return oldest;
+}
+
+/*
+ * A slot worth keeping: a fill of this run's, or one that ended while an
+ * open whose answer may still name it was under way. A fill that ended
+ * after an open began cannot be the one that open's PREFETCH names: the
+ * open queued or joined a fill still in the table.
+ */
+static bool slot_kept(const struct fill_slot *s, uint64_t oldest)
+{
+	return s->id && (s->waiting || !s->ended || s->ended_at >= oldest);
+}
+
+/*
+ * The slot of @id, made if new; NULL on ENOMEM. Keeps the table half
+ * empty; when it would grow, the slots not worth keeping go first (every
+ * fill's events reach us, not only this run's).
+ */
 static struct fill_slot *slot_get(struct prefetch *p, uint64_t id)
 {
 	struct fill_slot *s, *old = p->slots;
-	size_t i, n = p->cap;
+	uint64_t oldest = oldest_unanswered(p);
+	size_t i, kept = 0, n = p->cap;
 
 	if (2 * (p->used + 1) > p->cap) {
-		p->cap = n ? 2 * n : 1024;
+		for (i = 0; i < n; i++)
+			kept += slot_kept(&old[i], oldest);
+		/* At most a quarter full after, or the next call is here too. */
+		p->cap = n ? n : 1024;
+		while (4 * (kept + 1) > p->cap)
+			p->cap *= 2;
 		p->slots = calloc(p->cap, sizeof(*p->slots));
 		if (!p->slots) {
 			p->slots = old;
 			p->cap = n;
 			return NULL;
 		}
-		for (i = 0; i < n; i++)
-			if (old[i].id)
+		for (i = 0; i < n; i++) {
+			if (slot_kept(&old[i], oldest))
 				*slot_of(p, old[i].id) = old[i];
+			else
+				free(old[i].failure);
+		}
+		p->used = kept;
 		free(old);
 	}
 	s = slot_of(p, id);
@@ -134,6 +191,10 @@ static void count_end(struct prefetch *p, bool ok, uint64_t size)
 
 static void settle(struct prefetch *p, struct fill_slot *s)
 {
+	if (s->failure)
+		nfsc_say("prefetch: %s", s->failure);
+	free(s->failure);
+	s->failure = NULL;
 	s->waiting = false;
 	count_end(p, s->ok, s->size);
 	while (--s->names)	/* the same bytes under another name */
@@ -142,6 +203,9 @@ static void settle(struct prefetch *p, struct fill_slot *s)
 
 static void slot_free(struct prefetch *p, struct open_slot *o)
 {
+	if (o->dfd >= 0)
+		close(o->dfd);
+	o->dfd = -1;
 	free(o->path);
 	o->path = NULL;
 	o->state = SLOT_FREE;
@@ -149,15 +213,21 @@ static void slot_free(struct prefetch *p, struct open_slot *o)
 }
 
 /*
- * Queue the open (@fd < 0) or the close of slot @i. The ring has an entry
+ * Queue the open (@fd < 0: @rel below o->dfd) or the close of slot @i. The
+ * ring has an entry
  * for each slot, a slot has one in it at most, and every entry is
  * submitted at once, so one is always free. When the ring refuses one, it
  * stays in the queue: nothing is submitted from then on (what is in flight
  * is still reaped), the caller does the work itself, and the files after
  * it go one at a time. 0 or -errno.
  */
-static int slot_submit(struct prefetch *p, unsigned int i, int fd)
+static int slot_submit(struct prefetch *p, unsigned int i, int fd,
+		       const char *rel)
 {
+	/* Read when submitted, as @rel is; the root is used at the open. */
+	struct open_how how = {
+		.flags = PREFETCH_OPEN_FLAGS, .resolve = NFSC_WALK_RESOLVE,
+	};
 	struct io_uring_sqe *sqe;
 	int ret;
 
@@ -165,8 +235,7 @@ static int slot_submit(struct prefetch *p, unsigned int i, int fd)
 		return -EIO;
 	sqe = io_uring_get_sqe(&p->ring);
 	if (fd < 0)
-		io_uring_prep_openat(sqe, AT_FDCWD, p->opens[i].path,
-				     PREFETCH_OPEN_FLAGS, 0);
+		io_uring_prep_openat2(sqe, p->opens[i].dfd, rel, &how);
 	else
 		io_uring_prep_close(sqe, fd);
 	io_uring_sqe_set_data64(sqe, i);
@@ -182,7 +251,7 @@ static int slot_submit(struct prefetch *p, unsigned int i, int fd)
 /* Close @fd, the file of slot @o, in the ring if it takes it. */
 static void slot_close(struct prefetch *p, struct open_slot *o, int fd)
 {
-	if (!slot_submit(p, o - p->opens, fd)) {
+	if (!slot_submit(p, o - p->opens, fd, NULL)) {
 		o->state = SLOT_CLOSING;
 		return;
 	}
@@ -190,22 +259,12 @@ static void slot_close(struct prefetch *p, struct open_slot *o, int fd)
 	slot_free(p, o);
 }
 
-static void on_event(const struct nfsc_event *ev, void *arg)
+/* Fill @s ended: its held file closes, and it is settled if ours. */
+static void end_fill(struct prefetch *p, struct fill_slot *s)
 {
-	struct prefetch *p = arg;
 	struct open_slot *o;
-	struct fill_slot *s;
 
-	if (ev->type != NFS_CACHEFS_EVENT_DONE && ev->type != NFS_CACHEFS_EVENT_FAIL)
-		return;
-	s = slot_get(p, ev->request_id);
-	if (!s || s->ended)
-		return;
-	s->ended = true;
-	s->ok = ev->type == NFS_CACHEFS_EVENT_DONE;
-	if (!s->ok)
-		nfsc_say("prefetch: %s: %s (%s)", ev->path, ev->reason,
-			 strerror(-ev->status));
+	s->ended_at = p->next_serial;
 	if (s->held) {
 		o = &p->opens[s->held - 1];
 		s->held = 0;
@@ -217,19 +276,50 @@ static void on_event(const struct nfsc_event *ev, void *arg)
 	}
 }
 
+static void on_event(const struct nfsc_event *ev, void *arg)
+{
+	struct prefetch *p = arg;
+	struct fill_slot *s;
+
+	if (ev->type != NFS_CACHEFS_EVENT_DONE && ev->type != NFS_CACHEFS_EVENT_FAIL)
+		return;
+	s = slot_get(p, ev->request_id);
+	if (!s) {
+		/* Not kept: asked after again by ask_again() if it is ours. */
+		p->missed_event = true;
+		return;
+	}
+	if (s->ended)
+		return;
+	s->ended = true;
+	s->ok = ev->type == NFS_CACHEFS_EVENT_DONE;
+	/* Said when settled: other fills than this run's fail too. */
+	if (!s->ok && asprintf(&s->failure, "%s: %s (%s)", ev->path,
+			       *ev->reason ? ev->reason : "failed",
+			       strerror(-ev->status)) < 0)
+		s->failure = NULL;
+	end_fill(p, s);
+}
+
 /*
  * The size of a file just opened, from the attributes its OPEN brought:
- * asking NFS again would cost a round trip.
+ * asking NFS again would cost a round trip. 0, or -errno: not a regular
+ * file (something else took the name since the walk read it).
  */
-static uint64_t opened_size(const char *path, int fd)
+static int opened_size(const char *path, int fd, uint64_t *size)
 {
 	struct statx stx;
 
-	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_SIZE, &stx)) {
+	*size = 0;
+	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC,
+		  STATX_TYPE | STATX_SIZE, &stx)) {
 		nfsc_say("prefetch: %s: statx: %s", path, strerror(errno));
 		return 0;
 	}
-	return stx.stx_size;
+	if (!S_ISREG(stx.stx_mode))
+		return -EINVAL;
+	*size = stx.stx_size;
+	return 0;
 }
 
 /*
@@ -251,7 +341,11 @@ static int prefetch_opened(struct prefetch *p, const char *path, int fd,
 		p->failed++;
 		return 0;
 	}
-	size = opened_size(path, fd);
+	if (opened_size(path, fd, &size)) {
+		nfsc_say("prefetch: %s: no longer a regular file", path);
+		p->failed++;
+		return 0;
+	}
 	ret = nfsc_chan_prefetch(p->ch, fd, &status, &id);
 	if (ret) {
 		nfsc_say("prefetch: %s: %s%s%s", path, strerror(-ret),
@@ -301,18 +395,6 @@ static int prefetch_opened(struct prefetch *p, const char *path, int fd,
 	return 0;
 }
 
-/* One file at a time, without the ring: closed at once. */
-static int prefetch_plain(struct prefetch *p, const char *path)
-{
-	int fd = open(path, PREFETCH_OPEN_FLAGS);
-	uint64_t wait_id;
-	int ret = prefetch_opened(p, path, fd < 0 ? -errno : fd, &wait_id);
-
-	if (fd >= 0)
-		close(fd);
-	return ret;
-}
-
 /*
  * The ring entry of slot @i ended with @res: ask for the fill of a file
  * opened and hold it open until its fill ends, or close it now.
@@ -329,6 +411,9 @@ static int slot_ended(struct prefetch *p, unsigned int i, int res)
 		slot_free(p, o);
 		return 0;
 	}
+	if (o->dfd >= 0)
+		close(o->dfd);
+	o->dfd = -1;
 	p->nr_opening--;
 	ret = prefetch_opened(p, o->path, res, &wait_id);
 	if (res < 0) {
@@ -336,6 +421,7 @@ static int slot_ended(struct prefetch *p, unsigned int i, int res)
 	} else if (wait_id) {
 		o->state = SLOT_HELD;
 		o->fd = res;
+		o->fill_id = wait_id;
 		slot_of(p, wait_id)->held = i + 1;
 	} else {
 		slot_close(p, o, res);
@@ -344,8 +430,75 @@ static int slot_ended(struct prefetch *p, unsigned int i, int res)
 }
 
 /*
+ * Ask again after the fill the file held in @o waits for, whose end may
+ * have gone unheard: it goes on, it ended (filled or not), or it ended and
+ * the file was queued again, to be waited for under its new id. 0, or -1
+ * with errno set.
+ */
+static int ask_held(struct prefetch *p, struct open_slot *o)
+{
+	struct fill_slot *s, *t;
+	int ret, status;
+	uint64_t id;
+
+	ret = nfsc_chan_prefetch(p->ch, o->fd, &status, &id);
+	if (!ret && status == NFS_CACHEFS_PREFETCH_QUEUED) {
+		if (id == o->fill_id)
+			return 0;
+		t = slot_get(p, id);
+		if (!t) {
+			nfsc_say("prefetch: %s", strerror(ENOMEM));
+			errno = ENOMEM;
+			return -1;
+		}
+		s = slot_of(p, o->fill_id);	/* slot_get() may move it */
+		s->ended = true;		/* its events mean nothing now */
+		s->waiting = false;
+		s->held = 0;
+		if (t->waiting) {		/* another name of ours has it */
+			t->names += s->names;
+			slot_close(p, o, o->fd);
+			return 0;
+		}
+		t->waiting = true;
+		t->names = s->names;
+		t->size = s->size;
+		t->held = o - p->opens + 1;
+		o->fill_id = id;
+		if (t->ended)
+			end_fill(p, t);
+		return 0;
+	}
+	s = slot_of(p, o->fill_id);
+	s->ended = true;
+	s->ok = !ret && (status == NFS_CACHEFS_PREFETCH_CACHED ||
+			 status == NFS_CACHEFS_PREFETCH_FILLED);
+	if (!s->ok && !s->failure &&
+	    asprintf(&s->failure, "%s: %s%s%s", o->path,
+		     ret ? strerror(-ret) : "unknown reply from the kernel",
+		     ret && *nfsc_chan_why(p->ch) ? ": " : "",
+		     ret ? nfsc_chan_why(p->ch) : "") < 0)
+		s->failure = NULL;
+	end_fill(p, s);
+	return 0;
+}
+
+/* Ask again after every fill this run waits for. 0, or -1 with errno set. */
+static int ask_again(struct prefetch *p)
+{
+	unsigned int i;
+
+	p->missed_event = false;
+	for (i = 0; i < PREFETCH_HELD; i++)
+		if (p->opens[i].state == SLOT_HELD && ask_held(p, &p->opens[i]))
+			return -1;
+	return 0;
+}
+
+/*
  * Wait for opens and closes in the ring to end and for the fills' events,
- * and go on with each. 0, or -1 with errno set.
+ * and go on with each. Events lost, or none for PREFETCH_REASK_MS while
+ * fills are waited for: every one is asked after. 0, or -1 with errno set.
  */
 static int prefetch_wait(struct prefetch *p)
 {
@@ -354,15 +507,20 @@ static int prefetch_wait(struct prefetch *p)
 		{ .fd = p->ring_made ? p->ring.ring_fd : -1, .events = POLLIN },
 	};
 	struct io_uring_cqe *cqe;
+	bool idle = false;
 	unsigned int i;
 	int ret, res;
 
+	if (nfsc_chan_events_lost(p->ch))
+		p->missed_event = true;
 	if ((!p->ring_made || !io_uring_cq_ready(&p->ring)) &&
-	    !nfsc_chan_has_error(p->ch)) {
-		if (poll(pfd, 2, -1) < 0 && errno != EINTR) {
+	    !nfsc_chan_has_error(p->ch) && !p->missed_event) {
+		ret = poll(pfd, 2, p->pending ? PREFETCH_REASK_MS : -1);
+		if (ret < 0 && errno != EINTR) {
 			nfsc_say("prefetch: poll: %s", strerror(errno));
 			return -1;
 		}
+		idle = !ret;
 	}
 	while (p->ring_made && !io_uring_peek_cqe(&p->ring, &cqe)) {
 		i = io_uring_cqe_get_data64(cqe);
@@ -377,18 +535,20 @@ static int prefetch_wait(struct prefetch *p)
 		errno = -ret;
 		return -1;
 	}
-	return 0;
+	if (nfsc_chan_events_lost(p->ch))
+		p->missed_event = true;
+	return idle || p->missed_event ? ask_again(p) : 0;
 }
 
-static int prefetch_one(const char *path, void *arg)
+static int prefetch_one(int root_fd, const char *rel, const char *path,
+			void *arg)
 {
 	struct prefetch *p = arg;
 	struct open_slot *o;
 	unsigned int i;
+	int fd;
 
 	p->files++;
-	if (!p->ring_ok)
-		return prefetch_plain(p, path);
 	while (p->nr_busy == PREFETCH_HELD || p->nr_opening == PREFETCH_OPENS) {
 		if (prefetch_wait(p))
 			return -1;
@@ -403,19 +563,25 @@ static int prefetch_one(const char *path, void *arg)
 		return -1;
 	}
 	o->state = SLOT_OPENING;
+	o->serial = ++p->next_serial;
 	p->nr_busy++;
 	p->nr_opening++;
-	if (!slot_submit(p, i, -1))
+	/* The ring opens later, when the walk may have closed the root. */
+	o->dfd = p->ring_ok ? fcntl(root_fd, F_DUPFD_CLOEXEC, 0) : -1;
+	if (o->dfd >= 0 && !slot_submit(p, i, -1, rel))
 		return 0;
-	p->nr_opening--;
-	slot_free(p, o);
-	return prefetch_plain(p, path);
+	/* Without the ring: opened here, and held the same way. */
+	fd = nfsc_walk_open(root_fd, rel, PREFETCH_OPEN_FLAGS);
+	return slot_ended(p, i, fd);
 }
 
 int cmd_prefetch(int argc, char **argv)
 {
 	struct prefetch p = { .bar = isatty(STDERR_FILENO) };
 	int i, ret, status = 0;
+
+	for (i = 0; i < PREFETCH_HELD; i++)
+		p.opens[i].dfd = -1;
 
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		fprintf(argc < 2 ? stderr : stdout,
@@ -469,6 +635,8 @@ int cmd_prefetch(int argc, char **argv)
 			close(p.opens[i].fd);
 		free(p.opens[i].path);
 	}
+	for (i = 0; i < (int)p.cap; i++)
+		free(p.slots[i].failure);
 	free(p.slots);
 	nfsc_chan_close(p.ch);
 	return status || p.failed ? 1 : 0;
@@ -479,13 +647,14 @@ struct invalidate {
 	unsigned long dropped, failed;
 };
 
-static int invalidate_one(const char *path, void *arg)
+static int invalidate_one(int root_fd, const char *rel, const char *path,
+			  void *arg)
 {
 	struct invalidate *inv = arg;
 	int fd, ret;
 
-	fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	ret = fd < 0 ? -errno : nfsc_chan_invalidate(inv->ch, fd);
+	fd = nfsc_walk_open(root_fd, rel, O_PATH | O_CLOEXEC);
+	ret = fd < 0 ? fd : nfsc_chan_invalidate(inv->ch, fd);
 	if (fd >= 0)
 		close(fd);
 	if (ret) {

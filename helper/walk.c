@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -29,6 +30,8 @@ struct walk {
 	unsigned int dev_major, dev_minor;	/* the root's file system */
 	char *path;		/* the name visited, from the root */
 	size_t len, cap;
+	int root_fd;		/* the root directory, open */
+	size_t root_len;	/* path's first root_len bytes name it */
 	int status;		/* 1 once a name could not be read */
 };
 
@@ -66,6 +69,22 @@ static void path_pop(struct walk *w, size_t len)
 
 static int walk_dir(struct walk *w, int fd);
 
+int nfsc_walk_open(int root_fd, const char *rel, int flags)
+{
+	struct open_how how = { .flags = flags, .resolve = NFSC_WALK_RESOLVE };
+	long fd = syscall(SYS_openat2, root_fd, rel, &how, sizeof(how));
+
+	return fd < 0 ? -errno : (int)fd;
+}
+
+/* The file visited, w->path, as its path below the root. */
+static const char *walk_rel(const struct walk *w)
+{
+	const char *rel = w->path + w->root_len;
+
+	return *rel == '/' ? rel + 1 : rel;
+}
+
 /* Entry @name of directory @dfd, of readdir() type @type; w->path names it. */
 static int walk_entry(struct walk *w, int dfd, const char *name,
 		      unsigned char type)
@@ -82,7 +101,7 @@ static int walk_entry(struct walk *w, int dfd, const char *name,
 		       S_ISDIR(st.st_mode) ? DT_DIR : DT_UNKNOWN;
 	}
 	if (type == DT_REG)
-		return w->on_file(w->path, w->arg);
+		return w->on_file(w->root_fd, walk_rel(w), w->path, w->arg);
 	if (type != DT_DIR)
 		return 0;
 	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -139,6 +158,33 @@ static int walk_dir(struct walk *w, int fd)
 	return ret;
 }
 
+/* A root that is a regular file: its directory is the root_fd. */
+static int walk_file_root(struct walk *w)
+{
+	char *slash = strrchr(w->path, '/');
+	int ret;
+
+	if (!slash) {
+		w->root_fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		w->root_len = 0;
+	} else if (slash == w->path) {
+		w->root_fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		w->root_len = 0;
+	} else {
+		*slash = '\0';
+		w->root_fd = open(w->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		*slash = '/';
+		w->root_len = slash - w->path;
+	}
+	if (w->root_fd < 0) {
+		walk_failed(w, "", errno);
+		return 1;
+	}
+	ret = w->on_file(w->root_fd, walk_rel(w), w->path, w->arg);
+	close(w->root_fd);
+	return ret;
+}
+
 int nfsc_walk(const char *root, const char *who, nfsc_walk_fn on_file, void *arg)
 {
 	struct walk w = { .who = who, .on_file = on_file, .arg = arg };
@@ -148,8 +194,8 @@ int nfsc_walk(const char *root, const char *who, nfsc_walk_fn on_file, void *arg
 
 	/*
 	 * @root itself is followed when a symbolic link, as find -H does, and
-	 * named by its target: the callers open what they are given with
-	 * O_NOFOLLOW.
+	 * named by its target: the callers open below it with
+	 * nfsc_walk_open(), which follows no link.
 	 */
 	err = statx(AT_FDCWD, root, AT_SYMLINK_NOFOLLOW, STATX_TYPE, &stx) ? errno : 0;
 	if (!err && S_ISLNK(stx.stx_mode)) {
@@ -173,7 +219,7 @@ int nfsc_walk(const char *root, const char *who, nfsc_walk_fn on_file, void *arg
 		walk_failed(&w, "", err);
 		ret = 1;
 	} else if (S_ISREG(stx.stx_mode)) {
-		ret = on_file(w.path, arg);
+		ret = walk_file_root(&w);
 	} else if (!S_ISDIR(stx.stx_mode)) {
 		nfsc_say("%s: %s: not a regular file or a directory", who, w.path);
 		ret = 1;
@@ -185,6 +231,9 @@ int nfsc_walk(const char *root, const char *who, nfsc_walk_fn on_file, void *arg
 			walk_failed(&w, "", errno);
 			ret = 1;
 		} else {
+			/* The root's own walk holds it open to the end. */
+			w.root_fd = fd;
+			w.root_len = w.len;
 			ret = walk_dir(&w, fd);
 		}
 	}

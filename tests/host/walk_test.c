@@ -8,6 +8,7 @@
  * no fd was left open.
  */
 #include <fcntl.h>
+#include <stdbool.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 
@@ -21,9 +22,23 @@ struct seen {
 	char *path[MAX_SEEN];
 	int n;
 	int stop_after;		/* > 0: fail with EIO on that call */
+	int bad_rel;		/* calls whose @rel did not open as @path */
 };
 
-static int record(const char *path, void *arg)
+/* Whether @rel below @root_fd is the file @path names. */
+static bool same_file(int root_fd, const char *rel, const char *path)
+{
+	struct stat a, b;
+	int fd = nfsc_walk_open(root_fd, rel, O_RDONLY | O_CLOEXEC);
+	bool same = fd >= 0 && !fstat(fd, &a) && !stat(path, &b) &&
+		    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+
+	if (fd >= 0)
+		close(fd);
+	return same;
+}
+
+static int record(int root_fd, const char *rel, const char *path, void *arg)
 {
 	struct seen *s = arg;
 
@@ -31,6 +46,8 @@ static int record(const char *path, void *arg)
 		errno = EIO;
 		return -1;
 	}
+	if (!same_file(root_fd, rel, path))
+		s->bad_rel++;
 	if (s->n < MAX_SEEN)
 		s->path[s->n] = strdup(path);
 	s->n++;
@@ -85,6 +102,7 @@ FIXTURE_SETUP(walk)
 
 FIXTURE_TEARDOWN(walk)
 {
+	EXPECT_EQ(0, self->seen.bad_rel);
 	EXPECT_EQ(self->fds_before, nfsc_count_fds());
 	if (chdir("/") == 0)
 		nfsc_sh("rm -rf %s", self->dir);
@@ -124,6 +142,32 @@ TEST_F(walk, a_root_file_is_named_and_a_root_link_followed)
 	EXPECT_EQ(0, nfsc_sh("ln -s missing dangling"));
 	EXPECT_EQ(1, nfsc_walk("dangling", "test", record, &self->seen));
 	EXPECT_EQ(0, self->seen.n);
+}
+
+/*
+ * What the callers open below the root: nothing through a symbolic link
+ * (a directory swapped for one after the walk read it), nothing outside.
+ */
+TEST_F(walk, files_open_below_the_root_only)
+{
+	int root = open("t", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd;
+
+	ASSERT_LE(0, root);
+	fd = nfsc_walk_open(root, "sub/deep/c", O_RDONLY | O_CLOEXEC);
+	EXPECT_LE(0, fd);
+	if (fd >= 0)
+		close(fd);
+	EXPECT_EQ(-ELOOP, nfsc_walk_open(root, "ls/b", O_RDONLY | O_CLOEXEC));
+	EXPECT_EQ(-ELOOP, nfsc_walk_open(root, "la", O_PATH | O_CLOEXEC));
+	EXPECT_EQ(-EXDEV, nfsc_walk_open(root, "../t/a", O_RDONLY | O_CLOEXEC));
+	EXPECT_EQ(-EXDEV, nfsc_walk_open(root, "/etc/passwd", O_RDONLY | O_CLOEXEC));
+	/* A FIFO in a file's place does not hold the open up. */
+	fd = nfsc_walk_open(root, "p", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	EXPECT_LE(0, fd);
+	if (fd >= 0)
+		close(fd);
+	close(root);
 }
 
 TEST_F(walk, bad_roots_fail_and_name_nothing)
