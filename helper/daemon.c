@@ -624,6 +624,12 @@ static void run_usage(FILE *out)
 		NFSC_CULL_DEFAULT_START, NFSC_CULL_DEFAULT_STOP);
 }
 
+/*
+ * A pipe holds at least a page (F_SETPIPE_SZ rounds up to one); a smaller
+ * size would only make each splice move less than the pipe holds.
+ */
+#define NFSC_MIN_PIPE_SIZE 4096
+
 /* The command whose options are being parsed, for messages. */
 static const char *cmd_name = "run";
 
@@ -751,7 +757,8 @@ static int parse_run_opts(int argc, char **argv, struct nfsc_copy_opts *opts,
 			opts->splice_threshold = v;
 			break;
 		case OPT_PIPE:
-			if (parse_size("--pipe-size", optarg, 1, 1U << 30, &v))
+			if (parse_size("--pipe-size", optarg, NFSC_MIN_PIPE_SIZE,
+				       1U << 30, &v))
 				return EXIT_USAGE;
 			opts->pipe_size = v;
 			opts->chunk = v;
@@ -759,8 +766,8 @@ static int parse_run_opts(int argc, char **argv, struct nfsc_copy_opts *opts,
 				opts->big_pipe_size = v;
 			break;
 		case OPT_BIG_PIPE:
-			if (parse_size("--big-pipe-size", optarg, 1, 1U << 30,
-				       &v))
+			if (parse_size("--big-pipe-size", optarg,
+				       NFSC_MIN_PIPE_SIZE, 1U << 30, &v))
 				return EXIT_USAGE;
 			opts->big_pipe_size = v;
 			big_pipe_given = true;

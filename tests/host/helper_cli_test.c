@@ -124,7 +124,9 @@ TEST(run_refuses_bad_options)
 	EXPECT_EQ(NULL, strstr(out, "invalid value"));
 	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " run --pipe-size 12x"));
 	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " run --big-pipe-size 0"));
-	EXPECT_NE(NULL, strstr(out, "--big-pipe-size: invalid value \"0\" (1..1073741824)"));
+	EXPECT_NE(NULL, strstr(out, "--big-pipe-size: invalid value \"0\" (4096..1073741824)"));
+	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " run --pipe-size 4095"));
+	EXPECT_EQ(1, nfsc_sh_out(out, sizeof(out), HELPER " run --pipe-size 4K"));
 	EXPECT_EQ(1, nfsc_sh_out(out, sizeof(out), HELPER " run --pipe-size 64K --big-pipe-size 8M"));
 	EXPECT_EQ(NULL, strstr(out, "invalid value"));
 	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out), HELPER " run --max-size 1T"));
