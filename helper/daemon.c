@@ -834,12 +834,13 @@ static int run_args(int argc, char **argv, struct nfsc_config *cfg,
 		    char ***all, int *n)
 {
 	const char *path = NFSC_CONFIG_DEFAULT;
-	bool must_exist = false;
+	bool must_exist = false, help = false;
 	int ret, opt;
 
 	/*
 	 * --config as getopt_long() will see it (--conf, --config=FILE...);
-	 * everything else is parsed, and refused, later.
+	 * everything else is parsed, and refused, later. --help reads no
+	 * file: a broken one must not hide the usage.
 	 */
 	opterr = 0;
 	optind = 0;
@@ -848,9 +849,11 @@ static int run_args(int argc, char **argv, struct nfsc_config *cfg,
 			path = optarg;
 			must_exist = true;
 		}
+		help |= opt == 'h';
 	}
 	opterr = 1;
-	ret = nfsc_config_load(cfg, path, must_exist, run_longopts);
+	memset(cfg, 0, sizeof(*cfg));
+	ret = help ? 0 : nfsc_config_load(cfg, path, must_exist, run_longopts);
 	if (ret)
 		return ret > 0 ? EXIT_USAGE : 1;
 	*all = calloc(argc + cfg->n + 1, sizeof(**all));

@@ -217,6 +217,9 @@ TEST(run_reads_a_config_file)
 	EXPECT_NE(NULL, strstr(out, "/nonexistent.conf: No such file or directory"));
 	EXPECT_EQ(1, nfsc_sh_out(out, sizeof(out), HELPER " run --config /"));
 	EXPECT_NE(NULL, strstr(out, "/: Is a directory")) TH_LOG("%s", out);
+	/* --help reads no file. */
+	EXPECT_EQ(0, nfsc_sh_out(out, sizeof(out), HELPER " run --config / --help"));
+	EXPECT_NE(NULL, strstr(out, "--max-inflight")) TH_LOG("%s", out);
 	/* The file getopt_long() takes --config's abbreviations for. */
 	ASSERT_EQ(2, run_with_config(out, sizeof(out), "bogus = 1\n", ""));
 	EXPECT_EQ(2, nfsc_sh_out(out, sizeof(out),
