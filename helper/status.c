@@ -3,7 +3,8 @@
  * nfscache-helper status: one look at everything. The mounts, their
  * tunables and hit ratios come from the kernel (GET_STATS, GET); the
  * daemon's limits, the cache's usage and its fills in flight from the
- * state file it publishes (state.h), believed only while its pid lives.
+ * state file it publishes (state.h), believed only while its pid lives
+ * and is not another process's since.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "daemon.h"
 #include "json.h"
@@ -78,18 +80,67 @@ static double hit_ratio(const struct nfsc_mount_stats *m)
 	return opens ? (double)m->stat[NFS_CACHEFS_STAT_HITS] / opens : -1;
 }
 
+/*
+ * When process @pid started, CLOCK_REALTIME seconds: /proc/PID/stat's
+ * starttime (clock ticks after boot) past /proc/stat's btime. -1 if not
+ * known.
+ */
+static int64_t process_started(pid_t pid)
+{
+	unsigned long long ticks;
+	long long btime = -1;
+	char line[1024], *p;
+	long hz = sysconf(_SC_CLK_TCK);
+	FILE *f;
+	int i, ok;
+
+	snprintf(line, sizeof(line), "/proc/%d/stat", (int)pid);
+	f = fopen(line, "re");
+	if (!f)
+		return -1;
+	p = fgets(line, sizeof(line), f);
+	fclose(f);
+	/*
+	 * Field 22, counted from the end of the command's name (field 2,
+	 * which may hold anything but ends at the last ')').
+	 */
+	p = p ? strrchr(line, ')') : NULL;
+	for (i = 2; p && i < 22; i++)
+		p = strchr(p + 1, ' ');
+	if (!p || hz <= 0 || sscanf(p, " %llu", &ticks) != 1)
+		return -1;
+	f = fopen("/proc/stat", "re");
+	if (!f)
+		return -1;
+	ok = 0;
+	while (!ok && fgets(line, sizeof(line), f))
+		ok = sscanf(line, "btime %lld", &btime) == 1;
+	fclose(f);
+	return ok ? btime + (int64_t)(ticks / hz) : -1;
+}
+
+/*
+ * A process that started after the daemon published its start has taken
+ * its pid since; a minute's slack for the clock being stepped meanwhile.
+ */
+#define PID_REUSE_SLACK_S 60
+
 /* The daemon's state, if a live daemon published it. */
 enum daemon_seen { DAEMON_RUNNING, DAEMON_NONE, DAEMON_DEAD, DAEMON_UNREADABLE };
 
 static enum daemon_seen read_daemon(const char *path, struct nfsc_state *st,
 				    int *err)
 {
+	int64_t started;
+
 	*err = nfsc_state_read(path, st);
 	if (*err == -ENOENT)
 		return DAEMON_NONE;
 	if (*err)
 		return DAEMON_UNREADABLE;
-	if (kill(st->pid, 0) && errno == ESRCH) {
+	started = process_started(st->pid);
+	if ((kill(st->pid, 0) && errno == ESRCH) ||
+	    (started >= 0 && started > st->started + PID_REUSE_SLACK_S)) {
 		nfsc_state_free(st);
 		return DAEMON_DEAD;
 	}

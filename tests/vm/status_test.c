@@ -3,7 +3,7 @@
  * VM test: nfscache-helper status, read back from --json (and its text):
  * the mount with its directories, tunables, counters and hit ratio; the
  * daemon running or not (a state file left by a killed daemon is not
- * believed); the cache's usage against the cap; a fill in flight with its
+ * believed, nor once another process has its pid); the cache's usage against the cap; a fill in flight with its
  * progress, speed and ETA, gone once it is done.
  */
 #include <stdint.h>
@@ -87,7 +87,7 @@ TEST_F_TIMEOUT(status, daemon_usage_and_a_fill_in_flight, 400)
 	char out[8192];
 	long long ok;
 	int i, seen = 0;
-	pid_t reader;
+	pid_t reader, sleeper;
 
 	/* A small pipe makes the copy slow enough to be seen in flight. */
 	self->helper = nfsc_start_helper(HELPER_LOG, "--max-size 1G --checksum --state " STATE
@@ -164,6 +164,25 @@ TEST_F_TIMEOUT(status, daemon_usage_and_a_fill_in_flight, 400)
 	EXPECT_EQ(0, nfsc_sh_out(out, sizeof(out), "%s/helper/nfscache-helper status --state " STATE,
 				 nfsc_env("NFSC_TOP")));
 	EXPECT_NE(NULL, strstr(out, "is from a daemon that is gone")) TH_LOG("%s", out);
+
+	/* Its pid taken since by a process started after it: not believed. */
+	sleeper = fork();
+	ASSERT_LE(0, sleeper);
+	if (!sleeper) {
+		pause();
+		_exit(0);
+	}
+	ASSERT_EQ(0, nfsc_sh("sed -i -e 's/^pid .*/pid %d/' -e 's/^started .*/started %lld/' "
+			     STATE, (int)sleeper, (long long)time(NULL) - 3600));
+	ASSERT_EQ(0, status_json("--state " STATE));
+	EXPECT_EQ(0, json_holds("d[\"daemon\"] == {\"running\": False}"));
+	/* ...while one started before it is. */
+	ASSERT_EQ(0, nfsc_sh("sed -i -e 's/^started .*/started %lld/' " STATE,
+			     (long long)time(NULL) + 5));
+	ASSERT_EQ(0, status_json("--state " STATE));
+	EXPECT_EQ(0, json_holds("d[\"daemon\"][\"running\"] == True"));
+	kill(sleeper, SIGKILL);
+	waitpid(sleeper, NULL, 0);
 
 	/* Stopped cleanly: it takes its state file away. */
 	self->helper = nfsc_start_helper(HELPER_LOG, "--state " STATE);
