@@ -128,6 +128,8 @@ TEST_F(proto, malformed_messages_are_refused)
 	/* Commands only the kernel sends. */
 	EXPECT_EQ(-EOPNOTSUPP, raw_cmd(self, NFS_CACHEFS_CMD_FILL_REQUEST, NULL, 0, why));
 	EXPECT_EQ(-EOPNOTSUPP, raw_cmd(self, NFS_CACHEFS_CMD_EVENT, NULL, 0, why));
+	/* Reserved: GET_STATS's dump lists the mounts. */
+	EXPECT_EQ(-EOPNOTSUPP, raw_cmd(self, NFS_CACHEFS_CMD_GET_MOUNTS, NULL, 0, why));
 	nfsc_chan_close(d.ch);
 }
 

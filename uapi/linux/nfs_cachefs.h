@@ -76,7 +76,8 @@
  *	is the space its blocks took.
  * @NFS_CACHEFS_CMD_GET_STATS: read the counters of a mount: a dump of
  *	every mount (MOUNT_ID, LOWERDIR, CACHEDIR, VOLUME, nested STATS)
- * @NFS_CACHEFS_CMD_GET_MOUNTS: list mounts (dump)
+ * @NFS_CACHEFS_CMD_GET_MOUNTS: reserved, refused with -EOPNOTSUPP: the
+ *	GET_STATS dump lists the mounts
  * @NFS_CACHEFS_CMD_SET: set a per-mount tunable: MOUNT_ID, KEY (its sysfs
  *	file's name), VALUE (as written there). CAP_SYS_ADMIN. -ENOENT for
  *	an unknown KEY, -EPERM for a read-only one, -EINVAL for a value
