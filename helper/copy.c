@@ -33,6 +33,7 @@ struct nfsc_copier {
 	unsigned int copies;		/* copies in the ring */
 	unsigned int closes;		/* closes in the ring */
 	char *buf;			/* for plain copies */
+	char why[96];			/* why there is no ring */
 };
 
 /*
@@ -102,10 +103,13 @@ struct nfsc_copier *nfsc_copier_new(const struct nfsc_copy_opts *opts,
 	}
 	/* Two SQEs per pipe in flight. */
 	ret = io_uring_queue_init(2 * opts->max_inflight, &cp->ring, 0);
-	if (ret < 0)
-		*why = "io_uring unavailable";
-	else
+	if (ret < 0) {
+		snprintf(cp->why, sizeof(cp->why), "io_uring unavailable: %s",
+			 strerror(-ret));
+		*why = cp->why;
+	} else {
 		cp->have_ring = true;
+	}
 	return cp;
 }
 
@@ -544,8 +548,8 @@ static unsigned int size_pipe(const struct nfsc_copy_opts *o,
 		got = fcntl(r->pipe[1], F_SETPIPE_SZ, o->pipe_size);
 	if (got < 0)
 		got = fcntl(r->pipe[1], F_GETPIPE_SZ);
-	/* A big pipe not granted: ask no more than the pipe holds. */
-	if (big && got > 0 && (unsigned int)got < r->chunk)
+	/* A pipe not granted: ask no more than the one there is holds. */
+	if (got > 0 && (unsigned int)got < r->chunk)
 		r->chunk = got;
 	return got > 0 ? got : 0;
 }

@@ -95,6 +95,7 @@ struct daemon {
 	int64_t state_ns;		/* when it was last written */
 	int64_t cull_ns;		/* when the limits were last checked */
 	bool state_dirty;		/* fills started or ended since */
+	bool state_failed;		/* the last write failed: said once */
 	int64_t started;
 	struct nfsc_cull_opts cull;
 	unsigned int max_inflight;
@@ -225,15 +226,22 @@ static void publish(struct daemon *d, bool now)
 	}
 	ret = nfsc_state_write(d->state_path, &st);
 	free(st.fills);
+	d->state_ns = st.updated_ns;
 	if (ret) {
-		/* Gone rather than frozen: status says "not running". */
-		nfsc_say("state file %s: %s; status will not see this daemon",
-			 d->state_path, strerror(-ret));
+		/*
+		 * Gone rather than frozen: status says "not running" until a
+		 * write works again (a full /run emptied), tried as often.
+		 */
+		if (!d->state_failed)
+			nfsc_say("state file %s: %s; status will not see this daemon until it can be written",
+				 d->state_path, strerror(-ret));
+		d->state_failed = true;
 		unlink(d->state_path);
-		d->state_path = NULL;
 		return;
 	}
-	d->state_ns = st.updated_ns;
+	if (d->state_failed)
+		nfsc_say("state file %s: written again", d->state_path);
+	d->state_failed = false;
 	d->state_dirty = false;
 }
 
@@ -471,9 +479,11 @@ static int signal_fd(void)
 	sigset_t set;
 	int fd;
 
+	/* A lost terminal (SIGHUP) stops the daemon as cleanly as SIGTERM. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &set, NULL))
 		return -errno;
 	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -505,6 +515,13 @@ static int loop(struct daemon *d, int sfd)
 		while (!d->stopping && d->head && nfsc_copier_has_room(d->cp)) {
 			start_next(d);
 			report_finished(d);	/* plain copies end at once */
+			/*
+			 * Plain copies never fill the ring, so a queue of them
+			 * would keep the loop here to its end: a signal must
+			 * still stop it, and status still see it.
+			 */
+			take_signals(d, sfd);
+			publish(d, false);
 		}
 		ret = nfsc_copier_run(d->cp, false);	/* submits */
 		if (ret) {
@@ -886,6 +903,33 @@ static void publish_start(struct daemon *d)
 }
 
 /* A registered daemon's life: index, cull, fill until told to stop. */
+/*
+ * Each fill holds its two claimed files and a pipe a range, and ranges
+ * in flight are at most --max-inflight: room for all of them, past a
+ * soft limit of 1024 (systemd's) up to the hard one. Short of it, claims
+ * fail in the kernel ("no free file descriptors") and say nothing here.
+ */
+static void raise_nofile(const struct nfsc_copy_opts *opts)
+{
+	rlim_t want = 4 * (rlim_t)opts->max_inflight + 64;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl)) {
+		nfsc_say("run: RLIMIT_NOFILE: %s", strerror(errno));
+		return;
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ?
+			      want : rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			nfsc_say("run: RLIMIT_NOFILE: %s", strerror(errno));
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want)
+		nfsc_say("run: open file limit %llu, below the %llu that --max-inflight %u may take: fills past it fail",
+			 (unsigned long long)rl.rlim_cur,
+			 (unsigned long long)want, opts->max_inflight);
+}
+
 static int serve(struct daemon *d, const struct nfsc_copy_opts *opts)
 {
 	const char *why;
@@ -903,6 +947,7 @@ static int serve(struct daemon *d, const struct nfsc_copy_opts *opts)
 	if (d->nice && setpriority(PRIO_PROCESS, 0, d->nice))
 		nfsc_say("run: --nice %u: %s; copies run at the priority given",
 			 d->nice, strerror(errno));
+	raise_nofile(opts);
 	d->cp = nfsc_copier_new(opts, &why, &ret);
 	if (!d->cp) {
 		nfsc_say("run: copier: %s", strerror(-ret));

@@ -15,8 +15,10 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -993,13 +995,14 @@ TEST_F(fill, command_line_undoes_the_config_files_flags)
 #undef CONF
 }
 
-TEST_F_TIMEOUT(fill, sigterm_finishes_fills_in_flight, 300)
+/* SIGHUP (a lost terminal) does as SIGTERM, which the next test sends. */
+TEST_F_TIMEOUT(fill, sighup_finishes_fills_in_flight, 300)
 {
 	char obj[PATH_MAX];
 	int st;
 
 	ASSERT_EQ(0, start_frozen_fill(self, "term-once"));
-	kill(self->helper, SIGTERM);
+	kill(self->helper, SIGHUP);
 	kill(self->helper, SIGCONT);
 	ASSERT_EQ(self->helper, waitpid(self->helper, &st, 0));
 	self->helper = 0;
@@ -1011,6 +1014,48 @@ TEST_F_TIMEOUT(fill, sigterm_finishes_fills_in_flight, 300)
 	ASSERT_EQ(0, object_of("term-once", obj, sizeof(obj)));
 	EXPECT_EQ(0, nfsc_sh("cmp -s '%s' '%s/term-once'", obj, nfsc_env("NFSC_EXPORT")));
 	nfsc_sh("rm -f '%s/term-once'", nfsc_env("NFSC_EXPORT"));
+}
+
+/*
+ * Plain copies (--no-splice) run to their end one after another, never
+ * filling the ring: SIGTERM still stops the queue after the copy it
+ * finds. The daemon read its signals only once the whole queue was done.
+ */
+TEST_F_TIMEOUT(fill, sigterm_stops_a_queue_of_plain_copies, 300)
+{
+	char name[32], path[PATH_MAX];
+	const int files = 8;
+	int i, fd, st;
+
+	for (i = 0; i < files; i++) {
+		snprintf(name, sizeof(name), "plainq-%d", i);
+		ASSERT_EQ(0, make_file(name, 16 * MiB, 20 + i));
+	}
+	self->helper = start_helper("--no-splice");
+	ASSERT_GT(self->helper, 0);
+	/* Every miss queued before the daemon runs again. */
+	ASSERT_EQ(0, kill(self->helper, SIGSTOP));
+	for (i = 0; i < files; i++) {
+		snprintf(name, sizeof(name), "plainq-%d", i);
+		path_in(path, sizeof(path), NFSC_STACK, name);
+		fd = open(path, O_RDONLY);
+		ASSERT_LE(0, fd);
+		close(fd);
+	}
+	ASSERT_EQ(files, nfsc_wait_stat(self->dir, "pending", files, 10));
+	ASSERT_EQ(0, kill(self->helper, SIGCONT));
+	for (i = 0; i < 1000 && helper_log_has("fill [0-9]* start: "); i++)
+		usleep(10000);
+	kill(self->helper, SIGTERM);
+	ASSERT_EQ(self->helper, waitpid(self->helper, &st, 0));
+	self->helper = 0;
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	EXPECT_EQ(0, helper_log_has("finishing [01] fill(s) in flight"));
+	EXPECT_GT(files - 2, nfsc_stat(self->dir, "fills_ok")) {
+		nfsc_sh("cat " HELPER_LOG " >&2");
+	}
+	for (i = 0; i < files; i++)
+		nfsc_sh("rm -f '%s/plainq-%d'", nfsc_env("NFSC_EXPORT"), i);
 }
 
 TEST_F_TIMEOUT(fill, second_signal_abandons_cleanly, 240)
@@ -1035,6 +1080,46 @@ TEST_F_TIMEOUT(fill, second_signal_abandons_cleanly, 240)
 	EXPECT_EQ(-ENOENT, object_of("term-twice", obj, sizeof(obj)));
 	EXPECT_EQ(objects, cache_objects());
 	nfsc_sh("rm -f '%s/term-twice'", nfsc_env("NFSC_EXPORT"));
+}
+
+/* The daemon's "Max open files", soft or hard, or -1. */
+static long long helper_nofile(pid_t pid, bool hard)
+{
+	char out[128];
+
+	if (nfsc_sh_out(out, sizeof(out), "awk '/^Max open files/ {print $%d}' /proc/%d/limits",
+			hard ? 5 : 4, (int)pid))
+		return -1;
+	return atoll(out);
+}
+
+/*
+ * --max-inflight 1000 may take 4064 files: the soft limit is raised to
+ * that, or to the hard limit, with a word, when that is lower.
+ */
+TEST_F(fill, the_open_file_limit_is_raised_for_the_fills)
+{
+	struct rlimit was, rl;
+
+	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &was));
+	rl.rlim_cur = 1024;
+	rl.rlim_max = 65536;
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	self->helper = start_helper("--max-inflight 1000");
+	EXPECT_GT(self->helper, 0);
+	if (self->helper > 0) {
+		EXPECT_EQ(4064, helper_nofile(self->helper, false));
+		EXPECT_EQ(0, stop_helper(self->helper));
+	}
+	rl.rlim_max = 2048;
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	self->helper = start_helper("--max-inflight 1000");
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &was));
+	ASSERT_GT(self->helper, 0);
+	EXPECT_EQ(2048, helper_nofile(self->helper, false));
+	EXPECT_EQ(0, helper_log_has("open file limit 2048, below the 4064"));
+	EXPECT_EQ(0, stop_helper(self->helper));
+	self->helper = 0;
 }
 
 TEST_F(fill, no_daemon_is_pure_passthrough)

@@ -195,4 +195,39 @@ TEST_F_TIMEOUT(status, daemon_usage_and_a_fill_in_flight, 400)
 	EXPECT_NE(0, access(STATE, F_OK));
 }
 
+/*
+ * A state file that cannot be written (a full file system) is gone, so
+ * status says the daemon is not running, and is written again once there
+ * is room: the daemon used to stop publishing for good.
+ */
+#define SMALL "/tmp/status_test-small"
+TEST_F_TIMEOUT(status, a_state_file_is_written_again_once_it_can_be, 120)
+{
+	int i, running = 0;
+
+	ASSERT_EQ(0, nfsc_sh("mkdir -p " SMALL " && mount -t tmpfs -o size=64k tmpfs " SMALL
+			     " && ! dd if=/dev/zero of=" SMALL "/full bs=4k 2>/dev/null"));
+	self->helper = nfsc_start_helper(HELPER_LOG, "--state " SMALL "/state");
+	EXPECT_GT(self->helper, 0);
+	for (i = 0; i < 100 && nfsc_sh("grep -q 'state file " SMALL "/state: No space left"
+				       " on device' " HELPER_LOG); i++)
+		usleep(100000);
+	EXPECT_GT(100, i);
+	EXPECT_EQ(0, status_json("--state " SMALL "/state"));
+	EXPECT_EQ(0, json_holds("d[\"daemon\"] == {\"running\": False}"));
+	EXPECT_EQ(0, nfsc_sh("rm " SMALL "/full"));
+	/* Idle, the daemon publishes every 5 s (CULL_CHECK_MS). */
+	for (i = 0; i < 150 && !running; i++) {
+		usleep(100000);
+		running = !status_json("--state " SMALL "/state") &&
+			  !json_holds("d[\"daemon\"][\"running\"]");
+	}
+	EXPECT_TRUE(running);
+	EXPECT_EQ(0, nfsc_sh("grep -q 'state file " SMALL "/state: written again' " HELPER_LOG));
+	if (self->helper > 0)
+		EXPECT_EQ(0, stop_helper(self->helper));
+	self->helper = 0;
+	nfsc_sh("umount " SMALL "; rmdir " SMALL);
+}
+
 TEST_HARNESS_MAIN
