@@ -549,7 +549,8 @@ static unsigned int size_pipe(const struct nfsc_copy_opts *o,
 	if (got < 0)
 		got = fcntl(r->pipe[1], F_GETPIPE_SZ);
 	/* A pipe not granted: ask no more than the one there is holds. */
-	if (got > 0 && (unsigned int)got < r->chunk)
+	if (got > 0 && (unsigned int)got < (big ? o->big_pipe_size : o->pipe_size) &&
+	    (unsigned int)got < r->chunk)
 		r->chunk = got;
 	return got > 0 ? got : 0;
 }
