@@ -681,29 +681,53 @@ out:
 
 /*
  * A regular file is about to change through the stack (open for write,
- * truncate, unlink, rename, link): cancel its fill and remove its object,
- * before the change reaches NFS. An object that cannot be removed is
- * still never served once stale: opens compare its record with NFS.
+ * truncate, unlink, rename, link): name its object now, while its NFS
+ * dentry still has the inode. Nothing is dropped yet: NFS may refuse the
+ * change, and it checks permissions at the server, after our VFS checks
+ * have let anyone through.
  */
-void nfsc_invalidate(struct dentry *dentry)
+void nfsc_invalidate_prepare(struct dentry *dentry, struct nfsc_inval *inv)
 {
 	struct inode *inode = d_inode(dentry);
+
+	inv->inode = inode && S_ISREG(inode->i_mode) ? inode : NULL;
+	inv->have_key = inv->inode &&
+			!nfsc_object_key(nfsc_lower_dentry(dentry), &inv->key);
+}
+
+/*
+ * NFS made the change: cancel the file's fill and remove its object. In
+ * between, opens found our inode written (i_writecount) or compared the
+ * object's record with the changed NFS file. An object that cannot be
+ * removed is still never served once stale, for the same reason.
+ */
+void nfsc_invalidate_done(struct nfsc_inval *inv)
+{
 	struct nfsc_sb_info *sbi;
-	struct nfsc_key key;
+	struct nfsc_key *key = &inv->key;
 	int err;
 
-	if (!inode || !S_ISREG(inode->i_mode))
+	if (!inv->inode)
 		return;
-	sbi = NFSC_SB(inode->i_sb);
-	nfsc_fill_cancel(inode);
-	if (nfsc_object_key(nfsc_lower_dentry(dentry), &key))
+	sbi = NFSC_SB(inv->inode->i_sb);
+	nfsc_fill_cancel(inv->inode);
+	if (!inv->have_key)
 		return;
 
 	mutex_lock(&sbi->cache_mutex);
-	NFSC_I(inode)->inval_gen++;
-	err = nfsc_cache_drop(sbi, &key);
+	NFSC_I(inv->inode)->inval_gen++;
+	err = nfsc_cache_drop(sbi, key);
 	mutex_unlock(&sbi->cache_mutex);
 	if (err)
 		pr_warn_ratelimited("cannot remove object %s/%s/%s: %d\n",
-				    key.fan[0], key.fan[1], key.name, err);
+				    key->fan[0], key->fan[1], key->name, err);
+}
+
+/* Drop @dentry's object and fill now (INVALIDATE: the file is unchanged). */
+void nfsc_invalidate(struct dentry *dentry)
+{
+	struct nfsc_inval inv;
+
+	nfsc_invalidate_prepare(dentry, &inv);
+	nfsc_invalidate_done(&inv);
 }

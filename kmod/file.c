@@ -32,13 +32,13 @@ static void nfsc_account_read(struct file *file, struct file *real,
 }
 
 /*
- * Objects serve only while nobody writes the file through the stack: a
+ * Objects serve only while nobody on this client writes the file: a
  * writer's data reaches NFS's page cache before the object goes stale.
  */
 static bool nfsc_cache_usable(struct inode *inode)
 {
 	return READ_ONCE(NFSC_SB(inode->i_sb)->tun.enabled) &&
-	       atomic_read(&inode->i_writecount) <= 0;
+	       !nfsc_being_written(inode);
 }
 
 /*
@@ -88,11 +88,13 @@ static struct file *nfsc_object_open(struct file *file,
  * The one place where the real file of an open is chosen. A read-only
  * open takes the object if there is one and its record matches the NFS
  * file, revalidated per the revalidate policy; otherwise it reads NFS and
- * asks for a fill. Any other open invalidates the object first.
+ * asks for a fill. Any other open drops the object once NFS's OPEN let it
+ * in; a read-only O_TRUNC open reads NFS, and its truncate drops it.
  */
 static struct file *nfsc_open_real_file(struct file *file, u32 *commit_gen)
 {
 	struct inode *inode = file_inode(file);
+	struct nfsc_inval inval = {};
 	struct nfsc_attrs attrs;
 	struct nfsc_key key;
 	struct file *real;
@@ -101,9 +103,10 @@ static struct file *nfsc_open_real_file(struct file *file, u32 *commit_gen)
 	u32 gen = 0;
 
 	nfsc_lower_path(file->f_path.dentry, &lower);
-	if (!nfsc_open_is_read_only(file) || (file->f_flags & O_TRUNC)) {
-		nfsc_invalidate(file->f_path.dentry);
-	} else if (nfsc_cache_usable(inode) &&
+	if (!nfsc_open_is_read_only(file)) {
+		/* Dropped once NFS's OPEN let this writer in (below). */
+		nfsc_invalidate_prepare(file->f_path.dentry, &inval);
+	} else if (!(file->f_flags & O_TRUNC) && nfsc_cache_usable(inode) &&
 		   !nfsc_object_key(lower.dentry, &key)) {
 		gen = READ_ONCE(NFSC_I(inode)->commit_gen);
 		*commit_gen = gen;
@@ -122,9 +125,11 @@ static struct file *nfsc_open_real_file(struct file *file, u32 *commit_gen)
 	real = nfsc_open_real(file, file->f_flags &
 			      ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC),
 			      &lower, current_cred());
+	if (IS_ERR(real))
+		return real;
+	nfsc_invalidate_done(&inval);
 	/* The size to fill, as NFS's open just revalidated it. */
-	if (!IS_ERR(real) && fill &&
-	    !nfsc_lower_attrs(inode, &lower, false, &attrs))
+	if (fill && !nfsc_lower_attrs(inode, &lower, false, &attrs))
 		nfsc_fill_miss(file, &key, gen, attrs.size);
 	return real;
 }
@@ -317,6 +322,9 @@ static struct file *nfsc_nfs_file(struct file *file)
 	nfsc_lower_path(file->f_path.dentry, &lower);
 	lock_file = nfsc_open_real(file, O_RDONLY | O_LARGEFILE, &lower,
 				   file->f_cred);
+	/* NFS's "look the name up again" means nothing past an open. */
+	if (PTR_ERR(lock_file) == -EOPENSTALE)
+		return ERR_PTR(-ESTALE);
 	if (IS_ERR(lock_file))
 		return lock_file;
 	if (cmpxchg(&nf->lock_file, NULL, lock_file)) {
@@ -419,19 +427,33 @@ static ssize_t nfsc_read_iter(struct kiocb *iocb, struct iov_iter *iter)
 	return ret;
 }
 
+/*
+ * Writes hold our inode's lock, as overlayfs's do: a write that kills
+ * setuid bits does so through our inode (6.12's backing file removes the
+ * privileges of our file), and notify_change() wants it locked. It also
+ * orders the attributes copied at the end of each write.
+ */
 static ssize_t nfsc_write_iter(struct kiocb *iocb, struct iov_iter *iter)
 {
 	struct nfsc_io_ctx ctx = NFSC_IO_CTX(iocb->ki_filp);
+	struct inode *inode = file_inode(iocb->ki_filp);
 	struct file *real;
+	ssize_t ret;
 	int err;
 
 	if (!iov_iter_count(iter))
 		return 0;
+	if (iocb->ki_flags & IOCB_NOWAIT) {
+		if (!inode_trylock(inode))
+			return -EAGAIN;
+	} else {
+		inode_lock(inode);
+	}
 	real = nfsc_sync_flags(iocb->ki_filp, nfsc_real_file(iocb->ki_filp),
 			       &err);
-	if (err)
-		return err;
-	return nfsc_real_write_iter(real, iocb, iter, &ctx);
+	ret = err ?: nfsc_real_write_iter(real, iocb, iter, &ctx);
+	inode_unlock(inode);
+	return ret;
 }
 
 static ssize_t nfsc_splice_read(struct file *in, loff_t *ppos,
@@ -460,13 +482,17 @@ static ssize_t nfsc_splice_write(struct pipe_inode_info *pipe,
 				 unsigned int flags)
 {
 	struct nfsc_io_ctx ctx = NFSC_IO_CTX(out);
+	struct inode *inode = file_inode(out);
 	struct file *real;
+	ssize_t ret;
 	int err;
 
+	/* As nfsc_write_iter(); the pipe's mutex nests inside. */
+	inode_lock(inode);
 	real = nfsc_sync_flags(out, nfsc_real_file(out), &err);
-	if (err)
-		return err;
-	return nfsc_real_splice_write(pipe, real, ppos, len, flags, &ctx);
+	ret = err ?: nfsc_real_splice_write(pipe, real, ppos, len, flags, &ctx);
+	inode_unlock(inode);
+	return ret;
 }
 
 static int nfsc_mmap(struct file *file, struct vm_area_struct *vma)
@@ -522,10 +548,19 @@ static int nfsc_fadvise(struct file *file, loff_t offset, loff_t len,
 	return vfs_fadvise(nfsc_current_file(file), offset, len, advice);
 }
 
+static bool nfsc_has_posix_locks(struct inode *inode)
+{
+	struct file_lock_context *ctx = locks_inode_context(inode);
+
+	return ctx && !list_empty_careful(&ctx->flc_posix);
+}
+
 /*
  * close(): what filp_close() would do for the real file, which is only
  * ever fput(). NFS flushes dirty data here and reports write errors, and
- * the caller's POSIX locks, which NFS keeps on the real file, go now.
+ * the caller's POSIX locks, which NFS keeps on its inode, go now: also
+ * those taken through another open of the file, as POSIX has it, which a
+ * hit that never locked must open the NFS file to reach.
  */
 static int nfsc_flush(struct file *file, fl_owner_t id)
 {
@@ -537,7 +572,10 @@ static int nfsc_flush(struct file *file, fl_owner_t id)
 	if (real->f_op->flush)
 		err = real->f_op->flush(real, id);
 	locks_remove_posix(real, id);
-	if (lock_file)
+	if (!lock_file && nfsc_is_cache_file(real) &&
+	    nfsc_has_posix_locks(nfsc_lower_inode(file_inode(file))))
+		lock_file = nfsc_nfs_file(file);
+	if (!IS_ERR_OR_NULL(lock_file))
 		locks_remove_posix(lock_file, id);
 	return err;
 }

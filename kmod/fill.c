@@ -828,9 +828,9 @@ static int nfsc_fill_commit(struct nfsc_request *req, u64 bytes,
 	if (NFSC_I(req->inode)->inval_gen != req->inval_gen) {
 		err = -ESTALE;
 		*why = "the file was changed through the stack during the fill";
-	} else if (atomic_read(&req->inode->i_writecount) > 0) {
+	} else if (nfsc_being_written(req->inode)) {
 		err = -ETXTBSY;
-		*why = "the file is open for writing through the stack";
+		*why = "the file is open for writing on this client";
 	} else {
 		err = nfsc_cache_commit(sbi, &req->key, req->tmpfile,
 					&req->snap, csum, csum_len);

@@ -178,6 +178,7 @@ int nfsc_setattr(struct nfsc_idmap *idmap, struct dentry *dentry,
 {
 	struct dentry *lower = nfsc_lower_dentry(dentry);
 	struct vfsmount *mnt = nfsc_lower_mnt(dentry->d_sb);
+	struct nfsc_inval inval = {};
 	struct iattr lower_ia = *ia;
 	int err;
 
@@ -187,7 +188,7 @@ int nfsc_setattr(struct nfsc_idmap *idmap, struct dentry *dentry,
 	if (ia->ia_valid & (ATTR_KILL_SUID | ATTR_KILL_SGID))
 		lower_ia.ia_valid &= ~ATTR_MODE;
 	if (ia->ia_valid & ATTR_SIZE)
-		nfsc_invalidate(dentry);
+		nfsc_invalidate_prepare(dentry, &inval);
 
 	err = mnt_want_write(mnt);
 	if (err)
@@ -196,6 +197,8 @@ int nfsc_setattr(struct nfsc_idmap *idmap, struct dentry *dentry,
 	err = notify_change(nfsc_mnt_idmap(mnt), lower, &lower_ia, NULL);
 	inode_unlock(d_inode(lower));
 	mnt_drop_write(mnt);
+	if (!err)
+		nfsc_invalidate_done(&inval);
 
 	nfsc_copy_attr(d_inode(dentry));
 	return err;

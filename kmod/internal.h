@@ -24,7 +24,8 @@
  * stacked inode, so kill_sb cancels them before the inodes go.
  *
  * Lock order:
- *   stacked inode i_rwsem (taken by the VFS)
+ *   stacked inode i_rwsem (taken by the VFS; by us around writes)
+ *     -> a pipe's mutex (a splice into our file; NFS's i_rwsem inside)
  *     -> lower inode i_rwsem (lock_rename() of the lower directories nests
  *        inside the VFS's lock_rename() of ours)
  *     -> sbi->cache_mutex (invalidation and commit of objects)
@@ -166,6 +167,18 @@ static inline struct inode *nfsc_lower_inode(const struct inode *inode)
 	return NFSC_I(inode)->lower;
 }
 
+/*
+ * Open for writing on this client: through the stack, or on NFS itself,
+ * which also covers a shared writable mapping made through the stack
+ * (its file is NFS's) after its open is closed. Its data may then sit in
+ * NFS's page cache, newer than any object and than NFS's attributes.
+ */
+static inline bool nfsc_being_written(const struct inode *inode)
+{
+	return atomic_read(&inode->i_writecount) > 0 ||
+	       atomic_read(&nfsc_lower_inode(inode)->i_writecount) > 0;
+}
+
 static inline struct dentry *nfsc_lower_dentry(const struct dentry *dentry)
 {
 	return dentry->d_fsdata;
@@ -246,6 +259,15 @@ struct file *nfsc_cache_tmpfile(struct nfsc_sb_info *sbi,
 int nfsc_cache_commit(struct nfsc_sb_info *sbi, const struct nfsc_key *key,
 		      struct file *tmpfile, const struct nfsc_attrs *a,
 		      const u8 *csum, size_t csum_len);
+/* A file's object to drop once NFS has made a change to it. */
+struct nfsc_inval {
+	struct inode *inode;		/* NULL: not a regular file */
+	struct nfsc_key key;
+	bool have_key;
+};
+
+void nfsc_invalidate_prepare(struct dentry *dentry, struct nfsc_inval *inv);
+void nfsc_invalidate_done(struct nfsc_inval *inv);
 void nfsc_invalidate(struct dentry *dentry);
 void nfsc_object_relname(const struct nfsc_key *key, char *buf, size_t len);
 int nfsc_cache_cull(struct nfsc_sb_info *sbi, const char *rel, u64 *bytes,

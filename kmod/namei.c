@@ -250,16 +250,19 @@ static int nfsc_link(struct dentry *old_dentry, struct inode *dir,
 		     struct dentry *new_dentry)
 {
 	struct dentry *lower_old = nfsc_lower_dentry(old_dentry);
+	struct nfsc_inval inval;
 	struct dentry *lower_dir;
 	int err;
 
-	nfsc_invalidate(old_dentry);
+	/* Each change is dropped only once NFS made it: it may refuse. */
+	nfsc_invalidate_prepare(old_dentry, &inval);
 	err = nfsc_lock_parent(new_dentry, &lower_dir);
 	if (err)
 		return err;
 	err = vfs_link(lower_old, nfsc_lower_idmap(dir->i_sb),
 		       d_inode(lower_dir), nfsc_lower_dentry(new_dentry), NULL);
 	if (!err) {
+		nfsc_invalidate_done(&inval);
 		err = nfsc_instantiate(new_dentry);
 		nfsc_copy_attr(d_inode(old_dentry));
 	}
@@ -291,9 +294,10 @@ static int nfsc_unlink(struct inode *dir, struct dentry *dentry)
 	struct dentry *lower = nfsc_lower_dentry(dentry);
 	struct inode *inode = d_inode(dentry);
 	struct dentry *lower_dir, *busy;
+	struct nfsc_inval inval;
 	int err;
 
-	nfsc_invalidate(dentry);
+	nfsc_invalidate_prepare(dentry, &inval);
 	err = nfsc_lock_parent(dentry, &lower_dir);
 	if (err)
 		return err;
@@ -302,6 +306,7 @@ static int nfsc_unlink(struct inode *dir, struct dentry *dentry)
 			 lower, NULL);
 	dput(busy);
 	if (!err) {
+		nfsc_invalidate_done(&inval);
 		nfsc_copy_attr(inode);
 		/* NFS may have silly-renamed the lower dentry: drop ours. */
 		d_drop(dentry);
@@ -340,12 +345,13 @@ static int nfsc_rename(struct nfsc_idmap *idmap, struct inode *old_dir,
 	/* Pinned by ours for the call: no references of our own. */
 	struct dentry *lower_old = nfsc_lower_dentry(old_dentry);
 	struct dentry *lower_new = nfsc_lower_dentry(new_dentry);
+	struct nfsc_inval inval_old, inval_new;
 	struct dentry *trap, *busy = NULL;
 	struct renamedata rd = {};
 	int err;
 
-	nfsc_invalidate(old_dentry);
-	nfsc_invalidate(new_dentry);
+	nfsc_invalidate_prepare(old_dentry, &inval_old);
+	nfsc_invalidate_prepare(new_dentry, &inval_new);
 	err = mnt_want_write(mnt);
 	if (err)
 		return err;
@@ -379,6 +385,8 @@ static int nfsc_rename(struct nfsc_idmap *idmap, struct inode *old_dir,
 	err = vfs_rename(&rd);
 	dput(busy);
 	if (!err) {
+		nfsc_invalidate_done(&inval_old);
+		nfsc_invalidate_done(&inval_new);
 		fsstack_copy_attr_all(new_dir, d_inode(lower_new_dir));
 		if (new_dir != old_dir)
 			fsstack_copy_attr_all(old_dir, d_inode(lower_old_dir));

@@ -354,6 +354,36 @@ TEST_F_TIMEOUT(fault, objects_deleted_behind_the_stacks_back, 240)
  * fill's completion is refused, nothing is committed, the daemon stays
  * and fills for the next mount.
  */
+/*
+ * A hit's first lock opens the NFS file, whose OPEN by name finds the
+ * file removed on the server: the lock fails with ESTALE, not with NFS's
+ * internal "look it up again" (EOPENSTALE, 518), which only an open path
+ * walk may see.
+ */
+TEST_F_TIMEOUT(fault, a_lock_on_a_hit_removed_on_the_server_is_estale, 240)
+{
+	struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET };
+	char path[PATH_MAX];
+	int fd, ret, err;
+
+	ASSERT_EQ(0, make_file("gone-lock", 4096, 82));
+	self->helper = start_helper("");
+	ASSERT_LT(0, self->helper);
+	ASSERT_EQ(0, stack_has_pattern("gone-lock", 82, 4096));
+	ASSERT_EQ(1, nfsc_wait_stat(self->dir, "fills_ok", 1, 60));
+	path_in(path, sizeof(path), NFSC_STACK, "gone-lock");
+	fd = open(path, O_RDONLY);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(1, nfsc_stat(self->dir, "hits")) TH_LOG("not a hit");
+	ASSERT_EQ(0, nfsc_sh("rm '%s/gone-lock'", nfsc_env("NFSC_EXPORT")));
+	sleep(2);	/* any delegation recalled by the removal */
+	ret = fcntl(fd, F_SETLK, &fl);
+	err = errno;
+	EXPECT_EQ(-1, ret);
+	EXPECT_EQ(ESTALE, err) TH_LOG("%s (%d)", strerror(err), err);
+	close(fd);
+}
+
 TEST_F_TIMEOUT(fault, umount_with_a_fill_in_flight, 300)
 {
 	const char *name = "umount-busy";

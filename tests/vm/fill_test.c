@@ -1261,6 +1261,153 @@ TEST_F(fill, open_writer_keeps_the_cache_out)
 	EXPECT_EQ(hits + 1, nfsc_stat(self->dir, "hits"));
 }
 
+/*
+ * A shared writable mapping made through the stack outlives its open: its
+ * file is NFS's, which stays open for writing. So does a writer on NFS
+ * itself. Either keeps the cache out, as an open writer does: its pages
+ * may be newer than any object and than NFS's attributes.
+ */
+TEST_F(fill, writers_on_this_client_keep_the_cache_out)
+{
+	const char *name = "mapped-writer";
+	char path[PATH_MAX], nfs[PATH_MAX];
+	long long ok, hits;
+	char *map;
+	int fd;
+
+	ASSERT_EQ(0, make_file(name, 200000, 16));
+	self->helper = start_helper("");
+	ASSERT_GT(self->helper, 0);
+	path_in(path, sizeof(path), NFSC_STACK, name);
+	path_in(nfs, sizeof(nfs), nfsc_env("NFSC_NFS"), name);
+	ok = nfsc_stat(self->dir, "fills_ok");
+	hits = nfsc_stat(self->dir, "hits");
+
+	fd = open(path, O_RDWR);
+	ASSERT_LE(0, fd);
+	map = mmap(NULL, 200000, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	close(fd);
+	ASSERT_EQ(200000, read_through(name));
+	sleep(1);
+	EXPECT_EQ(0, nfsc_stat(self->dir, "pending") + nfsc_stat(self->dir, "filling"));
+	EXPECT_EQ(ok, nfsc_stat(self->dir, "fills_ok"));
+	memcpy(map + 100, "mapped", 6);
+	EXPECT_EQ(0, stack_matches_export(name));
+	ASSERT_EQ(0, munmap(map, 200000));
+
+	fd = open(nfs, O_WRONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(200000, read_through(name));
+	sleep(1);
+	EXPECT_EQ(0, nfsc_stat(self->dir, "pending") + nfsc_stat(self->dir, "filling"));
+	EXPECT_EQ(ok, nfsc_stat(self->dir, "fills_ok"));
+	close(fd);
+	EXPECT_EQ(hits, nfsc_stat(self->dir, "hits"));
+}
+
+/*
+ * A change NFS refuses drops nothing: NFS checks a write open, an unlink
+ * or a rename at the server, after the VFS let the caller through, so
+ * dropping first let anyone evict any object.
+ */
+TEST_F(fill, a_refused_change_drops_no_object)
+{
+	const char *name = "not-yours";
+	char path[PATH_MAX], to[PATH_MAX], obj[PATH_MAX];
+	long long ok, hits;
+	int st;
+	pid_t pid;
+
+	ASSERT_EQ(0, make_file(name, 100000, 17));
+	self->helper = start_helper("");
+	ASSERT_GT(self->helper, 0);
+	ok = nfsc_stat(self->dir, "fills_ok");
+	ASSERT_EQ(100000, read_through(name));
+	ASSERT_EQ(ok + 1, nfsc_wait_stat(self->dir, "fills_ok", ok + 1, 60));
+	ASSERT_EQ(0, object_of(name, obj, sizeof(obj)));
+	path_in(path, sizeof(path), NFSC_STACK, name);
+	path_in(to, sizeof(to), NFSC_STACK, "not-yours.moved");
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+			_exit(100);
+		if (open(path, O_WRONLY) >= 0 || errno != EACCES)
+			_exit(101);
+		if (open(path, O_RDONLY | O_TRUNC) >= 0 || errno != EACCES)
+			_exit(102);
+		if (!truncate(path, 0) || errno != EACCES)
+			_exit(103);
+		if (!unlink(path) || errno != EACCES)
+			_exit(104);
+		if (!rename(path, to) || errno != EACCES)
+			_exit(105);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) TH_LOG("status %d", st);
+	EXPECT_EQ(0, object_of(name, obj, sizeof(obj)));
+	hits = nfsc_stat(self->dir, "hits");
+	EXPECT_EQ(0, stack_matches_export(name));
+	EXPECT_EQ(hits + 1, nfsc_stat(self->dir, "hits"));
+}
+
+/* 0 if another process could write-lock @path now, else its errno. */
+static int other_write_lock(const char *path)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	int st, fd;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		fd = open(path, O_RDWR);
+		_exit(fd < 0 ? 100 : fcntl(fd, F_SETLK, &fl) ? errno : 0);
+	}
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+/*
+ * Closing any fd of a file drops the process's POSIX locks on it, also
+ * when both opens are hits and the lock was taken through the other one
+ * (whose NFS file holds it, not the object).
+ */
+TEST_F(fill, closing_a_hit_drops_the_locks_taken_through_another)
+{
+	struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET };
+	const char *name = "locked-hits";
+	char path[PATH_MAX], nfs[PATH_MAX];
+	long long ok, hits;
+	int fd1, fd2;
+
+	ASSERT_EQ(0, make_file(name, 8192, 18));
+	self->helper = start_helper("");
+	ASSERT_GT(self->helper, 0);
+	ok = nfsc_stat(self->dir, "fills_ok");
+	ASSERT_EQ(8192, read_through(name));
+	ASSERT_EQ(ok + 1, nfsc_wait_stat(self->dir, "fills_ok", ok + 1, 60));
+	path_in(path, sizeof(path), NFSC_STACK, name);
+	path_in(nfs, sizeof(nfs), nfsc_env("NFSC_NFS"), name);
+
+	hits = nfsc_stat(self->dir, "hits");
+	fd1 = open(path, O_RDONLY);
+	fd2 = open(path, O_RDONLY);
+	ASSERT_LE(0, fd1);
+	ASSERT_LE(0, fd2);
+	EXPECT_EQ(hits + 2, nfsc_stat(self->dir, "hits"));
+	ASSERT_EQ(0, fcntl(fd1, F_SETLK, &fl));
+	EXPECT_EQ(EAGAIN, other_write_lock(nfs));
+	close(fd2);
+	EXPECT_EQ(0, other_write_lock(nfs));
+	close(fd1);
+}
+
 TEST_F(fill, namespace_changes_invalidate_objects)
 {
 	char from[PATH_MAX], to[PATH_MAX], obj[PATH_MAX];
