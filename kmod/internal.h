@@ -28,6 +28,8 @@
  *     -> a pipe's mutex (a splice into our file; NFS's i_rwsem inside)
  *     -> lower inode i_rwsem (lock_rename() of the lower directories nests
  *        inside the VFS's lock_rename() of ours)
+ *        -> sbi->cache_mutex (an unlink or rename drops the objects it
+ *           changed with the NFS directories still locked)
  *     -> sbi->cache_mutex (invalidation and commit of objects)
  *        -> cache directory i_rwsem (also taken alone, by culling)
  *     -> cache object i_rwsem (a hit's atime, nothing else held; not from
