@@ -109,13 +109,13 @@ int cmd_monitor(int argc, char **argv)
 	bool json = false;
 	int i, ret;
 
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("Usage: nfscache-helper monitor [--json]\n"
+		       "The kernel's events as they happen, one line each: miss,\n"
+		       "claim, done, fail, stale, cull. Needs CAP_SYS_ADMIN.\n");
+		return 0;
+	}
 	for (i = 1; i < argc; i++) {
-		if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-			printf("Usage: nfscache-helper monitor [--json]\n"
-			       "The kernel's events as they happen, one line each: miss,\n"
-			       "claim, done, fail, stale, cull. Needs CAP_SYS_ADMIN.\n");
-			return 0;
-		}
 		if (json || strcmp(argv[i], "--json")) {
 			nfsc_say("monitor: unexpected argument \"%s\"", argv[i]);
 			return EXIT_USAGE;

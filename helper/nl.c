@@ -84,7 +84,6 @@ static struct nl_sock *genl_socket(int *err)
 	return sk;
 }
 
-/* A connected socket and the family's id; -ENOENT if not registered. */
 /*
  * A receive buffer for bursts: past net.core.rmem_max for root
  * (SO_RCVBUFFORCE), else as far as it allows.
@@ -97,6 +96,7 @@ static void set_rcvbuf(struct nl_sock *sk)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
 }
 
+/* A connected socket and the family's id; -ENOENT if not registered. */
 static int open_family(struct nl_sock **skp, int *family)
 {
 	struct nl_sock *sk;

@@ -49,8 +49,6 @@ struct fill_slot {
  * effort, and a lost one would keep the run waiting for ever.
  */
 #define PREFETCH_REASK_MS 5000
-/* Ended fills kept for replies still to come: dropped past this many. */
-#define PREFETCH_ENDED_KEEP 4096
 
 /* Opens in the ring at once: across a network their round trips overlap. */
 #define PREFETCH_OPENS 16
@@ -201,11 +199,17 @@ static void settle(struct prefetch *p, struct fill_slot *s)
 		count_end(p, s->ok, 0);
 }
 
-static void slot_free(struct prefetch *p, struct open_slot *o)
+/* The slot's own root, once its open has ended or failed. */
+static void slot_drop_root(struct open_slot *o)
 {
 	if (o->dfd >= 0)
 		close(o->dfd);
 	o->dfd = -1;
+}
+
+static void slot_free(struct prefetch *p, struct open_slot *o)
+{
+	slot_drop_root(o);
 	free(o->path);
 	o->path = NULL;
 	o->state = SLOT_FREE;
@@ -411,9 +415,7 @@ static int slot_ended(struct prefetch *p, unsigned int i, int res)
 		slot_free(p, o);
 		return 0;
 	}
-	if (o->dfd >= 0)
-		close(o->dfd);
-	o->dfd = -1;
+	slot_drop_root(o);
 	p->nr_opening--;
 	ret = prefetch_opened(p, o->path, res, &wait_id);
 	if (res < 0) {

@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -162,20 +163,16 @@ static int walk_dir(struct walk *w, int fd)
 static int walk_file_root(struct walk *w)
 {
 	char *slash = strrchr(w->path, '/');
+	bool cut = slash && slash != w->path;	/* "dir/file", not "/file" */
 	int ret;
 
-	if (!slash) {
-		w->root_fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		w->root_len = 0;
-	} else if (slash == w->path) {
-		w->root_fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		w->root_len = 0;
-	} else {
+	if (cut)
 		*slash = '\0';
-		w->root_fd = open(w->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	w->root_fd = open(!slash ? "." : cut ? w->path : "/",
+			  O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cut)
 		*slash = '/';
-		w->root_len = slash - w->path;
-	}
+	w->root_len = slash ? slash - w->path : 0;
 	if (w->root_fd < 0) {
 		walk_failed(w, "", errno);
 		return 1;

@@ -98,6 +98,24 @@ static void expect_cached(struct __test_metadata *_metadata,
 	EXPECT_EQ(hits + 1, nfsc_stat(self->dir, "hits"));
 }
 
+/*
+ * @name, @size bytes of pattern @seed on the server, read once through
+ * the stack by a helper started for it, and filled.
+ */
+static void cache_new_file(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(fill) *self, const char *name,
+			   uint64_t size, uint64_t seed)
+{
+	long long ok;
+
+	ASSERT_EQ(0, make_file(name, size, seed));
+	self->helper = start_helper("");
+	ASSERT_GT(self->helper, 0);
+	ok = nfsc_stat(self->dir, "fills_ok");
+	ASSERT_EQ((long long)size, read_through(name));
+	ASSERT_EQ(ok + 1, nfsc_wait_stat(self->dir, "fills_ok", ok + 1, 60));
+}
+
 FIXTURE_SETUP(fill)
 {
 	self->helper = 0;
@@ -1315,16 +1333,11 @@ TEST_F(fill, a_refused_change_drops_no_object)
 {
 	const char *name = "not-yours";
 	char path[PATH_MAX], to[PATH_MAX], obj[PATH_MAX];
-	long long ok, hits;
+	long long hits;
 	int st;
 	pid_t pid;
 
-	ASSERT_EQ(0, make_file(name, 100000, 17));
-	self->helper = start_helper("");
-	ASSERT_GT(self->helper, 0);
-	ok = nfsc_stat(self->dir, "fills_ok");
-	ASSERT_EQ(100000, read_through(name));
-	ASSERT_EQ(ok + 1, nfsc_wait_stat(self->dir, "fills_ok", ok + 1, 60));
+	cache_new_file(_metadata, self, name, 100000, 17);
 	ASSERT_EQ(0, object_of(name, obj, sizeof(obj)));
 	path_in(path, sizeof(path), NFSC_STACK, name);
 	path_in(to, sizeof(to), NFSC_STACK, "not-yours.moved");
@@ -1383,15 +1396,10 @@ TEST_F(fill, closing_a_hit_drops_the_locks_taken_through_another)
 	struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET };
 	const char *name = "locked-hits";
 	char path[PATH_MAX], nfs[PATH_MAX];
-	long long ok, hits;
+	long long hits;
 	int fd1, fd2;
 
-	ASSERT_EQ(0, make_file(name, 8192, 18));
-	self->helper = start_helper("");
-	ASSERT_GT(self->helper, 0);
-	ok = nfsc_stat(self->dir, "fills_ok");
-	ASSERT_EQ(8192, read_through(name));
-	ASSERT_EQ(ok + 1, nfsc_wait_stat(self->dir, "fills_ok", ok + 1, 60));
+	cache_new_file(_metadata, self, name, 8192, 18);
 	path_in(path, sizeof(path), NFSC_STACK, name);
 	path_in(nfs, sizeof(nfs), nfsc_env("NFSC_NFS"), name);
 
