@@ -57,12 +57,13 @@ build/tests/%: tests/%.c tests/lib/*.h $(KSFT)/kselftest_harness.h uapi/linux/nf
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) $(EXTRA_CFLAGS) -o $@ $< $(EXTRA_SRCS) $(EXTRA_LDLIBS)
 
-# The copy engine's test links the engine, under ASan and UBSan.
+# The copy engine's test links the engine, under ASan and UBSan, its
+# io_uring_submit() calls through the test's (refused_submits_are_retried).
 build/tests/host/copy_test: helper/copy.c helper/copy.h
 build/tests/host/copy_test: EXTRA_SRCS = helper/copy.c
 build/tests/host/copy_test: EXTRA_CFLAGS = -fsanitize=address,undefined \
 	-fno-omit-frame-pointer -fno-sanitize-recover=all
-build/tests/host/copy_test: EXTRA_LDLIBS = -luring
+build/tests/host/copy_test: EXTRA_LDLIBS = -luring -Wl,--wrap=io_uring_submit
 
 # The culling policy's test links it with the kernel's side stubbed.
 build/tests/host/cull_test: helper/cull.c helper/cull.h helper/nl.h helper/log.h \

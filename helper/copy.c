@@ -32,6 +32,7 @@ struct nfsc_copier {
 	unsigned int inflight;		/* pipes in the ring */
 	unsigned int copies;		/* copies in the ring */
 	unsigned int closes;		/* closes in the ring */
+	int deferred;			/* why the last submit left work queued */
 	char *buf;			/* for plain copies */
 	char why[96];			/* why there is no ring */
 };
@@ -141,6 +142,32 @@ unsigned int nfsc_copier_copies(const struct nfsc_copier *cp)
 unsigned int nfsc_copier_closes(const struct nfsc_copier *cp)
 {
 	return cp->closes;
+}
+
+int nfsc_copier_deferred(const struct nfsc_copier *cp)
+{
+	if (!cp->have_ring || !io_uring_sq_ready(&cp->ring))
+		return 0;
+	return cp->deferred ? cp->deferred : -EAGAIN;
+}
+
+/*
+ * Hand the queued entries to the kernel. It may refuse them for now: no
+ * memory for the requests (EAGAIN), completions it could not post yet
+ * (EBUSY), a signal (EINTR). They stay in the ring for the next submit,
+ * and nothing is lost; any other error is the ring's failure.
+ */
+static int submit(struct nfsc_copier *cp)
+{
+	int ret = io_uring_submit(&cp->ring);
+
+	cp->deferred = 0;
+	if (ret >= 0)
+		return 0;
+	if (ret != -EAGAIN && ret != -EBUSY && ret != -EINTR)
+		return ret;
+	cp->deferred = ret;
+	return 1;
 }
 
 bool nfsc_copier_has_room(const struct nfsc_copier *cp)
@@ -643,9 +670,12 @@ int nfsc_copier_run(struct nfsc_copier *cp, bool wait)
 
 	if (!cp->have_ring || (!cp->inflight && !cp->closes))
 		return 0;
-	ret = io_uring_submit(&cp->ring);
+	ret = submit(cp);
 	if (ret < 0)
 		return ret;
+	/* What the kernel refused may be all there is to wait for. */
+	if (ret)
+		wait = false;
 	for (;;) {
 		struct nfsc_range *r;
 		uintptr_t ud;
@@ -685,6 +715,6 @@ int nfsc_copier_run(struct nfsc_copier *cp, bool wait)
 		if (++r->round_got == r->round_want)
 			end_round(cp, r);
 	}
-	ret = io_uring_submit(&cp->ring);
+	ret = submit(cp);
 	return ret < 0 ? ret : 0;
 }

@@ -149,8 +149,12 @@ unsigned int nfsc_copier_closes(const struct nfsc_copier *cp);
 /*
  * Reap completions and move copies on; blocks for at least one completion
  * when @wait and anything is in flight. Returns 0 or a negative errno for
- * a failure of the ring itself.
+ * a failure of the ring itself. A submit the kernel refused for now
+ * leaves its entries queued, and this returns without blocking: run again
+ * soon while nfsc_copier_deferred() says so.
  */
 int nfsc_copier_run(struct nfsc_copier *cp, bool wait);
+/* Entries wait in the ring for a submit: its -errno (EAGAIN...), else 0. */
+int nfsc_copier_deferred(const struct nfsc_copier *cp);
 
 #endif

@@ -96,6 +96,7 @@ struct daemon {
 	int64_t cull_ns;		/* when the limits were last checked */
 	bool state_dirty;		/* fills started or ended since */
 	bool state_failed;		/* the last write failed: said once */
+	bool submit_deferred;		/* the ring's queue refused: said once */
 	int64_t started;
 	struct nfsc_cull_opts cull;
 	unsigned int max_inflight;
@@ -114,6 +115,9 @@ struct daemon {
 
 /* How often the state file is rewritten while fills are in flight. */
 #define STATE_EVERY_NS	1000000000LL
+
+/* How soon a submit the kernel refused for now (EAGAIN, EBUSY) is retried. */
+#define SUBMIT_RETRY_MS	10
 
 /*
  * What one pass of the loop reads back of each fill being summed: more
@@ -505,6 +509,19 @@ static void take_signals(struct daemon *d, int sfd)
 	}
 }
 
+/* A refused submit is said when it starts and when the ring takes work again. */
+static void note_deferred(struct daemon *d)
+{
+	int why = nfsc_copier_deferred(d->cp);
+
+	if (why && !d->submit_deferred)
+		nfsc_say("io_uring: submit: %s; retrying every %u ms",
+			 strerror(-why), SUBMIT_RETRY_MS);
+	else if (!why && d->submit_deferred)
+		nfsc_say("io_uring: submit taken again");
+	d->submit_deferred = why != 0;
+}
+
 static int loop(struct daemon *d, int sfd)
 {
 	struct pollfd pfd[3];
@@ -528,6 +545,7 @@ static int loop(struct daemon *d, int sfd)
 			nfsc_say("io_uring: %s", strerror(-ret));
 			return ret;
 		}
+		note_deferred(d);
 		if (d->finished)
 			continue;
 		if (d->checksum)
@@ -550,6 +568,8 @@ static int loop(struct daemon *d, int sfd)
 		 */
 		timeout_ms = d->state_dirty || d->active ?
 			     STATE_EVERY_NS / 1000000 : CULL_CHECK_MS;
+		if (nfsc_copier_deferred(d->cp))
+			timeout_ms = SUBMIT_RETRY_MS;
 		if (nfsc_chan_has_error(d->ch))
 			timeout_ms = 0;
 		ret = poll(pfd, n, timeout_ms);

@@ -5,10 +5,12 @@
  * odd large sizes), short splices forced by asking more of a splice than
  * the pipe holds, many copies in one ring, big files cut into ranges
  * copied at once and through big pipes, small files by sendfile, plain
- * I/O on request and when splice is refused, and errors. Built with ASan/UBSan; every test
+ * I/O on request and when splice is refused, submits the kernel refuses
+ * for now, and errors. Built with ASan/UBSan; every test
  * ends with a leak check and a check that no fd was left open.
  */
 #include <fcntl.h>
+#include <liburing.h>
 #include <sanitizer/lsan_interface.h>
 #include <sys/stat.h>
 
@@ -258,6 +260,54 @@ TEST_F_TIMEOUT(copy, many_in_one_ring, 120)
 		job_init(_metadata, self, &jobs[i], i, 100000 + i * 37777, 0);
 	run_all(_metadata, cp, self, jobs, 40);
 	check_jobs(_metadata, jobs, 40, NFSC_ENGINE_SPLICE);
+	nfsc_copier_free(cp);
+	end_checks(_metadata, self);
+}
+
+/*
+ * io_uring_submit() as the kernel may answer it under pressure: while
+ * refuse_every is set, every refuse_every-th call is refused for now
+ * (EAGAIN, then EBUSY) and leaves the entries queued. Linked with
+ * --wrap=io_uring_submit, so the engine's calls come here.
+ */
+static unsigned int refuse_every, submits, refused;
+
+int __real_io_uring_submit(struct io_uring *ring);
+int __wrap_io_uring_submit(struct io_uring *ring);
+int __wrap_io_uring_submit(struct io_uring *ring)
+{
+	if (refuse_every && ++submits % refuse_every == 0) {
+		refused++;
+		return refused % 2 ? -EAGAIN : -EBUSY;
+	}
+	return __real_io_uring_submit(ring);
+}
+
+TEST_F_TIMEOUT(copy, refused_submits_are_retried, 120)
+{
+	unsigned int deferred_seen = 0;
+	struct job jobs[12];
+	struct nfsc_copier *cp;
+	int i, started = 0;
+
+	cp = copier(_metadata, 65536, 65536, 1, 4);
+	ASSERT_NE(NULL, cp);
+	for (i = 0; i < 12; i++)
+		job_init(_metadata, self, &jobs[i], i, 300000 + i * 65537, 0);
+	refuse_every = 3;
+	refused = 0;
+	while (self->completed < 12) {
+		while (started < 12 && nfsc_copier_has_room(cp))
+			nfsc_copier_start(cp, &jobs[started++].c);
+		ASSERT_EQ(0, nfsc_copier_run(cp, true));
+		if (nfsc_copier_deferred(cp))
+			deferred_seen++;
+	}
+	refuse_every = 0;
+	EXPECT_LT(0u, refused);
+	EXPECT_LT(0u, deferred_seen);
+	EXPECT_EQ(0, nfsc_copier_deferred(cp));
+	check_jobs(_metadata, jobs, 12, NFSC_ENGINE_SPLICE);
 	nfsc_copier_free(cp);
 	end_checks(_metadata, self);
 }
