@@ -22,6 +22,7 @@
 #include <linux/splice.h>
 #include <linux/uio.h>
 #include <linux/xattr.h>
+#include <net/genetlink.h>
 
 #ifdef NFSC_HAVE_BACKING_FILE
 #include <linux/backing-file.h>
@@ -376,5 +377,14 @@ static inline void nfsc_mnt_end_try_write(struct vfsmount *mnt)
 	mnt_drop_write(mnt);
 #endif
 }
+
+/*
+ * Joining the event group needs CAP_SYS_ADMIN: the mcgrp flag came with
+ * 6.7 and stable updates (Debian's 6.1 has it). Without it any user could
+ * watch which files are read, so the module does not build.
+ */
+#ifndef GENL_MCAST_CAP_SYS_ADMIN
+#error "nfs_cachefs needs GENL_MCAST_CAP_SYS_ADMIN (Linux 6.7, or a stable backport)"
+#endif
 
 #endif /* _NFS_CACHEFS_COMPAT_H */

@@ -506,13 +506,14 @@ static int nfsc_mmap(struct file *file, struct vm_area_struct *vma)
 static loff_t nfsc_llseek(struct file *file, loff_t offset, int whence)
 {
 	struct inode *inode = file_inode(file);
-	struct file *real = nfsc_read_file(file, NFSC_SWITCH_TOUCH);
+	struct file *real;
 	loff_t ret;
 
 	/* The common "where am I" costs nothing, as on any filesystem. */
 	if (offset == 0 && whence == SEEK_CUR)
 		return file->f_pos;
 
+	real = nfsc_read_file(file, NFSC_SWITCH_TOUCH);
 	/* SEEK_END, SEEK_DATA and SEEK_HOLE need NFS's view of the file. */
 	inode_lock(inode);
 	real->f_pos = file->f_pos;
@@ -575,7 +576,11 @@ static int nfsc_flush(struct file *file, fl_owner_t id)
 	if (!lock_file && nfsc_is_cache_file(real) &&
 	    nfsc_has_posix_locks(nfsc_lower_inode(file_inode(file))))
 		lock_file = nfsc_nfs_file(file);
-	if (!IS_ERR_OR_NULL(lock_file))
+	if (IS_ERR(lock_file))
+		/* They go when the open that took them closes. */
+		pr_warn_ratelimited("cannot open NFS file %pD to drop its POSIX locks: %ld\n",
+				    file, PTR_ERR(lock_file));
+	else if (lock_file)
 		locks_remove_posix(lock_file, id);
 	return err;
 }

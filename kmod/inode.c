@@ -79,11 +79,11 @@ void nfsc_evict_inode(struct inode *inode)
 void nfsc_copy_attr(struct inode *inode)
 {
 	struct inode *lower = nfsc_lower_inode(inode);
-	unsigned int flags = inode->i_flags;
 
 	fsstack_copy_attr_all(inode, lower);
-	inode->i_flags = (flags & ~NFSC_LOWER_FLAGS) |
-			 (lower->i_flags & NFSC_LOWER_FLAGS);
+	/* Atomic: the VFS sets S_DEAD and S_NOSEC under locks we do not hold. */
+	inode_set_flags(inode, lower->i_flags & NFSC_LOWER_FLAGS,
+			NFSC_LOWER_FLAGS);
 	fsstack_copy_inode_size(inode, lower);
 }
 
