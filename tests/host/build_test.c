@@ -75,10 +75,15 @@ TEST_F(destdir, install_uninstall)
 	EXPECT_EQ(0, nfsc_sh("test -s %s/usr/local/share/man/man8/nfscache-helper.8 && "
 			     "test -s %s/usr/local/share/man/man5/nfs_cachefs.5",
 			     self->dir, self->dir));
-	/* The example configuration is one the helper accepts. */
-	EXPECT_EQ(1, nfsc_sh("helper/nfscache-helper run --config "
-			     "%s/usr/local/share/doc/nfs_cachefs/nfscache-helper.conf.example 2>/dev/null",
-			     self->dir));
+	/*
+	 * The example configuration is one the helper accepts: it reads it
+	 * and gets as far as the module, which is not loaded here.
+	 */
+	EXPECT_EQ(1, nfsc_sh_out(out, sizeof(out),
+				 "helper/nfscache-helper run --config "
+				 "%s/usr/local/share/doc/nfs_cachefs/nfscache-helper.conf.example",
+				 self->dir));
+	EXPECT_NE(NULL, strstr(out, "module is not loaded")) TH_LOG("%s", out);
 
 	ASSERT_EQ(0, nfsc_sh_out(out, sizeof(out),
 				 "make -s uninstall DESTDIR=%s KVER=6.1",

@@ -1418,7 +1418,7 @@ TEST_F(fill, closing_a_hit_drops_the_locks_taken_through_another)
 
 TEST_F(fill, namespace_changes_invalidate_objects)
 {
-	char from[PATH_MAX], to[PATH_MAX], obj[PATH_MAX];
+	char from[PATH_MAX], to[PATH_MAX], obj[PATH_MAX], obj_a[PATH_MAX];
 	long long ok;
 
 	ASSERT_EQ(0, make_file("ns-a", 5000, 13));
@@ -1429,13 +1429,15 @@ TEST_F(fill, namespace_changes_invalidate_objects)
 	ASSERT_EQ(5000, read_through("ns-a"));
 	ASSERT_EQ(6000, read_through("ns-b"));
 	ASSERT_EQ(ok + 2, nfsc_wait_stat(self->dir, "fills_ok", ok + 2, 60));
-	ASSERT_EQ(0, object_of("ns-a", obj, sizeof(obj)));
+	ASSERT_EQ(0, object_of("ns-a", obj_a, sizeof(obj_a)));
 	ASSERT_EQ(0, object_of("ns-b", obj, sizeof(obj)));
 
 	/* Renaming ns-a over ns-b drops both objects. */
 	path_in(from, sizeof(from), NFSC_STACK, "ns-a");
 	path_in(to, sizeof(to), NFSC_STACK, "ns-b");
 	ASSERT_EQ(0, rename(from, to));
+	EXPECT_NE(0, access(obj_a, F_OK)) TH_LOG("%s", obj_a);
+	EXPECT_NE(0, access(obj, F_OK)) TH_LOG("%s", obj);
 	EXPECT_EQ(-ENOENT, object_of("ns-b", obj, sizeof(obj)));
 	EXPECT_EQ(0, stack_matches_export("ns-b"));
 

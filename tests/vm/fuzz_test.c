@@ -333,6 +333,22 @@ static const int implemented[] = {
 };
 
 /*
+ * genetlink's own refusal, before any of ours: a command the family does
+ * not have, a dump of one without a dumpit, or a request of the one that
+ * only dumps (GET_STATS).
+ */
+static bool genl_refuses(int cmd, int flags)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(implemented) / sizeof(*implemented); i++)
+		if (implemented[i] == cmd)
+			return (cmd == NFS_CACHEFS_CMD_GET_STATS) !=
+			       ((flags & NLM_F_DUMP) == NLM_F_DUMP);
+	return true;
+}
+
+/*
  * A claim or a completion of a request the kernel really sent, nearly
  * right: what a buggy or lying daemon would send. The attributes go to
  * @buf at *@off; the command is returned.
@@ -398,8 +414,8 @@ static void fuzz_one(struct fz_sock *s, int family, const struct pools *p,
 		t->claim_refused[-v.error]++;
 	if (v.explained)
 		return;
-	if (v.error == -EOPNOTSUPP) {
-		t->no_such_cmd++;	/* genetlink's own, before us */
+	if (v.error == -EOPNOTSUPP && genl_refuses(cmd, flags)) {
+		t->no_such_cmd++;
 		return;
 	}
 	t->unexplained++;

@@ -97,12 +97,41 @@ TEST_F(mnt, lower_must_be_nfs)
 				      self->cache, ""));
 }
 
+/*
+ * A mount of @lowerdir through the new mount API: 0, or -errno of its
+ * refusal, whose reason the kernel gives back in @msg ("e ...").
+ */
+static int refusal(const char *lowerdir, const char *cachedir, char *msg,
+		   size_t len)
+{
+	int fd, ret = 0;
+	ssize_t n;
+
+	msg[0] = '\0';
+	fd = fsopen("nfs_cachefs", FSOPEN_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fsconfig(fd, FSCONFIG_SET_STRING, "lowerdir", lowerdir, 0) ||
+	    fsconfig(fd, FSCONFIG_SET_STRING, "cachedir", cachedir, 0) ||
+	    fsconfig(fd, FSCONFIG_CMD_CREATE, NULL, NULL, 0))
+		ret = -errno;
+	n = read(fd, msg, len - 1);
+	msg[n > 0 ? n : 0] = '\0';
+	close(fd);
+	return ret;
+}
+
 TEST_F(mnt, stacking_on_itself_refused)
 {
+	char msg[256];
+
 	ASSERT_EQ(0, nfsc_mount_opts(NFSC_STACK, self->opts));
 	mkdir("/mnt/data2", 0755);
 	EXPECT_EQ(-EINVAL, nfsc_mount_opts("/mnt/data2",
 					   "lowerdir=" NFSC_STACK ",cachedir=/mnt/cache"));
+	/* Refused for being a stack, not only for not being NFS. */
+	EXPECT_EQ(-EINVAL, refusal(NFSC_STACK, self->cache, msg, sizeof(msg)));
+	EXPECT_NE(NULL, strstr(msg, "is itself nfs_cachefs")) TH_LOG("%s", msg);
 	EXPECT_EQ(0, nfsc_umount(NFSC_STACK));
 }
 
