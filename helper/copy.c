@@ -102,8 +102,12 @@ struct nfsc_copier *nfsc_copier_new(const struct nfsc_copy_opts *opts,
 		*why = "splice disabled by option";
 		return cp;
 	}
-	/* Two SQEs per pipe in flight. */
-	ret = io_uring_queue_init(2 * opts->max_inflight, &cp->ring, 0);
+	/*
+	 * Two SQEs per pipe in flight, and as many again for closes, which
+	 * never take the copies' half (nfsc_copier_close()): a round always
+	 * finds room, even while the kernel refuses submits.
+	 */
+	ret = io_uring_queue_init(4 * opts->max_inflight, &cp->ring, 0);
 	if (ret < 0) {
 		snprintf(cp->why, sizeof(cp->why), "io_uring unavailable: %s",
 			 strerror(-ret));
@@ -651,8 +655,11 @@ void nfsc_copier_start(struct nfsc_copier *cp, struct nfsc_copy *c)
 
 void nfsc_copier_close(struct nfsc_copier *cp, int fd)
 {
-	struct io_uring_sqe *sqe = cp->have_ring ? get_sqe(cp) : NULL;
+	struct io_uring_sqe *sqe = NULL;
 
+	if (cp->have_ring &&
+	    io_uring_sq_space_left(&cp->ring) > 2 * cp->opts.max_inflight)
+		sqe = io_uring_get_sqe(&cp->ring);
 	if (!sqe) {
 		close(fd);
 		return;

@@ -578,8 +578,11 @@ static int loop(struct daemon *d, int sfd)
 			nfsc_say("poll: %s", strerror(-ret));
 			return ret;
 		}
-		/* Quiet for a while: the watermarks may still need work. */
-		if (!ret) {
+		/*
+		 * Quiet for a while: the watermarks may still need work. (Not
+		 * the short wait for a refused submit.)
+		 */
+		if (!ret && !nfsc_copier_deferred(d->cp)) {
 			if (nfsc_now_ns() - d->cull_ns >= CULL_CHECK_MS * 1000000LL) {
 				nfsc_cache_cull(d->cache);
 				d->cull_ns = nfsc_now_ns();

@@ -81,7 +81,7 @@ void nfsc_copy_attr(struct inode *inode)
 	struct inode *lower = nfsc_lower_inode(inode);
 
 	fsstack_copy_attr_all(inode, lower);
-	/* Atomic: the VFS sets S_DEAD and S_NOSEC under locks we do not hold. */
+	/* Only ours, atomically: the VFS sets S_DEAD and S_NOSEC meanwhile. */
 	inode_set_flags(inode, lower->i_flags & NFSC_LOWER_FLAGS,
 			NFSC_LOWER_FLAGS);
 	fsstack_copy_inode_size(inode, lower);

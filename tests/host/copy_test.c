@@ -266,9 +266,9 @@ TEST_F_TIMEOUT(copy, many_in_one_ring, 120)
 
 /*
  * io_uring_submit() as the kernel may answer it under pressure: while
- * refuse_every is set, every refuse_every-th call is refused for now
- * (EAGAIN, then EBUSY) and leaves the entries queued. Linked with
- * --wrap=io_uring_submit, so the engine's calls come here.
+ * refuse_every is set, of every refuse_every calls all but two are
+ * refused for now (EAGAIN or EBUSY), in a row, leaving the entries queued.
+ * Linked with --wrap=io_uring_submit, so the engine's calls come here.
  */
 static unsigned int refuse_every, submits, refused;
 
@@ -276,7 +276,7 @@ int __real_io_uring_submit(struct io_uring *ring);
 int __wrap_io_uring_submit(struct io_uring *ring);
 int __wrap_io_uring_submit(struct io_uring *ring)
 {
-	if (refuse_every && ++submits % refuse_every == 0) {
+	if (refuse_every && ++submits % refuse_every >= 2) {
 		refused++;
 		return refused % 2 ? -EAGAIN : -EBUSY;
 	}
@@ -294,15 +294,24 @@ TEST_F_TIMEOUT(copy, refused_submits_are_retried, 120)
 	ASSERT_NE(NULL, cp);
 	for (i = 0; i < 12; i++)
 		job_init(_metadata, self, &jobs[i], i, 300000 + i * 65537, 0);
-	refuse_every = 3;
+	refuse_every = 6;
 	refused = 0;
 	while (self->completed < 12) {
 		while (started < 12 && nfsc_copier_has_room(cp))
 			nfsc_copier_start(cp, &jobs[started++].c);
+		/* Closes pile up too, as the daemon's do; never in a copy's way. */
+		for (i = 0; i < 3; i++) {
+			int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+			ASSERT_LE(0, fd);
+			nfsc_copier_close(cp, fd);
+		}
 		ASSERT_EQ(0, nfsc_copier_run(cp, true));
 		if (nfsc_copier_deferred(cp))
 			deferred_seen++;
 	}
+	while (nfsc_copier_closes(cp))
+		ASSERT_EQ(0, nfsc_copier_run(cp, true));
 	refuse_every = 0;
 	EXPECT_LT(0u, refused);
 	EXPECT_LT(0u, deferred_seen);
@@ -628,9 +637,9 @@ TEST_F(copy, closes_in_the_ring)
 }
 
 /*
- * A close queued before a copy leaves one free slot in a ring of two: the
- * copy's first pair must still go in one submit. Split, its drain would
- * wait forever on the pipe the short source never fills.
+ * A close queued before a copy in the smallest ring: the copy's first pair
+ * must still go in one submit. Split, its drain would wait forever on the
+ * pipe the short source never fills.
  */
 TEST_F_TIMEOUT(copy, a_pair_is_never_split_across_submits, 30)
 {
