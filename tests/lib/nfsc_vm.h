@@ -7,7 +7,9 @@
 #define NFSC_VM_H
 
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -31,6 +33,19 @@ static inline const char *nfsc_env(const char *name)
 		exit(1);
 	}
 	return v;
+}
+
+#define NFSC_NOBODY	65534
+
+/*
+ * In a forked child: become nobody, root's supplementary groups dropped
+ * too (NFS sends them to the server). False if any step failed.
+ */
+static inline bool nfsc_become_nobody(void)
+{
+	return !setgroups(0, NULL) &&
+	       !setresgid(NFSC_NOBODY, NFSC_NOBODY, NFSC_NOBODY) &&
+	       !setresuid(NFSC_NOBODY, NFSC_NOBODY, NFSC_NOBODY);
 }
 
 static inline void path_in(char *buf, size_t len, const char *top, const char *name)

@@ -23,7 +23,6 @@
 #include "../lib/nfsc_vm.h"
 #include "kselftest_harness.h"
 
-#define NOBODY 65534
 
 /* A result: the return value (fds become 0) and errno when it failed. */
 struct res {
@@ -665,14 +664,14 @@ CONF_TEST(permissions_as_nobody)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		if (setresgid(NOBODY, NOBODY, NOBODY) || setresuid(NOBODY, NOBODY, NOBODY))
+		if (!nfsc_become_nobody())
 			_exit(100);
 		BOTH(t_open(S("secret"), O_RDONLY, 0));
 		BOTH(t_open(S("secret"), O_WRONLY, 0));
 		BOTH(access(S("secret"), R_OK));
 		BOTH(t_open(S("open"), O_RDWR, 0));
 		BOTH(chmod(S("open"), 0777));
-		BOTH(chown(S("open"), NOBODY, NOBODY));
+		BOTH(chown(S("open"), NFSC_NOBODY, NFSC_NOBODY));
 		BOTH(unlink(S("open")));
 		BOTH(t_open(S("locked/x"), O_RDONLY, 0));
 		BOTH(mkdir(S("locked/y"), 0755));
@@ -702,7 +701,7 @@ CONF_TEST(a_write_as_nobody_drops_setuid)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		if (setresgid(NOBODY, NOBODY, NOBODY) || setresuid(NOBODY, NOBODY, NOBODY))
+		if (!nfsc_become_nobody())
 			_exit(100);
 		for (i = 0; i < 2; i++) {
 			fd = open(P(self, i ? self->n : self->s, "w"), O_WRONLY | O_APPEND);

@@ -1345,7 +1345,7 @@ TEST_F(fill, a_refused_change_drops_no_object)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+		if (!nfsc_become_nobody())
 			_exit(100);
 		if (open(path, O_WRONLY) >= 0 || errno != EACCES)
 			_exit(101);

@@ -17,7 +17,6 @@
 #include "kselftest_harness.h"
 
 #define HELPER_LOG "/tmp/privilege_test-helper.log"
-#define NOBODY 65534
 #define OWNER 1000
 
 FIXTURE(priv) {
@@ -113,15 +112,15 @@ TEST_F(priv, unprivileged_callers_are_refused)
 
 	ASSERT_EQ(0, make_file("pv-open", 4096, 600));
 	ASSERT_EQ(0, nfsc_sh("chmod 0644 %s/pv-open", nfsc_env("NFSC_EXPORT")));
-	EXPECT_EQ(0, as_user(NOBODY, nobody_refused, &c)) TH_LOG("%s", c.reason);
+	EXPECT_EQ(0, as_user(NFSC_NOBODY, nobody_refused, &c)) TH_LOG("%s", c.reason);
 	/* The helper's commands say the same. */
 	EXPECT_EQ(0, nfsc_sh_out(out, sizeof(out),
 				 "setpriv --reuid=%d --regid=%d --clear-groups "
-				 "%s/helper/nfscache-helper stats --json", NOBODY, NOBODY,
+				 "%s/helper/nfscache-helper stats --json", NFSC_NOBODY, NFSC_NOBODY,
 				 nfsc_env("NFSC_TOP")));
 	EXPECT_EQ(1, nfsc_sh_out(out, sizeof(out),
 				 "setpriv --reuid=%d --regid=%d --clear-groups "
-				 "%s/helper/nfscache-helper run 2>&1", NOBODY, NOBODY,
+				 "%s/helper/nfscache-helper run 2>&1", NFSC_NOBODY, NFSC_NOBODY,
 				 nfsc_env("NFSC_TOP")));
 	EXPECT_NE(NULL, strstr(out, "needs CAP_SYS_ADMIN")) TH_LOG("%s", out);
 }
@@ -173,14 +172,14 @@ TEST_F_TIMEOUT(priv, a_cached_private_file_stays_private, 180)
 	EXPECT_LT(hits, nfsc_stat(self->dir, "hits"));
 
 	/* Anyone else: refused through the stack, as by NFS itself. */
-	EXPECT_EQ(0, as_user(NOBODY, read_denied, NFSC_STACK "/pv-secret"));
+	EXPECT_EQ(0, as_user(NFSC_NOBODY, read_denied, NFSC_STACK "/pv-secret"));
 	/* And in the cache directory: the object, and its volume. */
-	EXPECT_EQ(0, as_user(NOBODY, read_denied, obj));
+	EXPECT_EQ(0, as_user(NFSC_NOBODY, read_denied, obj));
 	snprintf(vol, sizeof(vol), "%s", obj);
 	*strrchr(vol, '/') = '\0';	/* ab/cd */
 	*strrchr(vol, '/') = '\0';	/* ab */
 	*strrchr(vol, '/') = '\0';	/* the volume */
-	EXPECT_EQ(0, as_user(NOBODY, read_denied, vol));
+	EXPECT_EQ(0, as_user(NFSC_NOBODY, read_denied, vol));
 	EXPECT_EQ(0, nfsc_sh("test \"$(stat -c %%a '%s')\" = 700", vol));
 	EXPECT_EQ(0, nfsc_sh("test \"$(stat -c %%a:%%u '%s')\" = 600:0", obj));
 }

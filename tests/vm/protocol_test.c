@@ -62,7 +62,7 @@ TEST_F(proto, unprivileged_callers_are_refused)
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (!pid) {
-		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+		if (!nfsc_become_nobody())
 			_exit(10);
 		if (raw_cmd(self, NFS_CACHEFS_CMD_DAEMON_REGISTER, NULL, 0, why) != -EPERM ||
 		    strcmp(why, "needs CAP_SYS_ADMIN"))

@@ -172,7 +172,7 @@ TEST_F(sysfs, helper_set_and_get_tunables)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+		if (!nfsc_become_nobody())
 			_exit(100);
 		if (nfsc_sh("helper/nfscache-helper get max_pending | grep -qx max_pending=77"))
 			_exit(101);
@@ -213,7 +213,7 @@ TEST_F(sysfs, helper_stats_match_sysfs)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+		if (!nfsc_become_nobody())
 			_exit(100);
 		_exit(nfsc_sh("helper/nfscache-helper stats | grep -q 'mount %s:'", id));
 	}
