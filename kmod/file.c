@@ -576,8 +576,8 @@ static int nfsc_flush(struct file *file, fl_owner_t id)
 	if (!lock_file && nfsc_is_cache_file(real) &&
 	    nfsc_has_posix_locks(nfsc_lower_inode(file_inode(file))))
 		lock_file = nfsc_nfs_file(file);
+	/* Without the NFS file, the locks go when the open that took them closes. */
 	if (IS_ERR(lock_file))
-		/* They go when the open that took them closes. */
 		pr_warn_ratelimited("cannot open NFS file %pD to drop its POSIX locks: %ld\n",
 				    file, PTR_ERR(lock_file));
 	else if (lock_file)
