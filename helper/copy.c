@@ -10,6 +10,11 @@
  * the pipe. Every short result is looped on; the copy ends when `size`
  * bytes reached the destination, or on the first error. A round's CQEs may
  * come in any order: the copy acts once all of them are in.
+ *
+ * A source with fewer blocks than bytes may be sparse: each range then
+ * asks SEEK_DATA where its next data run starts and SEEK_HOLE where it
+ * ends, jumps over the hole, and copies the run alone. A hole left at the
+ * end is made by ftruncate() once every range has ended.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sendfile.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <liburing.h>
@@ -234,6 +240,74 @@ static bool drop_direct(struct nfsc_copy *c)
 	return true;
 }
 
+/*
+ * Holes are skipped in whole blocks, so that O_DIRECT writes of the runs
+ * between them stay aligned; a smaller hole is copied as the zeros it is.
+ */
+#define HOLE_ALIGN	4096ULL
+
+/*
+ * *@pos (aligned) is where a sparse source's last data run ended: move it
+ * past the hole that follows, up to @end, counting the hole as done, and
+ * set *@data_end to the end of the next run. 0, or -ENODATA when there is
+ * no more data because the source got shorter. A seek that fails leaves
+ * the rest to be copied as data.
+ */
+static int skip_hole(struct nfsc_copy *c, uint64_t *pos, uint64_t end,
+		     uint64_t *data_end)
+{
+	off_t data, hole;
+	struct stat st;
+
+	if (!c->sparse || *pos < *data_end || *pos >= end)
+		return 0;
+	*data_end = end;
+	data = lseek(c->src, *pos, SEEK_DATA);
+	if (data < 0) {
+		if (errno != ENXIO)
+			return 0;
+		/* No data from *pos on: a hole to the end, or a shorter file. */
+		if (fstat(c->src, &st))
+			return -errno;
+		if ((uint64_t)st.st_size < c->size)
+			return -ENODATA;
+		data = end;
+	} else {
+		data &= ~(HOLE_ALIGN - 1);
+		if ((uint64_t)data > end)
+			data = end;
+	}
+	if ((uint64_t)data > *pos) {
+		c->holes += data - *pos;
+		c->copied += data - *pos;
+		*pos = data;
+	}
+	if (*pos >= end)
+		return 0;
+	hole = lseek(c->src, *pos, SEEK_HOLE);
+	if (hole < 0)
+		return 0;
+	hole = (hole + HOLE_ALIGN - 1) & ~(HOLE_ALIGN - 1);
+	/* No hole after the data now: the file changed; copy on. */
+	if ((uint64_t)hole > *pos && (uint64_t)hole < end)
+		*data_end = hole;
+	return 0;
+}
+
+/* A hole at the end of the file was skipped, not written: size it. */
+static int set_size(struct nfsc_copy *c)
+{
+	struct stat st;
+
+	if (!c->holes)
+		return 0;
+	if (fstat(c->dst, &st))
+		return -errno;
+	if ((uint64_t)st.st_size < c->size && ftruncate(c->dst, c->size))
+		return -errno;
+	return 0;
+}
+
 /* Write @len bytes of @buf at @off, looping on short writes. */
 static int write_all(struct nfsc_copy *c, const char *buf, size_t len,
 		     uint64_t off)
@@ -253,16 +327,27 @@ static int write_all(struct nfsc_copy *c, const char *buf, size_t len,
 	return 0;
 }
 
-/* pread/pwrite from *pos to @end, moving *pos and c->copied on. */
+/*
+ * pread/pwrite from *pos to @end, moving *pos and c->copied on; the data
+ * run at *pos ends at *data_end, holes are skipped.
+ */
 static int plain_copy(struct nfsc_copier *cp, struct nfsc_copy *c,
-		      uint64_t *pos, uint64_t end)
+		      uint64_t *pos, uint64_t end, uint64_t *data_end)
 {
-	while (*pos < end) {
-		uint64_t left = end - *pos;
-		size_t want = left < PLAIN_BUF ? left : PLAIN_BUF;
-		ssize_t n;
-		int ret;
+	int ret;
 
+	while (*pos < end) {
+		uint64_t left;
+		size_t want;
+		ssize_t n;
+
+		ret = skip_hole(c, pos, end, data_end);
+		if (ret)
+			return ret;
+		left = (c->sparse ? *data_end : end) - *pos;
+		if (!left)
+			break;
+		want = left < PLAIN_BUF ? left : PLAIN_BUF;
 		n = pread(c->src, cp->buf, want, *pos);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -282,10 +367,12 @@ static int plain_copy(struct nfsc_copier *cp, struct nfsc_copy *c,
 
 static void run_plain(struct nfsc_copier *cp, struct nfsc_copy *c)
 {
-	uint64_t pos = c->copied;
+	uint64_t pos = c->copied, data_end = pos;
+	int ret;
 
 	c->engine = NFSC_ENGINE_PLAIN;
-	finish(cp, c, plain_copy(cp, c, &pos, c->size));
+	ret = plain_copy(cp, c, &pos, c->size, &data_end);
+	finish(cp, c, ret ? ret : set_size(c));
 }
 
 /* sendfile() to the end; what it cannot do is finished with plain I/O. */
@@ -352,7 +439,7 @@ static int queue_round(struct nfsc_copier *cp, struct nfsc_range *r)
 	if (io_uring_sq_space_left(&cp->ring) < sqes)
 		return -EBUSY;
 	if (r->round_in) {
-		len = r->end - r->off_in;
+		len = (c->sparse ? r->data_end : r->end) - r->off_in;
 		if (len > r->chunk)
 			len = r->chunk;
 		in = get_sqe(cp);
@@ -429,10 +516,33 @@ static void end_range(struct nfsc_copier *cp, struct nfsc_range *r, int err)
 		c->error = err;
 	if (--c->running)
 		return;
+	if (!c->error)
+		c->error = set_size(c);
 	if (c->error)
 		finish(cp, c, c->error);
 	else
 		queue_sync(cp, c);
+}
+
+/*
+ * Queue @r's next round, past a hole if it is at one: 0, NEXT_DONE when
+ * the hole ran to the range's end, or -errno.
+ */
+#define NEXT_DONE	1
+
+static int next_round(struct nfsc_copier *cp, struct nfsc_range *r)
+{
+	int ret;
+
+	if (!r->in_pipe) {
+		ret = skip_hole(r->copy, &r->off_in, r->end, &r->data_end);
+		r->off_out = r->off_in;
+		if (ret)
+			return ret;
+		if (r->off_out >= r->end)
+			return NEXT_DONE;
+	}
+	return queue_round(cp, r);
 }
 
 /* Write out what sits in the pipe, then copy the rest of @r plainly. */
@@ -462,7 +572,7 @@ static void fall_back(struct nfsc_copier *cp, struct nfsc_range *r,
 		c->copied += n;
 	}
 	if (!err && !c->error)
-		err = plain_copy(cp, c, &r->off_out, r->end);
+		err = plain_copy(cp, c, &r->off_out, r->end, &r->data_end);
 	end_range(cp, r, err);
 }
 
@@ -533,9 +643,9 @@ static void end_round(struct nfsc_copier *cp, struct nfsc_range *r)
 		end_range(cp, r, -EIO);
 		return;
 	}
-	ret = queue_round(cp, r);
+	ret = next_round(cp, r);
 	if (ret)
-		end_range(cp, r, ret);
+		end_range(cp, r, ret == NEXT_DONE ? 0 : ret);
 }
 
 /*
@@ -586,6 +696,19 @@ static unsigned int size_pipe(const struct nfsc_copy_opts *o,
 	return got > 0 ? got : 0;
 }
 
+/*
+ * Fewer blocks than bytes: holes, maybe (or compression, or data not yet
+ * allocated on the server): worth asking where the data is. A file as
+ * large on disk as it is long costs no seek.
+ */
+static bool may_be_sparse(int fd, uint64_t size)
+{
+	struct stat st;
+
+	return size >= HOLE_ALIGN && !fstat(fd, &st) &&
+	       (uint64_t)st.st_blocks * 512 < size;
+}
+
 void nfsc_copier_start(struct nfsc_copier *cp, struct nfsc_copy *c)
 {
 	unsigned int i, n, got;
@@ -599,9 +722,13 @@ void nfsc_copier_start(struct nfsc_copier *cp, struct nfsc_copy *c)
 	c->pipe_size = 0;
 	c->nranges = 0;
 	c->running = 0;
+	c->holes = 0;
 	c->engine = NFSC_ENGINE_SPLICE;
+	c->sparse = may_be_sparse(c->src, c->size);
 
-	if (c->size < cp->opts.splice_threshold && !cp->opts.no_splice) {
+	/* sendfile() would copy the holes. */
+	if (c->size < cp->opts.splice_threshold && !cp->opts.no_splice &&
+	    !c->sparse) {
 		run_sendfile(cp, c);
 		return;
 	}
@@ -633,7 +760,7 @@ void nfsc_copier_start(struct nfsc_copier *cp, struct nfsc_copy *c)
 		if (!c->pipe_size || got < c->pipe_size)
 			c->pipe_size = got;
 		r->copy = c;
-		r->start = r->off_in = r->off_out = i * per;
+		r->start = r->off_in = r->off_out = r->data_end = i * per;
 		r->end = r->start + per < c->size ? r->start + per : c->size;
 		r->in_pipe = 0;
 		r->eof = false;
@@ -647,9 +774,9 @@ void nfsc_copier_start(struct nfsc_copier *cp, struct nfsc_copy *c)
 	for (i = 0; i < n; i++) {
 		struct nfsc_range *r = &c->range[i];
 
-		ret = c->error ? 0 : queue_round(cp, r);
+		ret = c->error ? 0 : next_round(cp, r);
 		if (ret || c->error)
-			end_range(cp, r, ret);
+			end_range(cp, r, ret == NEXT_DONE ? 0 : ret);
 	}
 }
 

@@ -5,7 +5,9 @@
  * and a final writeback of the destination in the ring; a big file is cut
  * into ranges copied at once, each through its own pipe. Files below a
  * threshold (none by default) take sendfile(), one at a time, and ranges
- * whose splice or sendfile fails take plain pread/pwrite.
+ * whose splice or sendfile fails take plain pread/pwrite. The holes of a
+ * sparse source (SEEK_DATA/SEEK_HOLE) are not copied: the destination keeps
+ * them.
  */
 #ifndef NFSC_HELPER_COPY_H
 #define NFSC_HELPER_COPY_H
@@ -78,6 +80,7 @@ struct nfsc_range {
 	uint64_t off_in;		/* next offset moved into the pipe */
 	uint64_t off_out;		/* next offset written */
 	uint64_t in_pipe;		/* bytes sitting in the pipe */
+	uint64_t data_end;		/* the source's data run ends here */
 	unsigned int chunk;		/* bytes asked of its source splice */
 	int round_want, round_got;	/* CQEs expected / seen this round */
 	int res_in, res_out;
@@ -95,7 +98,8 @@ struct nfsc_copy {
 
 	/* Results, valid in done(); copied also while the copy runs. */
 	int error;			/* 0, or a negative errno */
-	uint64_t copied;		/* bytes written, over all ranges */
+	uint64_t copied;		/* bytes done (written, or holes) */
+	uint64_t holes;			/* of those, holes left unwritten */
 	enum nfsc_engine engine;	/* the engine that finished it */
 	char fallback[128];		/* why splice was not used, if so */
 	unsigned int resubmits;		/* pipe drains after a short splice */
@@ -103,6 +107,7 @@ struct nfsc_copy {
 	bool direct_dropped;		/* O_DIRECT refused a piece (the tail) */
 
 	/* Engine state. */
+	bool sparse;			/* the source may have holes */
 	struct nfsc_range range[NFSC_COPY_MAX_RANGES];
 	unsigned int nranges;		/* ranges with a pipe in the ring */
 	unsigned int running;		/* of those, not ended */

@@ -10,7 +10,7 @@
  * fills in flight, exit; a second one abandons them (the kernel discards
  * unfinished tmpfiles, so nothing partial is left).
  *
- * Before each claim the cache makes room for the file (cull.c): the byte
+ * After each claim the cache makes room for the file (cull.c): the byte
  * cap holds with every fill in flight counted at its full size, and the
  * free-space watermarks are checked; the same runs at start and every
  * few seconds.
@@ -54,8 +54,6 @@
 struct queued {
 	struct queued *next;
 	uint64_t id;
-	uint64_t size;
-	uint32_t mount_id;
 	char path[];
 };
 
@@ -151,8 +149,6 @@ static void on_request(const struct nfsc_fill_request *req, void *arg)
 	}
 	q->next = NULL;
 	q->id = req->id;
-	q->size = req->size;
-	q->mount_id = req->mount_id;
 	memcpy(q->path, req->path, len);
 	*d->tail = q;
 	d->tail = &q->next;
@@ -297,7 +293,7 @@ static void report(struct daemon *d, struct fill *f)
 	double secs = elapsed(&f->start);
 	uint8_t csum[NFSC_CSUM_LEN];
 	uint64_t disk = 0;
-	char layout[64] = "";
+	char layout[96] = "";
 	struct stat st;
 	int ret, n;
 
@@ -335,9 +331,12 @@ static void report(struct daemon *d, struct fill *f)
 			n = snprintf(layout, sizeof(layout), " in %u ranges",
 				     c->nranges);
 		if (c->nranges && c->engine == NFSC_ENGINE_SPLICE)
+			n += snprintf(layout + n, sizeof(layout) - n,
+				      ", %u KiB pipe%s", c->pipe_size >> 10,
+				      c->nranges > 1 ? "s" : "");
+		if (c->holes)
 			snprintf(layout + n, sizeof(layout) - n,
-				 ", %u KiB pipe%s", c->pipe_size >> 10,
-				 c->nranges > 1 ? "s" : "");
+				 ", %" PRIu64 " bytes in holes", c->holes);
 		nfsc_say("fill %" PRIu64 " done: %s: %" PRIu64 " bytes, %s%s, %.3f s, %.1f MB/s",
 		          f->id, f->path, c->copied, nfsc_engine_name(c->engine),
 		          layout, secs,
@@ -397,7 +396,7 @@ static void refuse_claimed(struct daemon *d, struct queued *q,
 	close(claim->dst_fd);
 	d->fills_failed++;
 	nfsc_say("fill %" PRIu64 " refused: %s: %" PRIu64 " bytes: %s", q->id,
-		 claim->path, q->size, why);
+		 claim->path, claim->size, why);
 	ret = nfsc_chan_done(d->ch, q->id, err, 0, NULL, 0);
 	if (ret)
 		nfsc_say("fill %" PRIu64 ": its refusal was not taken: %s%s%s",
@@ -419,12 +418,6 @@ static void start_next(struct daemon *d)
 		d->tail = &d->head;
 	d->queued--;
 
-	/* A mount made after the start: index its volume first. */
-	if (!nfsc_cache_knows(d->cache, q->mount_id))
-		nfsc_cache_sync_mounts(d->cache);
-	room = nfsc_cache_make_room(d->cache, q->mount_id, q->size,
-				    d->inflight_bytes);
-
 	ret = nfsc_chan_claim(d->ch, q->id, &claim);
 	if (ret) {
 		nfsc_say("fill %" PRIu64 ": claim refused: %s: %s%s%s", q->id,
@@ -433,6 +426,14 @@ static void start_next(struct daemon *d)
 		free(q);
 		return;
 	}
+	/*
+	 * Room for the size at the claim, which the copy is held to; culled
+	 * only for a request the kernel still had.
+	 */
+	if (!nfsc_cache_knows(d->cache, claim.mount_id))
+		nfsc_cache_sync_mounts(d->cache);	/* a mount made since */
+	room = nfsc_cache_make_room(d->cache, claim.mount_id, claim.size,
+				    d->inflight_bytes);
 	if (room) {
 		refuse_claimed(d, q, &claim, room, room == -EFBIG ?
 			       "larger than --max-size" :

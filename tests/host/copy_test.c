@@ -668,4 +668,151 @@ TEST_F_TIMEOUT(copy, a_pair_is_never_split_across_submits, 30)
 	end_checks(_metadata, self);
 }
 
+/* A sparse file's layout: its size, and the data runs in it. */
+struct layout {
+	uint64_t size;
+	struct { uint64_t off, len; } run[3];
+};
+
+/* @fd holds exactly @l's data runs: the same answers to SEEK_DATA/HOLE. */
+static int holes_match(int fd, const struct layout *l)
+{
+	uint64_t pos = 0;
+	int i;
+
+	for (i = 0; i < 3 && l->run[i].len; i++) {
+		if (lseek(fd, pos, SEEK_DATA) != (off_t)l->run[i].off ||
+		    lseek(fd, l->run[i].off, SEEK_HOLE) !=
+		    (off_t)(l->run[i].off + l->run[i].len))
+			return 0;
+		pos = l->run[i].off + l->run[i].len;
+	}
+	if (pos < l->size)
+		return lseek(fd, pos, SEEK_DATA) < 0 && errno == ENXIO;
+	return 1;
+}
+
+/*
+ * A source with holes: only its data runs are copied, and the destination
+ * keeps its holes (a hole at the end made by its size), whichever engine
+ * runs, in one range or several. Its bytes are the source's.
+ */
+TEST_F_TIMEOUT(copy, holes_stay_holes, 120)
+{
+	static const struct layout layouts[] = {
+		{ 5 * MiB + 123, { { MiB, 8192 }, { 3 * MiB, MiB } } },
+		{ 9 * MiB + 5, { { 0, 4096 }, { 4 * MiB, 2 * MiB },
+				 { 9 * MiB, 5 } } },
+		{ 3 * MiB, { } },
+		{ 2 * MiB + 4096, { { 0, 2 * MiB + 4096 } } },
+	};
+	const int n = sizeof(layouts) / sizeof(layouts[0]);
+	struct job jobs[2][sizeof(layouts) / sizeof(layouts[0])];
+	struct nfsc_copy_opts o;
+	struct nfsc_copier *cp;
+	uint64_t data, holes;
+	struct stat st;
+	int e, i, j;
+
+	for (e = 0; e < 2; e++) {
+		nfsc_copy_opts_default(&o);
+		o.pipe_size = o.chunk = 65536;
+		o.max_ranges = 3;
+		o.range_min = MiB;
+		o.big_file = UINT64_MAX;
+		o.splice_threshold = 100 * MiB;	/* never for a sparse one */
+		o.no_splice = e;
+		cp = copier_with(_metadata, &o);
+		ASSERT_NE(NULL, cp);
+		self->completed = 0;
+		for (i = 0; i < n; i++) {
+			struct job *job = &jobs[e][i];
+
+			job_init(_metadata, self, job, 10 * e + i, 0, 0);
+			ASSERT_EQ(0, ftruncate(job->c.src, layouts[i].size));
+			for (j = 0; j < 3 && layouts[i].run[j].len; j++) {
+				char run[128], buf[65536];
+				uint64_t off = 0;
+				int fd;
+
+				snprintf(run, sizeof(run), "%s/run", self->dir);
+				fd = make_src(run, layouts[i].run[j].len);
+
+				ASSERT_LE(0, fd);
+				while (off < layouts[i].run[j].len) {
+					ssize_t r = pread(fd, buf, sizeof(buf), off);
+
+					ASSERT_LT(0, r);
+					ASSERT_EQ(r, pwrite(job->c.src, buf, r,
+						layouts[i].run[j].off + off));
+					off += r;
+				}
+				close(fd);
+				unlink(run);
+			}
+			ASSERT_EQ(0, fsync(job->c.src));
+			ASSERT_TRUE(holes_match(job->c.src, &layouts[i]))
+				TH_LOG("this filesystem does not keep the source's holes");
+			job->c.size = layouts[i].size;
+		}
+		run_all(_metadata, cp, self, jobs[e], n);
+		for (i = 0; i < n; i++) {
+			struct nfsc_copy *c = &jobs[e][i].c;
+
+			data = 0;
+			for (j = 0; j < 3; j++)
+				data += layouts[i].run[j].len;
+			holes = i == n - 1 ? 0 : layouts[i].size - data;
+			EXPECT_EQ(holes, c->holes) TH_LOG("engine %d, layout %d", e, i);
+			EXPECT_TRUE(holes_match(c->dst, &layouts[i]))
+				TH_LOG("engine %d, layout %d: the copy's holes differ", e, i);
+			ASSERT_EQ(0, fstat(c->dst, &st));
+			EXPECT_GE((data + 4095) / 4096 * 4096 + 65536,
+				  (uint64_t)st.st_blocks * 512)
+				TH_LOG("engine %d, layout %d: %llu bytes on disk", e, i,
+				       (unsigned long long)st.st_blocks * 512);
+		}
+		if (!e)
+			EXPECT_EQ(3u, jobs[e][1].c.nranges);
+		/* The dense one, small enough for sendfile(), takes it. */
+		check_jobs(_metadata, jobs[e], n - 1, e ? NFSC_ENGINE_PLAIN :
+							  NFSC_ENGINE_SPLICE);
+		check_jobs(_metadata, &jobs[e][n - 1], 1,
+			   e ? NFSC_ENGINE_PLAIN : NFSC_ENGINE_SENDFILE);
+		nfsc_copier_free(cp);
+	}
+	end_checks(_metadata, self);
+}
+
+/*
+ * A sparse source that got shorter than announced, its end now past the
+ * file: the copy fails, it is not taken for a hole.
+ */
+TEST_F_TIMEOUT(copy, a_shorter_sparse_source_fails, 60)
+{
+	struct nfsc_copier *cp;
+	struct job job;
+	int e;
+
+	for (e = 0; e < 2; e++) {
+		struct nfsc_copy_opts o;
+
+		nfsc_copy_opts_default(&o);
+		o.no_splice = e;
+		cp = copier_with(_metadata, &o);
+		ASSERT_NE(NULL, cp);
+		self->completed = 0;
+		job_init(_metadata, self, &job, e, 4096, 0);
+		ASSERT_EQ(0, ftruncate(job.c.src, 2 * MiB));
+		job.c.size = 4 * MiB;
+		run_one(_metadata, cp, self, &job, e ? 0 : 1);
+		EXPECT_EQ(-ENODATA, job.c.error) TH_LOG("engine %d: %s", e,
+			strerror(-job.c.error));
+		close(job.c.src);
+		close(job.c.dst);
+		nfsc_copier_free(cp);
+	}
+	end_checks(_metadata, self);
+}
+
 TEST_HARNESS_MAIN

@@ -781,12 +781,27 @@ TEST_F_TIMEOUT(fill, awkward_sizes, 600)
 	EXPECT_EQ(0, helper_log_has("size-64m-1: 67108863 bytes, io_uring-splice, 4096 KiB pipe, "));
 }
 
+/*
+ * A sparse file's object keeps its holes: the fill copies only the data
+ * runs NFS's SEEK_DATA finds, and a hit answers SEEK_DATA and SEEK_HOLE
+ * as NFS does.
+ */
 TEST_F_TIMEOUT(fill, sparse_file, 180)
 {
+	static const struct {
+		off_t off;
+		int whence;
+	} seeks[] = {
+		{ 0, SEEK_DATA }, { 0, SEEK_HOLE }, { 4096, SEEK_DATA },
+		{ 20 * MiB + 123, SEEK_HOLE }, { 21 * MiB, SEEK_DATA },
+		{ 48 * MiB - 1, SEEK_HOLE }, { 48 * MiB, SEEK_DATA },
+	};
 	const char *name = "sparse";
-	char path[PATH_MAX], obj[PATH_MAX];
-	long long ok;
-	int fd;
+	char path[PATH_MAX], obj[PATH_MAX], stack[PATH_MAX];
+	long long ok, hits;
+	struct stat st;
+	off_t want, got;
+	int fd, fs, i;
 
 	path_in(path, sizeof(path), nfsc_env("NFSC_EXPORT"), name);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -804,8 +819,41 @@ TEST_F_TIMEOUT(fill, sparse_file, 180)
 	ASSERT_EQ(ok + 1, nfsc_wait_stat(self->dir, "fills_ok", ok + 1, 120));
 	ASSERT_EQ(0, object_of(name, obj, sizeof(obj)));
 	EXPECT_EQ(0, same_content(obj, path));
+	/* Three blocks of data; the rest of the 48 MiB, holes. */
+	ASSERT_EQ(0, stat(obj, &st));
+	EXPECT_EQ(48 * MiB, st.st_size);
+	EXPECT_GE(64 * 1024, st.st_blocks * 512) TH_LOG("%lld bytes on disk",
+		(long long)st.st_blocks * 512);
+	EXPECT_EQ(0, helper_log_has(
+		"sparse: 50331648 bytes, io_uring-splice, 4096 KiB pipe, 50319360 bytes in holes, "));
 	ASSERT_EQ(0, drop_caches());
 	EXPECT_EQ(0, stack_matches_export(name));
+
+	/* A hit seeks as NFS does. */
+	path_in(stack, sizeof(stack), NFSC_STACK, name);
+	hits = nfsc_stat(self->dir, "hits");
+	fs = open(stack, O_RDONLY);
+	ASSERT_LE(0, fs);
+	EXPECT_EQ(hits + 1, nfsc_stat(self->dir, "hits"));
+	fd = open(path, O_RDONLY);
+	ASSERT_LE(0, fd);
+	for (i = 0; i < (int)(sizeof(seeks) / sizeof(seeks[0])); i++) {
+		errno = 0;
+		want = lseek(fd, seeks[i].off, seeks[i].whence);
+		if (want < 0)
+			want = -errno;
+		errno = 0;
+		got = lseek(fs, seeks[i].off, seeks[i].whence);
+		if (got < 0)
+			got = -errno;
+		EXPECT_EQ(want, got) TH_LOG("lseek(%lld, %s)",
+			(long long)seeks[i].off,
+			seeks[i].whence == SEEK_DATA ? "SEEK_DATA" : "SEEK_HOLE");
+	}
+	/* The export's own answers, as a check of the check. */
+	EXPECT_EQ(20 * MiB, lseek(fd, 4096, SEEK_DATA));
+	close(fd);
+	close(fs);
 }
 
 /* Where a scripted daemon dies in the protocol. */
