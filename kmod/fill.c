@@ -55,7 +55,9 @@ struct nfsc_request {
 	struct nfsc_key key;
 	/* Set by the claim. */
 	struct file *tmpfile;		/* our own reference to the object */
-	loff_t progress;		/* its size when the reaper last looked */
+	/* The tmpfile's size and ctime when the reaper last looked. */
+	loff_t progress;
+	struct timespec64 progress_ctime;
 	struct nfsc_attrs snap;		/* NFS file when the copy started */
 	u64 claimed_ns;			/* ktime_get_ns() at the claim */
 	u32 inval_gen;
@@ -69,7 +71,7 @@ static LIST_HEAD(nfsc_sent);		/* queued and told (or claimed) */
 static u64 nfsc_next_id = 1;
 static u32 nfsc_daemon;			/* portid of the daemon, 0 if none */
 static struct sock *nfsc_daemon_sk;	/* its socket, referenced */
-/* When the daemon last registered, claimed, or was seen a copy grow. */
+/* When the daemon last registered, claimed, or was seen writing a copy. */
 static unsigned long nfsc_daemon_moved;	/* jiffies */
 
 static void nfsc_reaper_fn(struct work_struct *work);
@@ -481,22 +483,30 @@ void nfsc_fill_unmount(struct nfsc_sb_info *sbi)
 }
 
 /*
- * A claimed copy lives fill_timeout_ms from the last time it was seen to
- * grow, so big files may take long; a copy that grew shows the daemon at
- * work.
+ * A claimed copy lives fill_timeout_ms from the last time it was seen
+ * written, so big files may take long; a copy written shows the daemon at
+ * work. Its size alone would miss writes below the end: a big file's
+ * ranges, the last of which may end first, and a sparse file's runs
+ * after a hole at its end. Every write moves the ctime.
  */
 static void nfsc_note_progress(void)
 {
 	struct nfsc_request *req;
+	struct timespec64 ctime;
+	struct inode *inode;
 	loff_t size;
 
 	lockdep_assert_held(&nfsc_fill_lock);
 	list_for_each_entry(req, &nfsc_sent, node) {
 		if (!req->tmpfile)
 			continue;
-		size = i_size_read(file_inode(req->tmpfile));
-		if (size != req->progress) {
+		inode = file_inode(req->tmpfile);
+		size = i_size_read(inode);
+		ctime = nfsc_inode_ctime(inode);
+		if (size != req->progress ||
+		    !timespec64_equal(&ctime, &req->progress_ctime)) {
 			req->progress = size;
+			req->progress_ctime = ctime;
 			req->deadline = nfsc_deadline(req->sbi);
 			nfsc_daemon_moved = jiffies;
 		}
@@ -730,6 +740,8 @@ int nfsc_fill_claim(u32 portid, u64 id, struct nfsc_claim *claim,
 		return err;
 	}
 	req->tmpfile = get_file(dst);
+	req->progress = i_size_read(file_inode(dst));
+	req->progress_ctime = nfsc_inode_ctime(file_inode(dst));
 	req->snap = snap;
 	req->inval_gen = inval_gen;
 	req->claimed_ns = ktime_get_ns();

@@ -345,9 +345,20 @@ static int claim_copy_done(struct fake_daemon *d, int i, long long size)
 	return claim_id_copy_done(d, d->req[i].id, size);
 }
 
+/* Copy 4 KiB block @k of a claim's NFS file into its tmpfile. */
+static int copy_block(struct nfsc_fill_claim *claim, int k)
+{
+	char buf[4096];
+
+	if (pread(claim->src_fd, buf, sizeof(buf), k * 4096L) != sizeof(buf) ||
+	    pwrite(claim->dst_fd, buf, sizeof(buf), k * 4096L) != sizeof(buf))
+		return -1;
+	return 0;
+}
+
 /*
  * A line longer than fill_timeout_ms is kept while the daemon works
- * through it: claims, or a claimed copy growing, show it at work.
+ * through it: claims, or a claimed copy written, show it at work.
  */
 TEST_F(proto, requests_wait_while_the_daemon_works)
 {
@@ -395,6 +406,32 @@ TEST_F(proto, requests_wait_while_the_daemon_works)
 	close(claim.dst_fd);
 	ASSERT_EQ(0, nfsc_chan_done(d.ch, d.req[0].id, 0, 65536, NULL, 0));
 	EXPECT_EQ(ok0 + n + 2, nfsc_stat(self->dir, "fills_ok"));
+
+	/*
+	 * A copy that writes its last block first, then the rest below its
+	 * end for 3 s, as a big file's last range may end first: its size no
+	 * longer moves, but it is at work.
+	 */
+	d.n = 0;
+	ASSERT_EQ(0, make_file("below-big", 65536, 52));
+	ASSERT_EQ(0, make_file("below-next", 100, 53));
+	ASSERT_EQ(65536, read_through("below-big"));
+	ASSERT_EQ(100, read_through("below-next"));
+	ASSERT_EQ(0, fake_wait_requests(&d, 2, 10));
+	ASSERT_EQ(0, nfsc_chan_claim(d.ch, d.req[0].id, &claim));
+	ASSERT_EQ(0, copy_block(&claim, 15));
+	for (k = 0; k < 15; k++) {
+		usleep(200000);
+		ASSERT_EQ(0, copy_block(&claim, k))
+			TH_LOG("block %d: %s", k, strerror(errno));
+	}
+	ASSERT_EQ(0, claim_copy_done(&d, 1, 100))
+		TH_LOG("the request behind a copy writing below its end was dropped");
+	close(claim.src_fd);
+	close(claim.dst_fd);
+	ASSERT_EQ(0, nfsc_chan_done(d.ch, d.req[0].id, 0, 65536, NULL, 0))
+		TH_LOG("%s", nfsc_chan_why(d.ch));
+	EXPECT_EQ(ok0 + n + 4, nfsc_stat(self->dir, "fills_ok"));
 	EXPECT_EQ(failed0, nfsc_stat(self->dir, "fills_failed"));
 	nfsc_chan_close(d.ch);
 	ASSERT_EQ(0, nfsc_attr_write(self->dir, "fill_timeout_ms", "60000"));
