@@ -246,51 +246,88 @@ static bool drop_direct(struct nfsc_copy *c)
  */
 #define HOLE_ALIGN	4096ULL
 
+/* A seek of the source, counted; past the bound, the rest is data. */
+static off_t seek_src(struct nfsc_copy *c, off_t off, int whence)
+{
+	if (++c->seeks > NFSC_COPY_MAX_SEEKS) {
+		c->sparse = false;
+		errno = EOVERFLOW;
+		return -1;
+	}
+	return lseek(c->src, off, whence);
+}
+
 /*
- * *@pos (aligned) is where a sparse source's last data run ended: move it
- * past the hole that follows, up to @end, counting the hole as done, and
- * set *@data_end to the end of the next run. 0, or -ENODATA when there is
- * no more data because the source got shorter. A seek that fails leaves
- * the rest to be copied as data.
+ * SEEK_DATA found no more data in a sparse source: a hole runs to its end
+ * (0), or it is shorter than the copy's size now (-ENODATA).
+ */
+static int hole_to_end(struct nfsc_copy *c)
+{
+	struct statx stx;
+
+	/* NFS's size as the server has it now, not as cached. */
+	if (statx(c->src, "", AT_EMPTY_PATH | AT_STATX_FORCE_SYNC,
+		  STATX_SIZE, &stx))
+		return -errno;
+	return stx.stx_size < c->size ? -ENODATA : 0;
+}
+
+/*
+ * *@pos (aligned) is where a run of a sparse source's data ended
+ * (*@at_hole: at a hole SEEK_HOLE found), or a range starts: move it past
+ * the hole there, if any, up to @end, counting the hole as done, and set
+ * *@data_end to where the data from there ends. Where nothing says a hole
+ * starts, SEEK_HOLE is asked first: a file with no hole costs one seek.
+ * 0, or -errno (-ENODATA: no more data because the source got shorter).
+ * A seek that fails leaves the rest of the range to be copied as data.
  */
 static int skip_hole(struct nfsc_copy *c, uint64_t *pos, uint64_t end,
-		     uint64_t *data_end)
+		     uint64_t *data_end, bool *at_hole)
 {
-	off_t data, hole;
-	struct stat st;
+	off_t data = *pos, hole;
+	uint64_t next;
+	bool known;
+	int ret;
 
 	if (!c->sparse || *pos < *data_end || *pos >= end)
 		return 0;
+	known = *at_hole && *pos == *data_end;
 	*data_end = end;
-	data = lseek(c->src, *pos, SEEK_DATA);
-	if (data < 0) {
-		if (errno != ENXIO)
+	*at_hole = false;
+	/* A hole rounded up to a block may end in it: SEEK_DATA says so. */
+	hole = known ? data : seek_src(c, data, SEEK_HOLE);
+	if (hole == data) {
+		/* In a hole: where does the data start again? */
+		data = seek_src(c, data, SEEK_DATA);
+		if (data < 0 && errno != ENXIO)
 			return 0;
-		/* No data from *pos on: a hole to the end, or a shorter file. */
-		if (fstat(c->src, &st))
-			return -errno;
-		if ((uint64_t)st.st_size < c->size)
-			return -ENODATA;
-		data = end;
-	} else {
-		data &= ~(HOLE_ALIGN - 1);
-		if ((uint64_t)data > end)
-			data = end;
+		if (data < 0) {
+			ret = hole_to_end(c);
+			if (ret)
+				return ret;
+		}
+		if (data < 0 || (uint64_t)data >= end)
+			next = end;
+		else
+			next = (uint64_t)data & ~(HOLE_ALIGN - 1);
+		if (next > *pos) {
+			c->holes += next - *pos;
+			c->copied += next - *pos;
+			*pos = next;
+		}
+		if (*pos >= end)
+			return 0;
+		/* From the data itself: its block may start with a hole. */
+		hole = seek_src(c, data, SEEK_HOLE);
 	}
-	if ((uint64_t)data > *pos) {
-		c->holes += data - *pos;
-		c->copied += data - *pos;
-		*pos = data;
-	}
-	if (*pos >= end)
-		return 0;
-	hole = lseek(c->src, *pos, SEEK_HOLE);
 	if (hole < 0)
 		return 0;
 	hole = (hole + HOLE_ALIGN - 1) & ~(HOLE_ALIGN - 1);
 	/* No hole after the data now: the file changed; copy on. */
-	if ((uint64_t)hole > *pos && (uint64_t)hole < end)
+	if ((uint64_t)hole > *pos && (uint64_t)hole < end) {
 		*data_end = hole;
+		*at_hole = true;
+	}
 	return 0;
 }
 
@@ -332,7 +369,8 @@ static int write_all(struct nfsc_copy *c, const char *buf, size_t len,
  * run at *pos ends at *data_end, holes are skipped.
  */
 static int plain_copy(struct nfsc_copier *cp, struct nfsc_copy *c,
-		      uint64_t *pos, uint64_t end, uint64_t *data_end)
+		      uint64_t *pos, uint64_t end, uint64_t *data_end,
+		      bool *at_hole)
 {
 	int ret;
 
@@ -341,7 +379,7 @@ static int plain_copy(struct nfsc_copier *cp, struct nfsc_copy *c,
 		size_t want;
 		ssize_t n;
 
-		ret = skip_hole(c, pos, end, data_end);
+		ret = skip_hole(c, pos, end, data_end, at_hole);
 		if (ret)
 			return ret;
 		left = (c->sparse ? *data_end : end) - *pos;
@@ -368,10 +406,11 @@ static int plain_copy(struct nfsc_copier *cp, struct nfsc_copy *c,
 static void run_plain(struct nfsc_copier *cp, struct nfsc_copy *c)
 {
 	uint64_t pos = c->copied, data_end = pos;
+	bool at_hole = false;
 	int ret;
 
 	c->engine = NFSC_ENGINE_PLAIN;
-	ret = plain_copy(cp, c, &pos, c->size, &data_end);
+	ret = plain_copy(cp, c, &pos, c->size, &data_end, &at_hole);
 	finish(cp, c, ret ? ret : set_size(c));
 }
 
@@ -535,7 +574,8 @@ static int next_round(struct nfsc_copier *cp, struct nfsc_range *r)
 	int ret;
 
 	if (!r->in_pipe) {
-		ret = skip_hole(r->copy, &r->off_in, r->end, &r->data_end);
+		ret = skip_hole(r->copy, &r->off_in, r->end, &r->data_end,
+				&r->at_hole);
 		r->off_out = r->off_in;
 		if (ret)
 			return ret;
@@ -572,7 +612,8 @@ static void fall_back(struct nfsc_copier *cp, struct nfsc_range *r,
 		c->copied += n;
 	}
 	if (!err && !c->error)
-		err = plain_copy(cp, c, &r->off_out, r->end, &r->data_end);
+		err = plain_copy(cp, c, &r->off_out, r->end, &r->data_end,
+				 &r->at_hole);
 	end_range(cp, r, err);
 }
 
@@ -723,6 +764,7 @@ void nfsc_copier_start(struct nfsc_copier *cp, struct nfsc_copy *c)
 	c->nranges = 0;
 	c->running = 0;
 	c->holes = 0;
+	c->seeks = 0;
 	c->engine = NFSC_ENGINE_SPLICE;
 	c->sparse = may_be_sparse(c->src, c->size);
 
@@ -763,6 +805,7 @@ void nfsc_copier_start(struct nfsc_copier *cp, struct nfsc_copy *c)
 		r->start = r->off_in = r->off_out = r->data_end = i * per;
 		r->end = r->start + per < c->size ? r->start + per : c->size;
 		r->in_pipe = 0;
+		r->at_hole = false;
 		r->eof = false;
 	}
 	n = i;

@@ -67,6 +67,12 @@ struct nfsc_copy_opts {
 #define NFSC_COPY_DEFAULT_RANGES	2
 #define NFSC_COPY_DEFAULT_RANGE_MIN	(32ULL << 20)
 
+/*
+ * Each seek of an NFS file is a round trip the daemon waits for: past
+ * this many a copy, the rest of a sparse file is copied as data.
+ */
+#define NFSC_COPY_MAX_SEEKS		1024
+
 void nfsc_copy_opts_default(struct nfsc_copy_opts *opts);
 
 struct nfsc_copy;
@@ -81,6 +87,7 @@ struct nfsc_range {
 	uint64_t off_out;		/* next offset written */
 	uint64_t in_pipe;		/* bytes sitting in the pipe */
 	uint64_t data_end;		/* the source's data run ends here */
+	bool at_hole;			/* ... where a hole starts */
 	unsigned int chunk;		/* bytes asked of its source splice */
 	int round_want, round_got;	/* CQEs expected / seen this round */
 	int res_in, res_out;
@@ -108,6 +115,7 @@ struct nfsc_copy {
 
 	/* Engine state. */
 	bool sparse;			/* the source may have holes */
+	unsigned int seeks;		/* SEEK_DATA/SEEK_HOLE asked */
 	struct nfsc_range range[NFSC_COPY_MAX_RANGES];
 	unsigned int nranges;		/* ranges with a pipe in the ring */
 	unsigned int running;		/* of those, not ended */

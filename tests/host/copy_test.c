@@ -692,10 +692,50 @@ static int holes_match(int fd, const struct layout *l)
 	return 1;
 }
 
+/* Write @len bytes of pattern at @off of @fd, through a scratch file. */
+static int write_run(FIXTURE_DATA(copy) *self, int fd, uint64_t off,
+		     uint64_t len)
+{
+	char run[128], buf[65536];
+	uint64_t done = 0;
+	int src, ret = 0;
+
+	snprintf(run, sizeof(run), "%s/run", self->dir);
+	src = make_src(run, len);
+	if (src < 0)
+		return -1;
+	while (!ret && done < len) {
+		ssize_t r = pread(src, buf, sizeof(buf), done);
+
+		if (r <= 0 || pwrite(fd, buf, r, off + done) != r)
+			ret = -1;
+		done += r > 0 ? r : 0;
+	}
+	close(src);
+	unlink(run);
+	return ret;
+}
+
+/* A source of @l's layout for @job, whose size it sets. */
+static int make_sparse(FIXTURE_DATA(copy) *self, struct job *job,
+		       const struct layout *l)
+{
+	int j;
+
+	if (ftruncate(job->c.src, l->size))
+		return -1;
+	for (j = 0; j < 3 && l->run[j].len; j++)
+		if (write_run(self, job->c.src, l->run[j].off, l->run[j].len))
+			return -1;
+	job->c.size = l->size;
+	return fsync(job->c.src);
+}
+
 /*
  * A source with holes: only its data runs are copied, and the destination
  * keeps its holes (a hole at the end made by its size), whichever engine
- * runs, in one range or several. Its bytes are the source's.
+ * runs, in one range or several, written with O_DIRECT or not. Its bytes
+ * are the source's.
  */
 TEST_F_TIMEOUT(copy, holes_stay_holes, 120)
 {
@@ -706,79 +746,78 @@ TEST_F_TIMEOUT(copy, holes_stay_holes, 120)
 		{ 3 * MiB, { } },
 		{ 2 * MiB + 4096, { { 0, 2 * MiB + 4096 } } },
 	};
+	static const char *const passes[] = {
+		"splice", "splice, O_DIRECT", "plain", "plain, O_DIRECT",
+	};
 	const int n = sizeof(layouts) / sizeof(layouts[0]);
-	struct job jobs[2][sizeof(layouts) / sizeof(layouts[0])];
+	struct job jobs[sizeof(layouts) / sizeof(layouts[0])];
 	struct nfsc_copy_opts o;
 	struct nfsc_copier *cp;
 	uint64_t data, holes;
+	bool plain, direct, direct_ok;
+	char probe[128];
 	struct stat st;
-	int e, i, j;
+	int e, i, j, fd;
 
-	for (e = 0; e < 2; e++) {
+	/* tmpfs before 6.6 refuses O_DIRECT: those passes cannot run there. */
+	snprintf(probe, sizeof(probe), "%s/probe", self->dir);
+	fd = open(probe, O_RDWR | O_CREAT | O_DIRECT, 0600);
+	direct_ok = fd >= 0;
+	if (fd >= 0)
+		close(fd);
+	for (e = 0; e < 4; e++) {
+		plain = e >= 2;
+		direct = e & 1;
+		if (direct && !direct_ok) {
+			TH_LOG("%s: not run, %s refuses O_DIRECT", passes[e], self->dir);
+			continue;
+		}
 		nfsc_copy_opts_default(&o);
 		o.pipe_size = o.chunk = 65536;
 		o.max_ranges = 3;
 		o.range_min = MiB;
 		o.big_file = UINT64_MAX;
 		o.splice_threshold = 100 * MiB;	/* never for a sparse one */
-		o.no_splice = e;
+		o.no_splice = plain;
 		cp = copier_with(_metadata, &o);
 		ASSERT_NE(NULL, cp);
 		self->completed = 0;
 		for (i = 0; i < n; i++) {
-			struct job *job = &jobs[e][i];
-
-			job_init(_metadata, self, job, 10 * e + i, 0, 0);
-			ASSERT_EQ(0, ftruncate(job->c.src, layouts[i].size));
-			for (j = 0; j < 3 && layouts[i].run[j].len; j++) {
-				char run[128], buf[65536];
-				uint64_t off = 0;
-				int fd;
-
-				snprintf(run, sizeof(run), "%s/run", self->dir);
-				fd = make_src(run, layouts[i].run[j].len);
-
-				ASSERT_LE(0, fd);
-				while (off < layouts[i].run[j].len) {
-					ssize_t r = pread(fd, buf, sizeof(buf), off);
-
-					ASSERT_LT(0, r);
-					ASSERT_EQ(r, pwrite(job->c.src, buf, r,
-						layouts[i].run[j].off + off));
-					off += r;
-				}
-				close(fd);
-				unlink(run);
+			job_init(_metadata, self, &jobs[i], 10 * e + i, 0,
+				 direct ? O_DIRECT : 0);
+			ASSERT_EQ(0, make_sparse(self, &jobs[i], &layouts[i]));
+			if (!holes_match(jobs[i].c.src, &layouts[i])) {
+				nfsc_copier_free(cp);
+				SKIP(return, "this filesystem does not keep 4 KiB holes");
 			}
-			ASSERT_EQ(0, fsync(job->c.src));
-			ASSERT_TRUE(holes_match(job->c.src, &layouts[i]))
-				TH_LOG("this filesystem does not keep the source's holes");
-			job->c.size = layouts[i].size;
 		}
-		run_all(_metadata, cp, self, jobs[e], n);
+		run_all(_metadata, cp, self, jobs, n);
 		for (i = 0; i < n; i++) {
-			struct nfsc_copy *c = &jobs[e][i].c;
+			struct nfsc_copy *c = &jobs[i].c;
 
+			/* The checks read it into buffers of any alignment. */
+			ASSERT_EQ(0, fcntl(c->dst, F_SETFL,
+					   fcntl(c->dst, F_GETFL) & ~O_DIRECT));
 			data = 0;
 			for (j = 0; j < 3; j++)
 				data += layouts[i].run[j].len;
 			holes = i == n - 1 ? 0 : layouts[i].size - data;
-			EXPECT_EQ(holes, c->holes) TH_LOG("engine %d, layout %d", e, i);
+			EXPECT_EQ(holes, c->holes) TH_LOG("%s, layout %d", passes[e], i);
 			EXPECT_TRUE(holes_match(c->dst, &layouts[i]))
-				TH_LOG("engine %d, layout %d: the copy's holes differ", e, i);
+				TH_LOG("%s, layout %d: the copy's holes differ", passes[e], i);
 			ASSERT_EQ(0, fstat(c->dst, &st));
-			EXPECT_GE((data + 4095) / 4096 * 4096 + 65536,
-				  (uint64_t)st.st_blocks * 512)
-				TH_LOG("engine %d, layout %d: %llu bytes on disk", e, i,
+			/* Dense, each would take 3 MiB or more. */
+			EXPECT_GE(data + MiB, (uint64_t)st.st_blocks * 512)
+				TH_LOG("%s, layout %d: %llu bytes on disk", passes[e], i,
 				       (unsigned long long)st.st_blocks * 512);
 		}
-		if (!e)
-			EXPECT_EQ(3u, jobs[e][1].c.nranges);
+		if (!plain)
+			EXPECT_EQ(3u, jobs[1].c.nranges);
 		/* The dense one, small enough for sendfile(), takes it. */
-		check_jobs(_metadata, jobs[e], n - 1, e ? NFSC_ENGINE_PLAIN :
-							  NFSC_ENGINE_SPLICE);
-		check_jobs(_metadata, &jobs[e][n - 1], 1,
-			   e ? NFSC_ENGINE_PLAIN : NFSC_ENGINE_SENDFILE);
+		check_jobs(_metadata, jobs, n - 1, plain ? NFSC_ENGINE_PLAIN :
+							   NFSC_ENGINE_SPLICE);
+		check_jobs(_metadata, &jobs[n - 1], 1,
+			   plain ? NFSC_ENGINE_PLAIN : NFSC_ENGINE_SENDFILE);
 		nfsc_copier_free(cp);
 	}
 	end_checks(_metadata, self);
@@ -790,6 +829,7 @@ TEST_F_TIMEOUT(copy, holes_stay_holes, 120)
  */
 TEST_F_TIMEOUT(copy, a_shorter_sparse_source_fails, 60)
 {
+	static const struct layout l = { 2 * MiB, { { MiB, 4096 } } };
 	struct nfsc_copier *cp;
 	struct job job;
 	int e;
@@ -802,14 +842,66 @@ TEST_F_TIMEOUT(copy, a_shorter_sparse_source_fails, 60)
 		cp = copier_with(_metadata, &o);
 		ASSERT_NE(NULL, cp);
 		self->completed = 0;
-		job_init(_metadata, self, &job, e, 4096, 0);
-		ASSERT_EQ(0, ftruncate(job.c.src, 2 * MiB));
+		job_init(_metadata, self, &job, e, 0, 0);
+		ASSERT_EQ(0, make_sparse(self, &job, &l));
+		if (!holes_match(job.c.src, &l)) {
+			nfsc_copier_free(cp);
+			SKIP(return, "this filesystem does not keep 4 KiB holes");
+		}
 		job.c.size = 4 * MiB;
 		run_one(_metadata, cp, self, &job, e ? 0 : 1);
 		EXPECT_EQ(-ENODATA, job.c.error) TH_LOG("engine %d: %s", e,
 			strerror(-job.c.error));
+		/* Taken as sparse: the leading hole was skipped. */
+		EXPECT_EQ(MiB, job.c.holes);
 		close(job.c.src);
 		close(job.c.dst);
+		nfsc_copier_free(cp);
+	}
+	end_checks(_metadata, self);
+}
+
+/*
+ * A source of more runs than the seeks a copy may ask: the runs up to the
+ * bound keep their holes, the rest is copied as data, all of it right.
+ */
+TEST_F_TIMEOUT(copy, seeks_are_bounded, 120)
+{
+	const int runs = NFSC_COPY_MAX_SEEKS;
+	struct nfsc_copier *cp;
+	struct job job;
+	int e, k;
+
+	for (e = 0; e < 2; e++) {
+		struct nfsc_copy_opts o;
+
+		nfsc_copy_opts_default(&o);
+		o.no_splice = e;
+		cp = copier_with(_metadata, &o);
+		ASSERT_NE(NULL, cp);
+		self->completed = 0;
+		job_init(_metadata, self, &job, e, 0, 0);
+		/* A block of data, a block of hole, over and over. */
+		ASSERT_EQ(0, ftruncate(job.c.src, runs * 8192ULL));
+		for (k = 0; k < runs; k++)
+			ASSERT_EQ(0, write_run(self, job.c.src, k * 8192ULL, 4096));
+		job.c.size = runs * 8192ULL;
+		if (lseek(job.c.src, 0, SEEK_HOLE) != 4096 ||
+		    lseek(job.c.src, 4096, SEEK_DATA) != 8192 ||
+		    lseek(job.c.src, job.c.size - 8192, SEEK_HOLE) !=
+		    (off_t)job.c.size - 4096) {
+			close(job.c.src);
+			close(job.c.dst);
+			nfsc_copier_free(cp);
+			SKIP(return, "this filesystem does not keep 4 KiB holes");
+		}
+		run_one(_metadata, cp, self, &job, e ? 0 : 1);
+		EXPECT_EQ(NFSC_COPY_MAX_SEEKS + 1u, job.c.seeks);
+		EXPECT_FALSE(job.c.sparse);
+		/* One seek for the first run, two for each after it. */
+		EXPECT_EQ(NFSC_COPY_MAX_SEEKS / 2 * 4096ULL, job.c.holes);
+		check_jobs(_metadata, &job, 1, e ? NFSC_ENGINE_PLAIN :
+						   NFSC_ENGINE_SPLICE);
 		nfsc_copier_free(cp);
 	}
 	end_checks(_metadata, self);
