@@ -12,9 +12,10 @@
  * come in any order: the copy acts once all of them are in.
  *
  * A source with fewer blocks than bytes may be sparse: each range then
- * asks SEEK_DATA where its next data run starts and SEEK_HOLE where it
- * ends, jumps over the hole, and copies the run alone. A hole left at the
- * end is made by ftruncate() once every range has ended.
+ * asks SEEK_HOLE where the data it starts in ends (if it starts in a
+ * hole, SEEK_DATA where the next data starts), jumps over the hole, and
+ * copies the run alone. A hole left at the end is made by ftruncate()
+ * once every range has ended.
  */
 #include <errno.h>
 #include <fcntl.h>

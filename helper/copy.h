@@ -6,7 +6,7 @@
  * into ranges copied at once, each through its own pipe. Files below a
  * threshold (none by default) take sendfile(), one at a time, and ranges
  * whose splice or sendfile fails take plain pread/pwrite. The holes of a
- * sparse source (SEEK_DATA/SEEK_HOLE) are not copied: the destination keeps
+ * sparse source (SEEK_HOLE/SEEK_DATA) are not copied: the destination keeps
  * them.
  */
 #ifndef NFSC_HELPER_COPY_H
