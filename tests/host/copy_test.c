@@ -827,6 +827,18 @@ TEST_F_TIMEOUT(copy, holes_stay_holes, 120)
 	end_checks(_metadata, self);
 }
 
+/* The default copier, or one of plain I/O only; no copy ended yet. */
+static struct nfsc_copier *default_copier(struct __test_metadata *_metadata,
+					  FIXTURE_DATA(copy) *self, bool plain)
+{
+	struct nfsc_copy_opts o;
+
+	nfsc_copy_opts_default(&o);
+	o.no_splice = plain;
+	self->completed = 0;
+	return copier_with(_metadata, &o);
+}
+
 /*
  * A sparse source that got shorter than announced, its end now past the
  * file: the copy fails, it is not taken for a hole.
@@ -839,13 +851,8 @@ TEST_F_TIMEOUT(copy, a_shorter_sparse_source_fails, 60)
 	int e;
 
 	for (e = 0; e < 2; e++) {
-		struct nfsc_copy_opts o;
-
-		nfsc_copy_opts_default(&o);
-		o.no_splice = e;
-		cp = copier_with(_metadata, &o);
+		cp = default_copier(_metadata, self, e);
 		ASSERT_NE(NULL, cp);
-		self->completed = 0;
 		job_init(_metadata, self, &job, e, 0, 0);
 		ASSERT_EQ(0, make_sparse(self, &job, &l));
 		if (!holes_match(job.c.src, &l)) {
@@ -877,13 +884,8 @@ TEST_F_TIMEOUT(copy, seeks_are_bounded, 120)
 	int e, k;
 
 	for (e = 0; e < 2; e++) {
-		struct nfsc_copy_opts o;
-
-		nfsc_copy_opts_default(&o);
-		o.no_splice = e;
-		cp = copier_with(_metadata, &o);
+		cp = default_copier(_metadata, self, e);
 		ASSERT_NE(NULL, cp);
-		self->completed = 0;
 		job_init(_metadata, self, &job, e, 0, 0);
 		/* A block of data, a block of hole, over and over. */
 		ASSERT_EQ(0, ftruncate(job.c.src, runs * 8192ULL));
