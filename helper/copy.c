@@ -346,6 +346,33 @@ static int set_size(struct nfsc_copy *c)
 	return 0;
 }
 
+/*
+ * @r is about to write the data from @pos to @to: count what it has not
+ * counted yet against the copy's budget, asking grow() for more when it
+ * would pass it. 0, or grow()'s -errno, which fails the copy.
+ */
+static int claim_data(struct nfsc_copy *c, struct nfsc_range *r,
+		      uint64_t pos, uint64_t to)
+{
+	uint64_t from = pos > r->claimed_end ? pos : r->claimed_end;
+	uint64_t need;
+	int ret;
+
+	if (!c->grow || to <= from)
+		return 0;
+	need = c->data_claimed + (to - from);
+	if (need > c->data_budget) {
+		ret = c->grow(c, need);
+		if (ret)
+			return ret;
+		if (need > c->data_budget)
+			return -EFBIG;	/* grow() said yes, but did not */
+	}
+	c->data_claimed = need;
+	r->claimed_end = to;
+	return 0;
+}
+
 /* Write @len bytes of @buf at @off, looping on short writes. */
 static int write_all(struct nfsc_copy *c, const char *buf, size_t len,
 		     uint64_t off)
@@ -366,26 +393,30 @@ static int write_all(struct nfsc_copy *c, const char *buf, size_t len,
 }
 
 /*
- * pread/pwrite from *pos to @end, moving *pos and c->copied on; the data
- * run at *pos ends at *data_end, holes are skipped.
+ * pread/pwrite the rest of @r from r->off_out, moving it and c->copied
+ * on; the data run there ends at r->data_end, holes are skipped.
  */
-static int plain_copy(struct nfsc_copier *cp, struct nfsc_copy *c,
-		      uint64_t *pos, uint64_t end, uint64_t *data_end,
-		      bool *at_hole)
+static int plain_copy(struct nfsc_copier *cp, struct nfsc_range *r)
 {
+	struct nfsc_copy *c = r->copy;
+	uint64_t *pos = &r->off_out;
 	int ret;
 
-	while (*pos < end) {
-		uint64_t left;
+	while (*pos < r->end) {
+		uint64_t run_end, left;
 		size_t want;
 		ssize_t n;
 
-		ret = skip_hole(c, pos, end, data_end, at_hole);
+		ret = skip_hole(c, pos, r->end, &r->data_end, &r->at_hole);
 		if (ret)
 			return ret;
-		left = (c->sparse ? *data_end : end) - *pos;
+		run_end = c->sparse ? r->data_end : r->end;
+		left = run_end - *pos;
 		if (!left)
 			break;
+		ret = claim_data(c, r, *pos, run_end);
+		if (ret)
+			return ret;
 		want = left < PLAIN_BUF ? left : PLAIN_BUF;
 		n = pread(c->src, cp->buf, want, *pos);
 		if (n < 0) {
@@ -404,14 +435,20 @@ static int plain_copy(struct nfsc_copier *cp, struct nfsc_copy *c,
 	return 0;
 }
 
+/* The whole copy, or what sendfile() left of it, as one plain range. */
 static void run_plain(struct nfsc_copier *cp, struct nfsc_copy *c)
 {
-	uint64_t pos = c->copied, data_end = pos;
-	bool at_hole = false;
+	struct nfsc_range r = {
+		.copy = c,
+		.off_out = c->copied,
+		.data_end = c->copied,
+		.claimed_end = c->copied,
+		.end = c->size,
+	};
 	int ret;
 
 	c->engine = NFSC_ENGINE_PLAIN;
-	ret = plain_copy(cp, c, &pos, c->size, &data_end, &at_hole);
+	ret = plain_copy(cp, &r);
 	finish(cp, c, ret ? ret : set_size(c));
 }
 
@@ -582,6 +619,10 @@ static int next_round(struct nfsc_copier *cp, struct nfsc_range *r)
 			return ret;
 		if (r->off_out >= r->end)
 			return NEXT_DONE;
+		ret = claim_data(r->copy, r, r->off_in,
+				 r->copy->sparse ? r->data_end : r->end);
+		if (ret)
+			return ret;
 	}
 	return queue_round(cp, r);
 }
@@ -613,8 +654,7 @@ static void fall_back(struct nfsc_copier *cp, struct nfsc_range *r,
 		c->copied += n;
 	}
 	if (!err && !c->error)
-		err = plain_copy(cp, c, &r->off_out, r->end, &r->data_end,
-				 &r->at_hole);
+		err = plain_copy(cp, r);
 	end_range(cp, r, err);
 }
 
@@ -766,12 +806,13 @@ void nfsc_copier_start(struct nfsc_copier *cp, struct nfsc_copy *c)
 	c->running = 0;
 	c->holes = 0;
 	c->seeks = 0;
+	c->data_claimed = 0;
 	c->engine = NFSC_ENGINE_SPLICE;
 	c->sparse = may_be_sparse(c->src, c->size);
 
-	/* sendfile() would copy the holes. */
+	/* sendfile() would copy the holes, and write past a budget. */
 	if (c->size < cp->opts.splice_threshold && !cp->opts.no_splice &&
-	    !c->sparse) {
+	    !c->sparse && !c->grow) {
 		run_sendfile(cp, c);
 		return;
 	}
@@ -805,6 +846,7 @@ void nfsc_copier_start(struct nfsc_copier *cp, struct nfsc_copy *c)
 		r->copy = c;
 		r->start = r->off_in = r->off_out = r->data_end = i * per;
 		r->end = r->start + per < c->size ? r->start + per : c->size;
+		r->claimed_end = r->start;
 		r->in_pipe = 0;
 		r->at_hole = false;
 		r->eof = false;

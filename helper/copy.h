@@ -88,6 +88,7 @@ struct nfsc_range {
 	uint64_t in_pipe;		/* bytes sitting in the pipe */
 	uint64_t data_end;		/* the source's data run ends here */
 	bool at_hole;			/* ... where a hole starts */
+	uint64_t claimed_end;		/* its data up to here is budgeted */
 	unsigned int chunk;		/* bytes asked of its source splice */
 	int round_want, round_got;	/* CQEs expected / seen this round */
 	int res_in, res_out;
@@ -102,6 +103,16 @@ struct nfsc_copy {
 	uint64_t size;			/* exactly this many bytes */
 	nfsc_copy_done_fn done;		/* called once, when it has ended */
 	void *priv;
+	/*
+	 * Optional: with grow set, the copy writes at most data_budget bytes
+	 * of data (holes are free). Before a data run would pass it, the copy
+	 * calls grow() with the budget it needs, which raises data_budget to
+	 * that or more and returns 0, or returns a -errno that fails the copy.
+	 * Each run is counted once, when its first byte is asked for, so
+	 * that a dense source asks for each range's rest at once.
+	 */
+	uint64_t data_budget;
+	int (*grow)(struct nfsc_copy *copy, uint64_t need);
 
 	/* Results, valid in done(); copied also while the copy runs. */
 	int error;			/* 0, or a negative errno */
@@ -116,6 +127,7 @@ struct nfsc_copy {
 	/* Engine state. */
 	bool sparse;			/* the source may have holes */
 	unsigned int seeks;		/* SEEK_DATA/SEEK_HOLE asked */
+	uint64_t data_claimed;		/* data bytes budgeted so far */
 	struct nfsc_range range[NFSC_COPY_MAX_RANGES];
 	unsigned int nranges;		/* ranges with a pipe in the ring */
 	unsigned int running;		/* of those, not ended */

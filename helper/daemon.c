@@ -108,6 +108,13 @@ struct daemon {
  */
 #define FILL_DEFAULT_NICE	10
 
+/*
+ * A sparse fill reserves what its file takes on the server and grows its
+ * reservation by this much at a time as its data turns out larger (a
+ * compressing server's blocks, or a file still being written).
+ */
+#define GROW_STEP	(64ULL << 20)
+
 /* How often an idle daemon checks the cap and the watermarks. */
 #define CULL_CHECK_MS	5000
 
@@ -385,6 +392,62 @@ static void set_direct(struct daemon *d, struct fill *f)
 		 f->id, f->path, strerror(err));
 }
 
+/*
+ * Hold @f's reservation at @total bytes, culling for the difference. 0,
+ * or -EFBIG (more than the cap) or -ENOSPC, as nfsc_cache_make_room().
+ */
+static int reserve(struct daemon *d, struct fill *f, uint64_t total)
+{
+	int ret;
+
+	if (total <= f->reserved)
+		return 0;
+	if (d->cull.max_size && total > d->cull.max_size)
+		return -EFBIG;
+	ret = nfsc_cache_make_room(d->cache, f->mount_id, total - f->reserved,
+				   d->inflight_bytes);
+	if (ret)
+		return ret;
+	d->inflight_bytes += total - f->reserved;
+	f->reserved = total;
+	f->copy.data_budget = total;
+	return 0;
+}
+
+/* A sparse fill's data is about to pass its reservation: grow it. */
+static int grow_fill(struct nfsc_copy *copy, uint64_t need)
+{
+	struct fill *f = (struct fill *)copy;
+	uint64_t want = need + GROW_STEP < copy->size ? need + GROW_STEP :
+			copy->size;
+	int ret;
+
+	ret = reserve(f->d, f, want > need ? want : need);
+	if (ret && want > need)
+		ret = reserve(f->d, f, need);
+	if (ret)
+		nfsc_say("fill %" PRIu64 ": %s: its data needs %" PRIu64 " bytes of cache, more than it had kept, and no more could be made: %s",
+			 f->id, f->path, need, ret == -EFBIG ?
+			 "larger than --max-size" :
+			 "no room in the cache within its limits");
+	return ret;
+}
+
+/*
+ * Does the file take fewer blocks than bytes on the server (sparse, as
+ * the copy then finds out)? Then *@used is what it takes there, which its
+ * fill reserves at first instead of its size.
+ */
+static bool sparse_on_server(int src, uint64_t size, uint64_t *used)
+{
+	struct stat st;
+
+	if (size < 4096 || fstat(src, &st))
+		return false;
+	*used = ((uint64_t)st.st_blocks * 512 + 4095) & ~4095ULL;
+	return *used < size;
+}
+
 /* Answer a claimed request without a copy: the kernel drops it now. */
 static void refuse_claimed(struct daemon *d, struct queued *q,
 			   const struct nfsc_fill_claim *claim, int err,
@@ -410,6 +473,8 @@ static void start_next(struct daemon *d)
 {
 	struct nfsc_fill_claim claim;
 	struct queued *q = d->head;
+	uint64_t used = 0;
+	bool sparse;
 	struct fill *f;
 	int ret, room;
 
@@ -427,12 +492,15 @@ static void start_next(struct daemon *d)
 		return;
 	}
 	/*
-	 * Room for the size at the claim, which the copy is held to; culled
-	 * only for a request the kernel still had.
+	 * Room for the size at the claim, which the copy is held to (for a
+	 * sparse file, what it takes on the server, grown as its data needs);
+	 * culled only for a request the kernel still had.
 	 */
 	if (!nfsc_cache_knows(d->cache, claim.mount_id))
 		nfsc_cache_sync_mounts(d->cache);	/* a mount made since */
-	room = nfsc_cache_make_room(d->cache, claim.mount_id, claim.size,
+	sparse = sparse_on_server(claim.src_fd, claim.size, &used);
+	room = nfsc_cache_make_room(d->cache, claim.mount_id,
+				    sparse ? used : claim.size,
 				    d->inflight_bytes);
 	if (room) {
 		refuse_claimed(d, q, &claim, room, room == -EFBIG ?
@@ -455,8 +523,12 @@ static void start_next(struct daemon *d)
 	f->d = d;
 	f->id = q->id;
 	f->mount_id = claim.mount_id;
-	f->reserved = claim.size;
-	d->inflight_bytes += claim.size;
+	f->reserved = sparse ? used : claim.size;
+	d->inflight_bytes += f->reserved;
+	if (sparse) {
+		f->copy.data_budget = used;
+		f->copy.grow = grow_fill;
+	}
 	snprintf(f->path, sizeof(f->path), "%s", claim.path);
 	snprintf(f->object, sizeof(f->object), "%s", claim.object);
 	f->copy.src = claim.src_fd;
@@ -474,8 +546,12 @@ static void start_next(struct daemon *d)
 	clock_gettime(CLOCK_MONOTONIC, &f->start);
 	f->start_ns = nfsc_now_ns();
 	d->state_dirty = true;
-	nfsc_say("fill %" PRIu64 " start: %s: %" PRIu64 " bytes", f->id, f->path,
-	          f->copy.size);
+	if (sparse)
+		nfsc_say("fill %" PRIu64 " start: %s: %" PRIu64 " bytes, %" PRIu64 " on the server",
+			 f->id, f->path, f->copy.size, used);
+	else
+		nfsc_say("fill %" PRIu64 " start: %s: %" PRIu64 " bytes", f->id,
+			 f->path, f->copy.size);
 	nfsc_copier_start(d->cp, &f->copy);
 }
 

@@ -913,4 +913,92 @@ TEST_F_TIMEOUT(copy, seeks_are_bounded, 120)
 	end_checks(_metadata, self);
 }
 
+/* grow() for the budget test: grants up to grow_limit, counts its calls. */
+static uint64_t grow_limit;
+static unsigned int grow_calls;
+
+static int grow_to_limit(struct nfsc_copy *c, uint64_t need)
+{
+	grow_calls++;
+	if (need > grow_limit)
+		return -ENOSPC;
+	c->data_budget = need;
+	return 0;
+}
+
+/*
+ * A budgeted copy asks for exactly its source's data, a run at a time,
+ * and holes cost nothing; a dense source asks for each range's rest at
+ * once and never takes sendfile(). A budget that cannot grow fails the
+ * copy with grow()'s error before more data than it allowed is written.
+ */
+TEST_F_TIMEOUT(copy, data_is_budgeted, 120)
+{
+	static const struct layout sparse = {
+		9 * MiB + 5, { { 0, 4096 }, { 4 * MiB, 2 * MiB }, { 9 * MiB, 5 } }
+	};
+	const uint64_t data = 4096 + 2 * MiB + 5;
+	struct nfsc_copy_opts o;
+	struct nfsc_copier *cp;
+	struct job job;
+	int e;
+
+	for (e = 0; e < 2; e++) {
+		nfsc_copy_opts_default(&o);
+		o.max_ranges = 3;
+		o.range_min = MiB;
+		o.big_file = UINT64_MAX;
+		o.splice_threshold = 100 * MiB;
+		o.no_splice = e;
+		cp = copier_with(_metadata, &o);
+		ASSERT_NE(NULL, cp);
+
+		/* Sparse, room for all of it: one call a data run. */
+		self->completed = 0;
+		job_init(_metadata, self, &job, 10 * e, 0, 0);
+		ASSERT_EQ(0, make_sparse(self, &job, &sparse));
+		if (!holes_match(job.c.src, &sparse)) {
+			close(job.c.src);
+			close(job.c.dst);
+			nfsc_copier_free(cp);
+			SKIP(return, "this filesystem does not keep 4 KiB holes");
+		}
+		job.c.grow = grow_to_limit;
+		grow_limit = UINT64_MAX;
+		grow_calls = 0;
+		run_one(_metadata, cp, self, &job, e ? 0 : 3);
+		EXPECT_EQ(0, job.c.error);
+		EXPECT_EQ(data, job.c.data_claimed);
+		EXPECT_EQ(data, job.c.data_budget);
+		EXPECT_EQ(3u, grow_calls);
+		EXPECT_EQ(sparse.size - data, job.c.holes);
+		check_jobs(_metadata, &job, 1, e ? NFSC_ENGINE_PLAIN :
+						   NFSC_ENGINE_SPLICE);
+
+		/* Dense and small: no sendfile(), a call a range. */
+		self->completed = 0;
+		job_init(_metadata, self, &job, 10 * e + 1, 4 * MiB + 7, 0);
+		job.c.grow = grow_to_limit;
+		grow_calls = 0;
+		run_one(_metadata, cp, self, &job, e ? 0 : 3);
+		EXPECT_EQ(0, job.c.error);
+		EXPECT_EQ(4 * MiB + 7, job.c.data_claimed);
+		EXPECT_EQ(e ? 1u : 3u, grow_calls);
+		check_jobs(_metadata, &job, 1, e ? NFSC_ENGINE_PLAIN :
+						   NFSC_ENGINE_SPLICE);
+
+		/* Sparse, room for its first two runs only. */
+		self->completed = 0;
+		job_init(_metadata, self, &job, 10 * e + 2, 0, 0);
+		ASSERT_EQ(0, make_sparse(self, &job, &sparse));
+		job.c.grow = grow_to_limit;
+		grow_limit = 4096 + 2 * MiB;
+		run_one(_metadata, cp, self, &job, e ? 0 : 3);
+		EXPECT_EQ(-ENOSPC, job.c.error);
+		EXPECT_EQ(grow_limit, job.c.data_budget);
+		EXPECT_GE(job.c.data_budget, job.c.copied - job.c.holes);
+		end_one(_metadata, cp, self, &job);
+	}
+}
+
 TEST_HARNESS_MAIN

@@ -784,7 +784,8 @@ TEST_F_TIMEOUT(fill, awkward_sizes, 600)
 /*
  * A sparse file's object keeps its holes: the fill copies only the data
  * runs NFS's SEEK_DATA finds, and a hit answers SEEK_DATA and SEEK_HOLE
- * as NFS does.
+ * as NFS does. Its fill counts what the file takes on the server against
+ * --max-size, not its size: a cap smaller than the file does not refuse it.
  */
 TEST_F_TIMEOUT(fill, sparse_file, 180)
 {
@@ -812,7 +813,7 @@ TEST_F_TIMEOUT(fill, sparse_file, 180)
 	ASSERT_EQ(3, pwrite(fd, "end", 3, 48 * MiB - 3));
 	close(fd);
 
-	self->helper = start_helper("");
+	self->helper = start_helper("--max-size 16M");
 	ASSERT_GT(self->helper, 0);
 	ok = nfsc_stat(self->dir, "fills_ok");
 	ASSERT_EQ(48 * MiB, read_through(name));
@@ -824,6 +825,7 @@ TEST_F_TIMEOUT(fill, sparse_file, 180)
 	EXPECT_EQ(48 * MiB, st.st_size);
 	EXPECT_GE(64 * 1024, st.st_blocks * 512) TH_LOG("%lld bytes on disk",
 		(long long)st.st_blocks * 512);
+	EXPECT_EQ(0, helper_log_has("start: .*/sparse: 50331648 bytes, [0-9]* on the server"));
 	EXPECT_EQ(0, helper_log_has(
 		"sparse: 50331648 bytes, io_uring-splice, 4096 KiB pipe, 50319360 bytes in holes, "));
 	ASSERT_EQ(0, drop_caches());
