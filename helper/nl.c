@@ -86,14 +86,24 @@ static struct nl_sock *genl_socket(int *err)
 
 /*
  * A receive buffer for bursts: past net.core.rmem_max for root
- * (SO_RCVBUFFORCE), else as far as it allows.
+ * (SO_RCVBUFFORCE), else as far as it allows; a smaller one is said, with
+ * what it costs @who.
  */
-static void set_rcvbuf(struct nl_sock *sk)
+static void set_rcvbuf(struct nl_sock *sk, const char *who, const char *cost)
 {
-	int fd = nl_socket_get_fd(sk), bytes = 8 << 20;
+	int fd = nl_socket_get_fd(sk), bytes = 8 << 20, got = 0;
+	socklen_t len = sizeof(got);
 
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)))
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes))) {
+		fprintf(stderr, "nfscache-helper: %s: setting the receive buffer: %s; %s\n",
+			who, strerror(errno), cost);
+		return;
+	}
+	/* The kernel reports twice what it grants, its own overhead. */
+	if (!getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) && got < bytes)
+		fprintf(stderr, "nfscache-helper: %s: receive buffer %d KiB, not the %d KiB asked for (net.core.rmem_max): %s\n",
+			who, got / 2 >> 10, bytes >> 10, cost);
 }
 
 /* A connected socket and the family's id; -ENOENT if not registered. */
@@ -261,7 +271,7 @@ int nfsc_nl_monitor(nfsc_event_fn fn, void (*joined)(void *arg), void *arg)
 	if (ret < 0)
 		goto out;
 	/* Bursts (a tree filled at once) need room; an overrun is said. */
-	set_rcvbuf(sk);
+	set_rcvbuf(sk, "monitor", "a burst may overrun it, losing events");
 	joined(arg);
 	for (;;) {
 		ret = nl_recvmsgs_default(sk);
@@ -497,7 +507,8 @@ struct nfsc_chan *nfsc_chan_open(nfsc_fill_request_fn fn, void *arg, int *err)
 	/* Errors carry the kernel's message; requests need room to queue. */
 	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
 	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
-	set_rcvbuf(ch->sk);
+	set_rcvbuf(ch->sk, "netlink",
+		   "a burst of fill requests waits in the kernel longer");
 	nl_socket_disable_seq_check(ch->sk);
 	nl_socket_modify_cb(ch->sk, NL_CB_VALID, NL_CB_CUSTOM, chan_valid, ch);
 	nl_socket_modify_cb(ch->sk, NL_CB_ACK, NL_CB_CUSTOM, chan_ack, ch);
