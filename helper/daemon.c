@@ -325,6 +325,15 @@ static void report(struct daemon *d, struct fill *f)
 		d->fills_failed++;
 		nfsc_say("fill %" PRIu64 " failed: %s: copy: %s", f->id, f->path,
 		          strerror(-c->error));
+	} else if (ret == -EINPROGRESS) {
+		/*
+		 * Counted in the cache as the kernel most likely ends it; an
+		 * object that never comes is forgotten when culling finds it
+		 * gone.
+		 */
+		nfsc_cache_added(d->cache, f->mount_id, f->object, disk);
+		nfsc_say("fill %" PRIu64 " copied: %s: %" PRIu64 " bytes; the kernel is still checking it (NFS or the cache disk is slow): its end is told to monitors",
+			 f->id, f->path, c->copied);
 	} else if (ret) {
 		d->fills_failed++;
 		nfsc_say("fill %" PRIu64 " discarded: %s: %s%s%s", f->id, f->path,
@@ -484,6 +493,13 @@ static void start_next(struct daemon *d)
 	d->queued--;
 
 	ret = nfsc_chan_claim(d->ch, q->id, &claim);
+	if (ret == -EINPROGRESS) {
+		/* Its FILL_REQUEST comes again once its files are open. */
+		nfsc_say("fill %" PRIu64 ": %s: the kernel is still opening its files (NFS or the cache disk is slow); claimed again when it says so",
+			 q->id, q->path);
+		free(q);
+		return;
+	}
 	if (ret) {
 		nfsc_say("fill %" PRIu64 ": claim refused: %s: %s%s%s", q->id,
 		          q->path, strerror(-ret),

@@ -108,9 +108,16 @@ bool nfsc_chan_events_lost(struct nfsc_chan *ch);
 
 /* Each returns 0 or the kernel's -errno (see nfsc_chan_why()). */
 int nfsc_chan_register(struct nfsc_chan *ch);
+/*
+ * -EINPROGRESS: the kernel is still opening the files; the request comes
+ * again once they are open.
+ */
 int nfsc_chan_claim(struct nfsc_chan *ch, uint64_t id,
 		    struct nfsc_fill_claim *claim);
-/* The end of a fill; @csum (NULL: none) is kept in the object's record. */
+/*
+ * The end of a fill; @csum (NULL: none) is kept in the object's record.
+ * -EINPROGRESS: the kernel's check goes on; its end is an event.
+ */
 int nfsc_chan_done(struct nfsc_chan *ch, uint64_t id, int status,
 		   uint64_t bytes, const void *csum, size_t csum_len);
 /* The tunable @key of mount @mount_id, as its sysfs file has it. */

@@ -10,6 +10,16 @@
  * cancelled by an invalidation, timed out, or its mount goes away; ids are
  * never reused, so a late message for it finds nothing.
  *
+ * Generic netlink runs a doit under its cb_lock, which a family being
+ * registered or removed (any module's) takes for writing, holding up
+ * every other genetlink user behind it. So what a claim or a completion
+ * must wait for on NFS or the cache disk runs in nfsc_fill_wq, and the
+ * doit waits for it NFSC_DOIT_WAIT at most. A claim that outlasts it is
+ * answered -EINPROGRESS and its request told to the daemon again once
+ * its files are open, for a claim that takes them at once; a completion
+ * that outlasts it is answered -EINPROGRESS and ends in the background,
+ * told as every end is, by a DONE or FAIL event.
+ *
  * When a reader closes before the claim, the request may open the NFS file
  * itself and keep it open to the claim (nfsc_fill_hold()), so that the
  * claim opens it under the reader's delegation.
@@ -33,9 +43,17 @@
 /* Sent at most this many FILL_REQUESTs per kick; the rest wait. */
 #define NFSC_KICK_BATCH		64
 
+/* How long a claim's or a completion's doit waits for its work. */
+#define NFSC_DOIT_WAIT		(2 * HZ)
+
+/*
+ * A FILLING request is first being opened (open_work: no tmpfile yet),
+ * then, if its claim stopped waiting, opened but not handed over (src
+ * set: the daemon claims it again), then the daemon's to copy.
+ */
 enum nfsc_req_state {
 	NFSC_REQ_PENDING,	/* waiting for a claim */
-	NFSC_REQ_FILLING,	/* claimed: the daemon is copying */
+	NFSC_REQ_FILLING,	/* claimed */
 };
 
 struct nfsc_request {
@@ -53,8 +71,9 @@ struct nfsc_request {
 	struct file *held;		/* NFS file opened at a reader's close */
 	u64 size;
 	struct nfsc_key key;
-	/* Set by the claim. */
+	/* Set by the claim's open_work. */
 	struct file *tmpfile;		/* our own reference to the object */
+	struct file *src;		/* the NFS file, until handed over */
 	/* The tmpfile's size and ctime when the reaper last looked. */
 	loff_t progress;
 	struct timespec64 progress_ctime;
@@ -62,6 +81,24 @@ struct nfsc_request {
 	u64 claimed_ns;			/* ktime_get_ns() at the claim */
 	u32 inval_gen;
 	char *path;			/* for logs */
+
+	/* The claim's wait for open_work: under nfsc_fill_lock. */
+	struct work_struct open_work;
+	struct completion opened;
+	u32 claim_gen;			/* which claim open_work serves */
+	bool opening;			/* open_work has not ended */
+	bool claim_waits;		/* the claim's doit waits for it */
+	int open_err;			/* how it ended */
+	const char *open_why;
+
+	/* The completion's check and commit, after FILL_DONE. */
+	struct work_struct commit_work;
+	struct completion committed;
+	u64 bytes;
+	u8 csum[NFS_CACHEFS_CHECKSUM_MAX];
+	size_t csum_len;
+	int commit_err;
+	const char *commit_why;
 };
 
 static DEFINE_SPINLOCK(nfsc_fill_lock);
@@ -75,8 +112,11 @@ static struct sock *nfsc_daemon_sk;	/* its socket, referenced */
 static unsigned long nfsc_daemon_moved;	/* jiffies */
 
 static void nfsc_reaper_fn(struct work_struct *work);
+static void nfsc_open_work(struct work_struct *work);
+static void nfsc_commit_work(struct work_struct *work);
 
 static DECLARE_DELAYED_WORK(nfsc_reaper, nfsc_reaper_fn);
+static struct workqueue_struct *nfsc_fill_wq;
 
 /* fill_timeout_ms after @from (the tunable is at most a day: fits in u32). */
 static unsigned long nfsc_deadline_after(struct nfsc_sb_info *sbi,
@@ -106,6 +146,8 @@ static void nfsc_request_free(struct kref *ref)
 		nfsc_held_put(sbi, req->held);
 	if (req->tmpfile)
 		fput(req->tmpfile);
+	if (req->src)
+		fput(req->src);
 	iput(req->inode);
 	path_put(&req->lower);
 	put_cred(req->cred);
@@ -233,7 +275,7 @@ static void nfsc_fill_kick(void)
 		for (k = n - 1; k >= i; k--) {
 			req = batch[k];
 			if (hash_hashed(&req->hash) &&
-			    req->state == NFSC_REQ_PENDING)
+			    (req->state == NFSC_REQ_PENDING || req->src))
 				list_move(&req->node, &nfsc_unsent);
 		}
 		spin_unlock(&nfsc_fill_lock);
@@ -287,6 +329,10 @@ void nfsc_fill_miss(struct file *file, const struct nfsc_key *key,
 		return;
 	kref_init(&req->ref);
 	INIT_LIST_HEAD(&req->node);
+	INIT_WORK(&req->open_work, nfsc_open_work);
+	INIT_WORK(&req->commit_work, nfsc_commit_work);
+	init_completion(&req->opened);
+	init_completion(&req->committed);
 	req->sbi = sbi;
 	req->inode = igrab(inode);
 	nfsc_lower_path(file->f_path.dentry, &req->lower);
@@ -514,15 +560,16 @@ static void nfsc_note_progress(void)
 }
 
 /*
- * Waiting for a claim: fill_timeout_ms from the queueing or from the last
- * time the daemon moved, whichever is later. A daemon working through a
- * long line keeps it; one that stops (or never answers) has it dropped.
+ * Waiting for a claim (or to be claimed again, opened): fill_timeout_ms
+ * from the queueing or from the last time the daemon moved, whichever is
+ * later. A daemon working through a long line keeps it; one that stops
+ * (or never answers) has it dropped.
  */
 static bool nfsc_req_expired(struct nfsc_request *req, void *unused)
 {
 	unsigned long moved;
 
-	if (req->state == NFSC_REQ_PENDING && nfsc_daemon) {
+	if ((req->state == NFSC_REQ_PENDING || req->src) && nfsc_daemon) {
 		moved = nfsc_deadline_after(req->sbi, nfsc_daemon_moved);
 		if (time_after(moved, req->deadline))
 			req->deadline = moved;
@@ -577,6 +624,30 @@ int nfsc_fill_register(u32 portid, struct sock *sk)
 }
 
 /*
+ * @req's claim is void (its daemon went away): pending again, the files
+ * opened for it closed (deferred, never sleeps). An open_work still at it
+ * serves an older claim_gen and discards what it opens.
+ */
+static void nfsc_request_unclaim(struct nfsc_request *req)
+{
+	lockdep_assert_held(&nfsc_fill_lock);
+	/* A fresh wait for the next daemon. */
+	req->deadline = nfsc_deadline(req->sbi);
+	if (req->state != NFSC_REQ_FILLING)
+		return;
+	atomic64_dec(&req->sbi->stats.filling);
+	atomic64_inc(&req->sbi->stats.pending);
+	req->state = NFSC_REQ_PENDING;
+	req->portid = 0;
+	if (req->tmpfile)
+		fput(req->tmpfile);
+	req->tmpfile = NULL;
+	if (req->src)
+		fput(req->src);
+	req->src = NULL;
+}
+
+/*
  * The daemon's socket is gone: claimed requests go back to pending, and
  * everything is told again to the next daemon. Its fds died with it; the
  * tmpfiles go with our references, so no partial object is left.
@@ -584,7 +655,6 @@ int nfsc_fill_register(u32 portid, struct sock *sk)
 void nfsc_fill_daemon_gone(u32 portid)
 {
 	struct nfsc_request *req;
-	struct file *file;
 	struct sock *sk;
 
 	spin_lock(&nfsc_fill_lock);
@@ -600,20 +670,13 @@ void nfsc_fill_daemon_gone(u32 portid)
 	WRITE_ONCE(nfsc_daemon, 0);
 	sk = nfsc_daemon_sk;
 	nfsc_daemon_sk = NULL;
+	/* Opened for a claim, waiting to be told again: on nfsc_unsent. */
+	list_for_each_entry(req, &nfsc_unsent, node)
+		if (req->state == NFSC_REQ_FILLING)
+			nfsc_request_unclaim(req);
 	while (!list_empty(&nfsc_sent)) {
 		req = list_first_entry(&nfsc_sent, struct nfsc_request, node);
-		/* A fresh wait for the next daemon. */
-		req->deadline = nfsc_deadline(req->sbi);
-		if (req->state == NFSC_REQ_FILLING) {
-			atomic64_dec(&req->sbi->stats.filling);
-			atomic64_inc(&req->sbi->stats.pending);
-			req->state = NFSC_REQ_PENDING;
-			req->portid = 0;
-			file = req->tmpfile;
-			req->tmpfile = NULL;
-			if (file)
-				fput(file);	/* deferred, never sleeps */
-		}
+		nfsc_request_unclaim(req);
 		list_move_tail(&req->node, &nfsc_unsent);
 	}
 	spin_unlock(&nfsc_fill_lock);
@@ -673,33 +736,27 @@ static struct nfsc_request *nfsc_daemon_request(u32 portid, u64 id,
 }
 
 /*
- * The daemon takes request @id: the NFS file opened read-only with the
- * opener's credentials, and an unnamed file in the object's directory.
+ * open_work: open what a claim of @req hands over, the NFS file read-only
+ * with the opener's credentials and an unnamed file in the object's
+ * directory. Its claim takes them if it still waits; if not, the request
+ * is told to the daemon again, for a claim that takes them at once.
  */
-int nfsc_fill_claim(u32 portid, u64 id, struct nfsc_claim *claim,
-		    const char **why)
+static void nfsc_open_work(struct work_struct *work)
 {
-	struct nfsc_request *req;
+	struct nfsc_request *req = container_of(work, struct nfsc_request,
+						open_work);
+	struct file *src = NULL, *dst = NULL, *held = NULL;
+	const char *why = NULL;
+	bool resend = false, cancelled = false;
 	struct nfsc_attrs snap;
-	struct file *src, *dst, *held;
 	const struct cred *old;
-	u32 inval_gen;
+	u32 inval_gen, gen;
+	u32 portid;
 	int err;
 
 	spin_lock(&nfsc_fill_lock);
-	req = nfsc_daemon_request(portid, id, NFSC_REQ_PENDING, why, &err);
-	if (!req) {
-		spin_unlock(&nfsc_fill_lock);
-		return err;
-	}
-	atomic64_dec(&req->sbi->stats.pending);
-	atomic64_inc(&req->sbi->stats.filling);
-	req->state = NFSC_REQ_FILLING;
-	req->portid = portid;
-	req->deadline = nfsc_deadline(req->sbi);
-	nfsc_daemon_moved = jiffies;
-	list_move_tail(&req->node, &nfsc_sent);
-	kref_get(&req->ref);
+	gen = req->claim_gen;
+	portid = req->portid;
 	spin_unlock(&nfsc_fill_lock);
 
 	/* Invalidations from here on must stop the commit. */
@@ -710,68 +767,175 @@ int nfsc_fill_claim(u32 portid, u64 id, struct nfsc_claim *claim,
 	src = dentry_open(&req->lower, O_RDONLY | O_LARGEFILE, req->cred);
 	if (IS_ERR(src)) {
 		err = PTR_ERR(src);
-		*why = "cannot open the NFS file";
-		goto fail;
+		src = NULL;
+		why = "cannot open the NFS file";
+		goto out;
 	}
 	old = override_creds(req->cred);
 	err = nfsc_lower_attrs(NULL, &req->lower, true, &snap);
 	revert_creds(old);
 	if (err) {
-		*why = "cannot read the NFS file's attributes";
-		goto fail_src;
+		why = "cannot read the NFS file's attributes";
+		goto out;
 	}
 	dst = nfsc_cache_tmpfile(req->sbi, &req->key);
 	if (IS_ERR(dst)) {
 		err = PTR_ERR(dst);
-		*why = "cannot create a file in the cache";
-		goto fail_src;
+		dst = NULL;
+		why = "cannot create a file in the cache";
 	}
 
+out:
 	spin_lock(&nfsc_fill_lock);
-	if (!hash_hashed(&req->hash) || req->state != NFSC_REQ_FILLING ||
-	    req->portid != portid) {
+	if (req->claim_gen != gen) {
+		/* Its daemon went away; a later claim has its own run. */
 		spin_unlock(&nfsc_fill_lock);
-		err = -ESTALE;
-		*why = "request cancelled while being claimed";
-		fput(dst);
-		fput(src);
-		nfsc_request_put(req);
-		nfsc_fill_kick();
-		return err;
+		goto put;
 	}
-	req->tmpfile = get_file(dst);
-	req->progress = i_size_read(file_inode(dst));
-	req->progress_ctime = nfsc_inode_ctime(file_inode(dst));
-	req->snap = snap;
-	req->inval_gen = inval_gen;
-	req->claimed_ns = ktime_get_ns();
-	/* src is open now: closing the held file sends nothing. */
-	held = req->held;
-	req->held = NULL;
+	req->opening = false;
+	if (!err && (!hash_hashed(&req->hash) ||
+		     req->state != NFSC_REQ_FILLING || req->portid != portid)) {
+		err = -ESTALE;
+		why = "request cancelled while being claimed";
+		cancelled = true;
+	}
+	if (!err) {
+		req->src = src;
+		req->tmpfile = dst;
+		src = NULL;
+		dst = NULL;
+		req->progress = i_size_read(file_inode(req->tmpfile));
+		req->progress_ctime = nfsc_inode_ctime(file_inode(req->tmpfile));
+		req->snap = snap;
+		req->inval_gen = inval_gen;
+		req->deadline = nfsc_deadline(req->sbi);
+		/* src is open now: closing the held file sends nothing. */
+		held = req->held;
+		req->held = NULL;
+		if (!req->claim_waits) {
+			list_move_tail(&req->node, &nfsc_unsent);
+			resend = true;
+		}
+	}
+	req->open_err = err;
+	req->open_why = why;
 	spin_unlock(&nfsc_fill_lock);
+
+	/* Dropped before its claim looks: the claim finds it gone. */
+	if (err && !cancelled)
+		nfsc_fill_fail(req, portid, err, why);
+	complete(&req->opened);
 	if (held)
 		nfsc_held_put(req->sbi, held);
+	if (resend)
+		nfsc_fill_kick();
+put:
+	if (dst)
+		fput(dst);
+	if (src)
+		fput(src);
+	nfsc_request_put(req);
+}
+
+/*
+ * Hand @req's opened files to its claim (under nfsc_fill_lock, which this
+ * drops): the copy starts now.
+ */
+static void nfsc_claim_take(struct nfsc_request *req, struct nfsc_claim *claim)
+	__releases(&nfsc_fill_lock)
+{
+	lockdep_assert_held(&nfsc_fill_lock);
+	claim->src = req->src;
+	req->src = NULL;
+	claim->dst = get_file(req->tmpfile);
+	claim->size = req->snap.size;
+	req->deadline = nfsc_deadline(req->sbi);
+	req->claimed_ns = ktime_get_ns();
+	nfsc_daemon_moved = jiffies;
+	list_move_tail(&req->node, &nfsc_sent);
+	spin_unlock(&nfsc_fill_lock);
 
 	nfsc_genl_event(&(struct nfsc_event){
 		.type = NFS_CACHEFS_EVENT_CLAIM, .mount_id = req->sbi->id,
-		.request_id = req->id, .size = snap.size, .path = req->path,
+		.request_id = req->id, .size = claim->size, .path = req->path,
 	});
-
-	claim->src = src;
-	claim->dst = dst;
-	claim->size = snap.size;
 	claim->mount_id = req->sbi->id;
 	claim->path = kstrdup(req->path, GFP_KERNEL);
 	nfsc_object_relname(&req->key, claim->object, sizeof(claim->object));
+}
+
+/* Opened for @portid's earlier claim, which stopped waiting. */
+static bool nfsc_request_opened(struct nfsc_request *req, u32 portid)
+{
+	lockdep_assert_held(&nfsc_fill_lock);
+	return req && hash_hashed(&req->hash) &&
+	       req->state == NFSC_REQ_FILLING && req->portid == portid &&
+	       req->src;
+}
+
+/*
+ * The daemon takes request @id: its files are opened (open_work) and
+ * handed over, within NFSC_DOIT_WAIT, else -EINPROGRESS and the request is
+ * told again once they are open. A request told again is taken at once.
+ */
+int nfsc_fill_claim(u32 portid, u64 id, struct nfsc_claim *claim,
+		    const char **why)
+{
+	struct nfsc_request *req;
+	int err;
+
+	spin_lock(&nfsc_fill_lock);
+	req = nfsc_daemon_request(portid, id, NFSC_REQ_PENDING, why, &err);
+	if (!req && err == -EBUSY) {
+		req = nfsc_request_find(id);
+		if (nfsc_request_opened(req, portid)) {
+			err = 0;
+			*why = NULL;
+		} else {
+			req = NULL;
+		}
+	}
+	if (!req) {
+		spin_unlock(&nfsc_fill_lock);
+		return err;
+	}
+	kref_get(&req->ref);
+	if (req->state == NFSC_REQ_FILLING) {
+		nfsc_claim_take(req, claim);
+		goto out;
+	}
+
+	atomic64_dec(&req->sbi->stats.pending);
+	atomic64_inc(&req->sbi->stats.filling);
+	req->state = NFSC_REQ_FILLING;
+	req->portid = portid;
+	req->deadline = nfsc_deadline(req->sbi);
+	nfsc_daemon_moved = jiffies;
+	list_move_tail(&req->node, &nfsc_sent);
+	req->claim_gen++;
+	req->opening = true;
+	req->claim_waits = true;
+	reinit_completion(&req->opened);
+	kref_get(&req->ref);	/* open_work's */
+	spin_unlock(&nfsc_fill_lock);
+
+	queue_work(nfsc_fill_wq, &req->open_work);
+	wait_for_completion_killable_timeout(&req->opened, NFSC_DOIT_WAIT);
+
+	spin_lock(&nfsc_fill_lock);
+	req->claim_waits = false;
+	if (nfsc_request_opened(req, portid)) {
+		nfsc_claim_take(req, claim);
+	} else {
+		err = req->opening ? -EINPROGRESS : req->open_err ?: -ESTALE;
+		*why = req->opening ?
+		       "the files are still being opened: the request is sent again once they are" :
+		       req->open_why ?: "request cancelled while being claimed";
+		spin_unlock(&nfsc_fill_lock);
+	}
+out:
 	nfsc_request_put(req);
 	nfsc_fill_kick();
-	return 0;
-
-fail_src:
-	fput(src);
-fail:
-	nfsc_fill_fail(req, portid, err, *why);
-	nfsc_request_put(req);
 	return err;
 }
 
@@ -854,43 +1018,13 @@ static int nfsc_fill_commit(struct nfsc_request *req, u64 bytes,
 }
 
 /*
- * The daemon ends request @id with @status (0 or -errno) after copying
- * @bytes. 0 when the object is committed or the daemon's failure taken;
- * otherwise the copy is discarded and @why says why.
+ * The end of @req, out of the table: @err 0 (committed) or why not. Open
+ * files see the object before anyone is told it is there.
  */
-int nfsc_fill_done(u32 portid, u64 id, int status, u64 bytes,
-		   const u8 *csum, size_t csum_len, const char **why)
+static void nfsc_fill_end(struct nfsc_request *req, int err, const char *why)
 {
-	struct nfsc_request *req;
-	struct nfsc_inode_info *ni;
-	int err;
+	struct nfsc_inode_info *ni = NFSC_I(req->inode);
 
-	spin_lock(&nfsc_fill_lock);
-	req = nfsc_daemon_request(portid, id, NFSC_REQ_FILLING, why, &err);
-	if (req && !req->tmpfile) {
-		req = NULL;
-		err = -EBUSY;
-		*why = "request not claimed";
-	}
-	if (!req) {
-		spin_unlock(&nfsc_fill_lock);
-		return err;
-	}
-	/* Out of the table, still the inode's: misses join it meanwhile. */
-	ni = NFSC_I(req->inode);
-	hash_del(&req->hash);
-	list_del_init(&req->node);
-	atomic64_dec(&req->sbi->stats.filling);
-	req->sbi->nr_queued--;
-	spin_unlock(&nfsc_fill_lock);
-
-	if (status) {
-		err = status;
-		*why = "the daemon reported a failed copy";
-	} else {
-		err = nfsc_fill_commit(req, bytes, csum, csum_len, why);
-	}
-	/* Open files see the object before anyone is told it is there. */
 	spin_lock(&nfsc_fill_lock);
 	if (ni->req == req)
 		ni->req = NULL;
@@ -903,14 +1037,87 @@ int nfsc_fill_done(u32 portid, u64 id, int status, u64 bytes,
 	nfsc_genl_event(&(struct nfsc_event){
 		.type = err ? NFS_CACHEFS_EVENT_FAIL : NFS_CACHEFS_EVENT_DONE,
 		.mount_id = req->sbi->id, .request_id = req->id,
-		.size = req->snap.size, .bytes = bytes,
+		.size = req->snap.size, .bytes = req->bytes,
 		.duration_ns = ktime_get_ns() - req->claimed_ns,
-		.status = err, .path = req->path, .reason = err ? *why : NULL,
+		.status = err, .path = req->path, .reason = err ? why : NULL,
 	});
-	nfsc_request_put(req);
 	nfsc_fill_kick();
-	/* The daemon's own failure, taken as reported, is no error here. */
-	return status ? 0 : err;
+}
+
+/* commit_work: check the finished copy, publish it, tell its end. */
+static void nfsc_commit_work(struct work_struct *work)
+{
+	struct nfsc_request *req = container_of(work, struct nfsc_request,
+						commit_work);
+	const char *why = NULL;
+	int err;
+
+	err = nfsc_fill_commit(req, req->bytes, req->csum, req->csum_len,
+			       &why);
+	nfsc_fill_end(req, err, why);
+	req->commit_err = err;
+	req->commit_why = why;
+	complete(&req->committed);
+	nfsc_request_put(req);
+}
+
+/*
+ * The daemon ends request @id with @status (0 or -errno) after copying
+ * @bytes. 0 when the object is committed or the daemon's failure taken;
+ * -EINPROGRESS when the check goes on past NFSC_DOIT_WAIT (its end is told
+ * by an event); otherwise the copy is discarded and @why says why.
+ */
+int nfsc_fill_done(u32 portid, u64 id, int status, u64 bytes,
+		   const u8 *csum, size_t csum_len, const char **why)
+{
+	struct nfsc_request *req;
+	int err;
+
+	spin_lock(&nfsc_fill_lock);
+	req = nfsc_daemon_request(portid, id, NFSC_REQ_FILLING, why, &err);
+	if (req && (!req->tmpfile || req->src)) {
+		req = NULL;
+		err = -EBUSY;
+		*why = "request not claimed";
+	}
+	if (!req) {
+		spin_unlock(&nfsc_fill_lock);
+		return err;
+	}
+	/* Out of the table, still the inode's: misses join it meanwhile. */
+	hash_del(&req->hash);
+	list_del_init(&req->node);
+	atomic64_dec(&req->sbi->stats.filling);
+	req->sbi->nr_queued--;
+	spin_unlock(&nfsc_fill_lock);
+
+	req->bytes = bytes;
+	if (status) {
+		/* The daemon's own failure, taken as reported, is no error here. */
+		nfsc_fill_end(req, status, "the daemon reported a failed copy");
+		nfsc_request_put(req);
+		return 0;
+	}
+	req->csum_len = min_t(size_t, csum_len, sizeof(req->csum));
+	memcpy(req->csum, csum, req->csum_len);
+	kref_get(&req->ref);	/* commit_work's */
+	queue_work(nfsc_fill_wq, &req->commit_work);
+	if (wait_for_completion_killable_timeout(&req->committed,
+						 NFSC_DOIT_WAIT) > 0) {
+		err = req->commit_err;
+		*why = req->commit_why;
+	} else {
+		err = -EINPROGRESS;
+		*why = "the copy is still being checked: its end is told by a DONE or FAIL event";
+	}
+	nfsc_request_put(req);
+	return err;
+}
+
+int __init nfsc_fill_init(void)
+{
+	nfsc_fill_wq = alloc_workqueue("nfs_cachefs_fill", WQ_UNBOUND, 0);
+	return nfsc_fill_wq ? 0 : -ENOMEM;
 }
 
 /*
@@ -920,6 +1127,8 @@ int nfsc_fill_done(u32 portid, u64 id, int status, u64 bytes,
 void nfsc_fill_exit(void)
 {
 	cancel_delayed_work_sync(&nfsc_reaper);
+	/* The tail of a work item that put the last request: its code. */
+	destroy_workqueue(nfsc_fill_wq);
 	if (nfsc_daemon_sk)
 		sock_put(nfsc_daemon_sk);
 }

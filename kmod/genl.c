@@ -568,7 +568,8 @@ static const struct genl_multicast_group nfsc_genl_mcgrps[] = {
 
 /*
  * Parallel: claims, completions and prefetches wait on NFS and the cache
- * disk, which must not hold up every other family behind genl_mutex. Each
+ * disk, which must not hold up every other family behind genl_mutex (and
+ * claims and completions wait for it at most NFSC_DOIT_WAIT: fill.c). Each
  * op keeps its own state under its own locks (nfsc_fill_lock for requests
  * and the daemon, nfsc_mounts_lock for the mounts, nfsc_tunables_lock for
  * the tunables' cross-checks).
@@ -684,15 +685,24 @@ int __init nfsc_genl_init(void)
 {
 	int err;
 
-	err = netlink_register_notifier(&nfsc_netlink_notifier);
+	err = nfsc_fill_init();
 	if (err)
 		return err;
+	err = netlink_register_notifier(&nfsc_netlink_notifier);
+	if (err)
+		goto out_fill;
 	err = genl_register_family(&nfsc_genl_family);
 	if (err) {
 		pr_err("cannot register generic netlink family %s: %d\n",
 		       NFS_CACHEFS_GENL_NAME, err);
-		netlink_unregister_notifier(&nfsc_netlink_notifier);
+		goto out_notifier;
 	}
+	return 0;
+
+out_notifier:
+	netlink_unregister_notifier(&nfsc_netlink_notifier);
+out_fill:
+	nfsc_fill_exit();
 	return err;
 }
 

@@ -301,6 +301,7 @@ int nfsc_fill_claim(u32 portid, u64 id, struct nfsc_claim *claim,
 void nfsc_fill_claim_undo(u32 portid, u64 id, struct nfsc_claim *claim);
 int nfsc_fill_done(u32 portid, u64 id, int status, u64 bytes,
 		   const u8 *csum, size_t csum_len, const char **why);
+int nfsc_fill_init(void);
 void nfsc_fill_exit(void);
 
 /* sysfs.c */

@@ -402,6 +402,32 @@ TEST_F_TIMEOUT(fill, a_hit_on_a_frozen_cache_does_not_wait, 180)
 }
 
 /*
+ * A claim the kernel cannot open files for within its wait (the cache
+ * frozen, as a dead NFS server would hold it) is answered -EINPROGRESS;
+ * the daemon says so and lets it go, and claims it again when the kernel
+ * tells it again after the thaw: the file is filled.
+ */
+TEST_F_TIMEOUT(fill, a_claim_that_waits_is_taken_again, 180)
+{
+	const char *name = "frozen-claim";
+	long long ok;
+
+	ASSERT_EQ(0, make_file(name, MiB, 8));
+	self->helper = start_helper("");
+	ASSERT_GT(self->helper, 0);
+	ok = nfsc_stat(self->dir, "fills_ok");
+	ASSERT_EQ(0, cache_freeze(30));
+	ASSERT_EQ((long long)MiB, read_through(name));
+	/* The claim's 2 s, and the daemon's line about it. */
+	sleep(4);
+	EXPECT_EQ(ok, nfsc_stat(self->dir, "fills_ok"));
+	ASSERT_EQ(0, cache_thaw());
+	ASSERT_EQ(ok + 1, nfsc_wait_stat(self->dir, "fills_ok", ok + 1, 60));
+	EXPECT_EQ(0, helper_log_has("frozen-claim: the kernel is still opening its files"));
+	expect_cached(_metadata, self, name);
+}
+
+/*
  * @len bytes at @off of a make_file() of seed 7, read through @fd into a
  * buffer at @align past a page boundary. 0 if they match.
  */

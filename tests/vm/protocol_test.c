@@ -9,8 +9,10 @@
  * caught; fill_timeout_ms, max_pending, min_size, max_size and enabled
  * bound what is queued and served; a reader's NFS file stays open for its
  * fill's claim, up to max_held; requests leave room in the daemon's socket
- * for the replies to its claims; a claim that waits holds up no other
- * command; a malformed message spoils no claim it arrives during.
+ * for the replies to its claims; a claim or a completion that waits holds
+ * up no other command, nor generic netlink past the kernel's wait (it is
+ * answered -EINPROGRESS and ends in the background); a malformed message
+ * spoils no claim it arrives during.
  */
 #include <fcntl.h>
 #include <sys/file.h>
@@ -695,51 +697,148 @@ static int frozen_request(struct fake_daemon *d, const char *name,
 	return cache_freeze(30);
 }
 
+/* Is module @name loadable and not loaded? For a writer of cb_lock. */
+static bool module_loadable(const char *name)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/sys/module/%s", name);
+	return access(path, F_OK) &&
+	       !nfsc_sh("modprobe -n %s 2>/dev/null", name);
+}
+
 /*
  * A claim waiting on the cache disk (frozen here, as a dead NFS server
  * would leave it waiting on NFS) holds up no other command: the family's
- * ops do not run one at a time under generic netlink's lock.
+ * ops do not run one at a time under generic netlink's lock. Nor does it
+ * hold generic netlink's cb_lock, under which every doit runs, longer
+ * than the kernel's wait (2 s): a module registering a family (team's),
+ * which takes it for writing and holds up every genetlink user behind
+ * it, loads meanwhile. The claim is answered -EINPROGRESS; after the thaw
+ * its request is told again, and a claim of it takes its files at once.
  */
 TEST_F_TIMEOUT(proto, a_stuck_claim_holds_up_no_other_command, 120)
 {
+	int st = -1, other_st = -1, loader_st = -1, thaw;
+	bool claim_quick, other_quick, loader_quick = true, team;
+	pid_t claimer, other, loader = 0;
 	struct nfsc_fill_claim claim;
 	struct fake_daemon d;
-	pid_t claimer, other;
-	int st = -1, thaw;
-	bool quick;
 	char why[256];
 
+	team = module_loadable("team");
+	if (!team)
+		TH_LOG("no team module to load: its part is left out");
 	ASSERT_EQ(0, frozen_request(&d, "frozen", 70));
 	claimer = fork();
 	ASSERT_LE(0, claimer);
 	if (!claimer) {
-		/* Its tmpfile waits for the thaw. */
-		if (nfsc_chan_claim(d.ch, d.req[0].id, &claim))
+		/* Its tmpfile waits for the thaw; the claim does not. */
+		if (nfsc_chan_claim(d.ch, d.req[0].id, &claim) != -EINPROGRESS)
 			_exit(1);
-		close(claim.src_fd);
-		close(claim.dst_fd);
-		_exit(nfsc_chan_done(d.ch, d.req[0].id, -ECANCELED, 0, NULL, 0) ?
-		      2 : 0);
+		_exit(strstr(nfsc_chan_why(d.ch), "still being opened") ? 0 : 2);
 	}
 	ASSERT_EQ(0, wait_task_blocked(claimer, 10))
 		TH_LOG("the claim did not wait for the frozen cache");
 
+	if (team) {
+		loader = fork();
+		ASSERT_LE(0, loader);
+		if (!loader)
+			_exit(nfsc_sh("modprobe team") ? 1 : 0);
+	}
 	other = fork();
 	ASSERT_LE(0, other);
 	if (!other)
 		_exit(raw_cmd(self, NFS_CACHEFS_CMD_DAEMON_REGISTER, NULL, 0,
 			      why) == -EBUSY ? 0 : 1);
-	quick = !wait_child(other, &st, 5);
+	other_quick = !wait_child(other, &other_st, 5);
+	if (team)
+		loader_quick = !wait_child(loader, &loader_st, 10);
+	claim_quick = !wait_child(claimer, &st, 10);
 	thaw = cache_thaw();
-	EXPECT_TRUE(quick) TH_LOG("another command waited for the stuck claim");
-	if (!quick)
-		ASSERT_EQ(other, waitpid(other, &st, 0));
-	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	if (!other_quick)
+		waitpid(other, &other_st, 0);
+	if (!loader_quick)
+		waitpid(loader, &loader_st, 0);
+	if (!claim_quick)
+		waitpid(claimer, &st, 0);
+	if (team)
+		nfsc_sh("rmmod team");
 	ASSERT_EQ(0, thaw);
-
-	ASSERT_EQ(claimer, waitpid(claimer, &st, 0));
+	EXPECT_TRUE(other_quick) TH_LOG("another command waited for the stuck claim");
+	EXPECT_TRUE(WIFEXITED(other_st) && WEXITSTATUS(other_st) == 0);
+	EXPECT_TRUE(loader_quick)
+		TH_LOG("a module registering a family waited for the stuck claim");
+	if (team)
+		EXPECT_TRUE(WIFEXITED(loader_st) && WEXITSTATUS(loader_st) == 0);
+	EXPECT_TRUE(claim_quick) TH_LOG("the claim waited for the thaw");
 	ASSERT_TRUE(WIFEXITED(st));
-	EXPECT_EQ(0, WEXITSTATUS(st)) TH_LOG("the claim, once thawed");
+	EXPECT_EQ(0, WEXITSTATUS(st)) TH_LOG("the claim's answer (%d)",
+					     WEXITSTATUS(st));
+
+	/* Told again once its files are open; not the daemon's till claimed. */
+	ASSERT_EQ(0, fake_wait_requests(&d, 2, 30));
+	EXPECT_EQ(d.req[0].id, d.req[1].id);
+	EXPECT_EQ(-EBUSY, nfsc_chan_done(d.ch, d.req[1].id, 0, 100, NULL, 0));
+	EXPECT_STREQ("request not claimed", nfsc_chan_why(d.ch));
+	ASSERT_EQ(0, nfsc_chan_claim(d.ch, d.req[1].id, &claim));
+	EXPECT_EQ(100u, claim.size);
+	EXPECT_EQ(100, plain_copy(claim.src_fd, claim.dst_fd, 100));
+	close(claim.src_fd);
+	close(claim.dst_fd);
+	EXPECT_EQ(0, nfsc_chan_done(d.ch, d.req[1].id, 0, 100, NULL, 0));
+	EXPECT_EQ(0, nfsc_stat(self->dir, "pending"));
+	EXPECT_EQ(0, nfsc_stat(self->dir, "filling"));
+	EXPECT_EQ(100, read_through("frozen"));
+	nfsc_chan_close(d.ch);
+}
+
+/*
+ * A completion whose commit waits on the cache disk (frozen) is answered
+ * -EINPROGRESS within the kernel's wait; the commit ends after the thaw,
+ * counted and told as every end is.
+ */
+TEST_F_TIMEOUT(proto, a_stuck_completion_ends_in_the_background, 120)
+{
+	struct nfsc_fill_claim claim;
+	struct fake_daemon d;
+	long long ok, hits;
+	pid_t completer;
+	int st = -1;
+	bool quick;
+
+	ASSERT_EQ(0, fake_open(&d));
+	ASSERT_EQ(0, make_file("frozen-done", 100, 72));
+	ASSERT_EQ(100, read_through("frozen-done"));
+	ASSERT_EQ(0, fake_wait_request(&d, 10));
+	ASSERT_EQ(0, nfsc_chan_claim(d.ch, d.req[0].id, &claim));
+	ASSERT_EQ(100, plain_copy(claim.src_fd, claim.dst_fd, 100));
+	close(claim.src_fd);
+	close(claim.dst_fd);
+	ok = nfsc_stat(self->dir, "fills_ok");
+	ASSERT_EQ(0, cache_freeze(30));
+	completer = fork();
+	ASSERT_LE(0, completer);
+	if (!completer) {
+		if (nfsc_chan_done(d.ch, d.req[0].id, 0, 100, NULL, 0) !=
+		    -EINPROGRESS)
+			_exit(1);
+		_exit(strstr(nfsc_chan_why(d.ch), "still being checked") ? 0 : 2);
+	}
+	quick = !wait_child(completer, &st, 10);
+	EXPECT_EQ(ok, nfsc_stat(self->dir, "fills_ok"));
+	ASSERT_EQ(0, cache_thaw());
+	EXPECT_TRUE(quick) TH_LOG("the completion waited for the thaw");
+	if (!quick)
+		ASSERT_EQ(completer, waitpid(completer, &st, 0));
+	ASSERT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(0, WEXITSTATUS(st)) TH_LOG("the completion's answer (%d)",
+					     WEXITSTATUS(st));
+	EXPECT_EQ(ok + 1, nfsc_wait_stat(self->dir, "fills_ok", ok + 1, 30));
+	hits = nfsc_stat(self->dir, "hits");
+	EXPECT_EQ(100, read_through("frozen-done"));
+	EXPECT_EQ(hits + 1, nfsc_stat(self->dir, "hits"));
 	nfsc_chan_close(d.ch);
 }
 
@@ -773,47 +872,32 @@ static int send_stray_request(int family, int fd)
 }
 
 /*
- * A malformed message that reaches the daemon while its claim waits is
- * not the claim's answer: the claim still gets its descriptors (else they
- * would leak and the request wait for its timeout), and the channel
+ * A malformed message that reaches the daemon ahead of its claim's reply
+ * is not the claim's answer: the claim still gets its descriptors (else
+ * they would leak and the request wait for its timeout), and the channel
  * reports the fault afterwards.
  */
 TEST_F_TIMEOUT(proto, a_stray_message_spoils_no_claim, 120)
 {
-	static const char *const why[] = {
-		"", "the claim failed", "the claim's descriptors are not open",
-		"its completion failed", "the stray message went unreported",
-	};
 	struct nfsc_fill_claim claim;
 	struct fake_daemon d;
-	pid_t claimer;
-	int st, thaw;
 
-	ASSERT_EQ(0, frozen_request(&d, "stray", 71));
-	claimer = fork();
-	ASSERT_LE(0, claimer);
-	if (!claimer) {
-		if (nfsc_chan_claim(d.ch, d.req[0].id, &claim))
-			_exit(1);
-		if (fcntl(claim.src_fd, F_GETFD) < 0 ||
-		    fcntl(claim.dst_fd, F_GETFD) < 0)
-			_exit(2);
-		close(claim.src_fd);
-		close(claim.dst_fd);
-		if (nfsc_chan_done(d.ch, d.req[0].id, -ECANCELED, 0, NULL, 0))
-			_exit(3);
-		_exit(nfsc_chan_receive(d.ch) == -EPROTO ? 0 : 4);
-	}
-	/* Sent while the kernel holds the claim: it lands ahead of the reply. */
-	ASSERT_EQ(0, wait_task_blocked(claimer, 10))
-		TH_LOG("the claim did not wait for the frozen cache");
-	EXPECT_EQ(0, send_stray_request(self->family, nfsc_chan_fd(d.ch)));
-	thaw = cache_thaw();
-	ASSERT_EQ(claimer, waitpid(claimer, &st, 0));
-	ASSERT_EQ(0, thaw);
-	ASSERT_TRUE(WIFEXITED(st));
-	EXPECT_EQ(0, WEXITSTATUS(st))
-		TH_LOG("%s", why[WEXITSTATUS(st) < 5 ? WEXITSTATUS(st) : 0]);
+	ASSERT_EQ(0, fake_open(&d));
+	ASSERT_EQ(0, make_file("stray", 100, 71));
+	ASSERT_EQ(100, read_through("stray"));
+	ASSERT_EQ(0, fake_wait_request(&d, 10));
+	/* On the socket before the claim is sent: read before its reply. */
+	ASSERT_EQ(0, send_stray_request(self->family, nfsc_chan_fd(d.ch)));
+	ASSERT_EQ(0, nfsc_chan_claim(d.ch, d.req[0].id, &claim))
+		TH_LOG("the claim failed: %s", nfsc_chan_why(d.ch));
+	EXPECT_LE(0, fcntl(claim.src_fd, F_GETFD))
+		TH_LOG("the claim's descriptors are not open");
+	EXPECT_LE(0, fcntl(claim.dst_fd, F_GETFD));
+	close(claim.src_fd);
+	close(claim.dst_fd);
+	EXPECT_EQ(0, nfsc_chan_done(d.ch, d.req[0].id, -ECANCELED, 0, NULL, 0));
+	EXPECT_EQ(-EPROTO, nfsc_chan_receive(d.ch))
+		TH_LOG("the stray message went unreported");
 	EXPECT_EQ(0, nfsc_stat(self->dir, "pending"));
 	nfsc_chan_close(d.ch);
 }

@@ -59,9 +59,14 @@
  *	bytes), PATH, SRC_FD (the NFS file, read-only) and DST_FD (an unnamed
  *	file in the cache), both installed O_CLOEXEC in the calling process,
  *	and OBJECT, the name the object will have once committed.
+ *	-EINPROGRESS when opening them outlasts the kernel's wait (2 s): the
+ *	request is not the daemon's, and its FILL_REQUEST comes again once
+ *	they are open, for a claim that takes them at once.
  * @NFS_CACHEFS_CMD_FILL_DONE: daemon reports the end of a fill:
  *	REQUEST_ID, STATUS (0 or -errno), BYTES, optional CHECKSUM. The
  *	kernel verifies and commits the object, or discards it and says why.
+ *	-EINPROGRESS when the check outlasts the kernel's wait (2 s): it goes
+ *	on, and its end is told by a DONE or FAIL event.
  * @NFS_CACHEFS_CMD_INVALIDATE: drop the cache object of a file: FD, a
  *	descriptor (O_PATH will do) of a regular file on an nfs_cachefs
  *	mount in the caller. Its fill, if any, is cancelled. CAP_SYS_ADMIN.
