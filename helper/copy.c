@@ -783,18 +783,22 @@ static unsigned int size_pipe(const struct nfsc_copy_opts *o,
  * allocated on the server): worth asking where the data is. A file as
  * large on disk as it is long costs no seek.
  */
-static bool may_be_sparse(int fd, uint64_t size)
+bool nfsc_copy_sparse_source(int fd, uint64_t size, uint64_t *used)
 {
 	struct stat st;
 
-	return size >= HOLE_ALIGN && !fstat(fd, &st) &&
-	       (uint64_t)st.st_blocks * 512 < size;
+	if (size < HOLE_ALIGN || fstat(fd, &st))
+		return false;
+	*used = ((uint64_t)st.st_blocks * 512 + HOLE_ALIGN - 1) &
+		~(HOLE_ALIGN - 1);
+	return *used < size;
 }
 
 void nfsc_copier_start(struct nfsc_copier *cp, struct nfsc_copy *c)
 {
 	unsigned int i, n, got;
 	uint64_t per;
+	uint64_t used;
 	int ret;
 
 	c->error = 0;
@@ -808,7 +812,7 @@ void nfsc_copier_start(struct nfsc_copier *cp, struct nfsc_copy *c)
 	c->seeks = 0;
 	c->data_claimed = 0;
 	c->engine = NFSC_ENGINE_SPLICE;
-	c->sparse = may_be_sparse(c->src, c->size);
+	c->sparse = nfsc_copy_sparse_source(c->src, c->size, &used);
 
 	/* sendfile() would copy the holes, and write past a budget. */
 	if (c->size < cp->opts.splice_threshold && !cp->opts.no_splice &&

@@ -133,6 +133,13 @@ struct nfsc_copy {
 	unsigned int running;		/* of those, not ended */
 };
 
+/*
+ * Does @fd, of @size bytes, take fewer blocks than bytes (may it have
+ * holes)? *@used is then the bytes its blocks take, in whole 4 KiB blocks:
+ * what its copy writes at most, unless the blocks are compressed.
+ */
+bool nfsc_copy_sparse_source(int fd, uint64_t size, uint64_t *used);
+
 /* Bytes from offset 0 on that are all written (a checksum may read them). */
 uint64_t nfsc_copy_prefix(const struct nfsc_copy *copy);
 

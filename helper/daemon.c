@@ -442,21 +442,6 @@ static int grow_fill(struct nfsc_copy *copy, uint64_t need)
 	return ret;
 }
 
-/*
- * Does the file take fewer blocks than bytes on the server (sparse, as
- * the copy then finds out)? Then *@used is what it takes there, which its
- * fill reserves at first instead of its size.
- */
-static bool sparse_on_server(int src, uint64_t size, uint64_t *used)
-{
-	struct stat st;
-
-	if (size < 4096 || fstat(src, &st))
-		return false;
-	*used = ((uint64_t)st.st_blocks * 512 + 4095) & ~4095ULL;
-	return *used < size;
-}
-
 /* Answer a claimed request without a copy: the kernel drops it now. */
 static void refuse_claimed(struct daemon *d, struct queued *q,
 			   const struct nfsc_fill_claim *claim, int err,
@@ -514,7 +499,7 @@ static void start_next(struct daemon *d)
 	 */
 	if (!nfsc_cache_knows(d->cache, claim.mount_id))
 		nfsc_cache_sync_mounts(d->cache);	/* a mount made since */
-	sparse = sparse_on_server(claim.src_fd, claim.size, &used);
+	sparse = nfsc_copy_sparse_source(claim.src_fd, claim.size, &used);
 	room = nfsc_cache_make_room(d->cache, claim.mount_id,
 				    sparse ? used : claim.size,
 				    d->inflight_bytes);

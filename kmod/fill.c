@@ -970,15 +970,14 @@ static bool nfsc_attrs_equal(const struct nfsc_attrs *a,
 }
 
 /* Check a finished copy and publish it; why says what was wrong. */
-static int nfsc_fill_commit(struct nfsc_request *req, u64 bytes,
-			    const u8 *csum, size_t csum_len, const char **why)
+static int nfsc_fill_commit(struct nfsc_request *req, const char **why)
 {
 	struct nfsc_sb_info *sbi = req->sbi;
 	struct nfsc_attrs now;
 	const struct cred *old;
 	int err;
 
-	if (bytes != req->snap.size ||
+	if (req->bytes != req->snap.size ||
 	    i_size_read(file_inode(req->tmpfile)) != req->snap.size) {
 		*why = "copy size differs from the NFS file's";
 		return -EIO;
@@ -1009,7 +1008,7 @@ static int nfsc_fill_commit(struct nfsc_request *req, u64 bytes,
 		*why = "the file is open for writing on this client";
 	} else {
 		err = nfsc_cache_commit(sbi, &req->key, req->tmpfile,
-					&req->snap, csum, csum_len);
+					&req->snap, req->csum, req->csum_len);
 		if (err)
 			*why = "cannot publish the object in the cache";
 	}
@@ -1052,8 +1051,7 @@ static void nfsc_commit_work(struct work_struct *work)
 	const char *why = NULL;
 	int err;
 
-	err = nfsc_fill_commit(req, req->bytes, req->csum, req->csum_len,
-			       &why);
+	err = nfsc_fill_commit(req, &why);
 	nfsc_fill_end(req, err, why);
 	req->commit_err = err;
 	req->commit_why = why;
