@@ -559,7 +559,7 @@ static bool cull_for(struct nfsc_cache *c, const struct goal *g,
 		     const char *why)
 {
 	uint64_t freed = 0, inodes = 0, bytes;
-	unsigned long n = 0, busy = 0;
+	unsigned long n = 0, busy = 0, slow = 0;
 	struct lru_entry e;
 	struct volume *v;
 	struct object *o;
@@ -598,7 +598,11 @@ static bool cull_for(struct nfsc_cache *c, const struct goal *g,
 			lru_set_aside(v, e);
 			continue;
 		}
-		if (ret && ret != -ENOENT) {
+		if (ret == -EINPROGRESS) {
+			/* The kernel removes it once the cache disk answers. */
+			slow++;
+			ret = 0;
+		} else if (ret && ret != -ENOENT) {
 			cull_say("%s/%s: %s%s%s", v->path, o->name,
 				 strerror(-ret), *nfsc_chan_why(c->ch) ? ": " : "",
 				 nfsc_chan_why(c->ch));
@@ -619,6 +623,9 @@ static bool cull_for(struct nfsc_cache *c, const struct goal *g,
 	if (n || busy)
 		cull_say("%s: culled %lu object(s), %" PRIu64 " bytes; %lu open, kept",
 			 why, n, freed, busy);
+	if (slow)
+		cull_say("%s: %lu of them still being removed: the cache filesystem is slow to answer",
+			 why, slow);
 	return freed >= g->bytes && inodes >= g->inodes;
 }
 

@@ -50,6 +50,9 @@ struct fill_slot {
  */
 #define PREFETCH_REASK_MS 5000
 
+/* Between asks the kernel answers -EINPROGRESS (it waited 2 s already). */
+#define PREFETCH_BUSY_MS 200
+
 /* Opens in the ring at once: across a network their round trips overlap. */
 #define PREFETCH_OPENS 16
 /* No wait for a writer, if a FIFO took a file's name since the walk read it. */
@@ -327,6 +330,28 @@ static int opened_size(const char *path, int fd, uint64_t *size)
 }
 
 /*
+ * PREFETCH of @fd, asked again while the kernel answers that it goes on
+ * in the background (NFS or the cache disk slow to answer): the kernel
+ * runs one at a time a file, so the asks do not pile up, and a hard NFS
+ * mount would hold the open as long. Said once a file.
+ */
+static int prefetch_ask(struct prefetch *p, const char *path, int fd,
+			int *status, uint64_t *id)
+{
+	bool said = false;
+	int ret;
+
+	while ((ret = nfsc_chan_prefetch(p->ch, fd, status, id)) == -EINPROGRESS) {
+		if (!said)
+			nfsc_say("prefetch: %s: %s; waiting", path,
+				 nfsc_chan_why(p->ch));
+		said = true;
+		usleep(PREFETCH_BUSY_MS * 1000);
+	}
+	return ret;
+}
+
+/*
  * @path opened (@fd, or -errno; the caller closes it): ask for its fill.
  * Sets *@wait_id to the fill's id when the file is to be held open until
  * the fill ends, else to 0. 0, or -1 with errno set when the run cannot go
@@ -350,7 +375,7 @@ static int prefetch_opened(struct prefetch *p, const char *path, int fd,
 		p->failed++;
 		return 0;
 	}
-	ret = nfsc_chan_prefetch(p->ch, fd, &status, &id);
+	ret = prefetch_ask(p, path, fd, &status, &id);
 	if (ret) {
 		nfsc_say("prefetch: %s: %s%s%s", path, strerror(-ret),
 			 *nfsc_chan_why(p->ch) ? ": " : "", nfsc_chan_why(p->ch));
@@ -443,7 +468,7 @@ static int ask_held(struct prefetch *p, struct open_slot *o)
 	int ret, status;
 	uint64_t id;
 
-	ret = nfsc_chan_prefetch(p->ch, o->fd, &status, &id);
+	ret = prefetch_ask(p, o->path, o->fd, &status, &id);
 	if (!ret && status == NFS_CACHEFS_PREFETCH_QUEUED) {
 		if (id == o->fill_id)
 			return 0;
@@ -646,7 +671,7 @@ int cmd_prefetch(int argc, char **argv)
 
 struct invalidate {
 	struct nfsc_chan *ch;
-	unsigned long dropped, failed;
+	unsigned long dropped, dropping, failed;
 };
 
 static int invalidate_one(int root_fd, const char *rel, const char *path,
@@ -659,7 +684,11 @@ static int invalidate_one(int root_fd, const char *rel, const char *path,
 	ret = fd < 0 ? fd : nfsc_chan_invalidate(inv->ch, fd);
 	if (fd >= 0)
 		close(fd);
-	if (ret) {
+	if (ret == -EINPROGRESS) {
+		/* The kernel's wait ran out (a frozen cache): it goes on. */
+		nfsc_say("invalidate: %s: %s", path, nfsc_chan_why(inv->ch));
+		inv->dropping++;
+	} else if (ret) {
 		nfsc_say("invalidate: %s: %s%s%s", path, strerror(-ret),
 			 fd >= 0 && *nfsc_chan_why(inv->ch) ? ": " : "",
 			 fd >= 0 ? nfsc_chan_why(inv->ch) : "");
@@ -699,6 +728,9 @@ int cmd_invalidate(int argc, char **argv)
 	}
 	printf("invalidate: %lu file(s) dropped from the cache, %lu failed\n",
 	       inv.dropped, inv.failed);
+	if (inv.dropping)
+		printf("invalidate: %lu file(s) still being dropped, in the background\n",
+		       inv.dropping);
 	nfsc_chan_close(inv.ch);
 	return status || inv.failed ? 1 : 0;
 }

@@ -66,7 +66,9 @@ static void report_bad(struct verify *v, const char *name, const char *why,
 {
 	const char *fate = !cull_ret ? "dropped" :
 			   cull_ret == -EBUSY ? "open, kept" :
-			   cull_ret == -ENOENT ? "gone already" : strerror(-cull_ret);
+			   cull_ret == -ENOENT ? "gone already" :
+			   cull_ret == -EINPROGRESS ? "still being dropped" :
+			   strerror(-cull_ret);
 
 	if (!v->json) {
 		printf("bad: mount %" PRIu32 ": object %s: %s (%s)\n",

@@ -248,6 +248,28 @@ static struct file *nfsc_read_file(struct file *file, enum nfsc_switch how)
 }
 
 /*
+ * PREFETCH's answer when it needs neither NFS nor the cache disk: true and
+ * *@status (CACHED, QUEUED with *@id, or -EINVAL and @why), else false.
+ */
+bool nfsc_prefetch_known(struct file *file, u64 *id, int *status,
+			 const char **why)
+{
+	struct nfsc_file *nf = file->private_data;
+
+	if (!nfsc_open_is_read_only(file)) {
+		*why = "the file must be open read-only";
+		*status = -EINVAL;
+	} else if (nfsc_is_cache_file(nf->real)) {
+		*status = NFS_CACHEFS_PREFETCH_CACHED;
+	} else if (nfsc_fill_request_id(file_inode(file), id)) {
+		*status = NFS_CACHEFS_PREFETCH_QUEUED;
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/*
  * PREFETCH of @file, an open of ours for reading: an enum
  * nfs_cachefs_prefetch, with the request's id in *@id when a fill is
  * queued (its open queued it, or this asks again), or -errno and @why.
@@ -256,22 +278,15 @@ static struct file *nfsc_read_file(struct file *file, enum nfsc_switch how)
  */
 int nfsc_prefetch(struct file *file, u64 *id, const char **why)
 {
-	struct nfsc_file *nf = file->private_data;
 	struct inode *inode = file_inode(file);
 	struct nfsc_attrs attrs;
 	struct nfsc_key key;
 	struct path lower;
+	int err, status;
 	u32 gen;
-	int err;
 
-	if (!nfsc_open_is_read_only(file)) {
-		*why = "the file must be open read-only";
-		return -EINVAL;
-	}
-	if (nfsc_is_cache_file(nf->real))
-		return NFS_CACHEFS_PREFETCH_CACHED;
-	if (nfsc_fill_request_id(inode, id))
-		return NFS_CACHEFS_PREFETCH_QUEUED;
+	if (nfsc_prefetch_known(file, id, &status, why))
+		return status;
 	if (nfsc_is_cache_file(nfsc_read_file(file, NFSC_SWITCH_TOUCH)))
 		return NFS_CACHEFS_PREFETCH_FILLED;
 	/* The open queued none (a full queue, no daemon then): once more. */

@@ -18,7 +18,8 @@
  * answered -EINPROGRESS and its request told to the daemon again once
  * its files are open, for a claim that takes them at once; a completion
  * that outlasts it is answered -EINPROGRESS and ends in the background,
- * told as every end is, by a DONE or FAIL event.
+ * told as every end is, by a DONE or FAIL event. (bounded.c does the same
+ * for INVALIDATE, PREFETCH and CULL.)
  *
  * When a reader closes before the claim, the request may open the NFS file
  * itself and keep it open to the claim (nfsc_fill_hold()), so that the
@@ -42,9 +43,6 @@
 
 /* Sent at most this many FILL_REQUESTs per kick; the rest wait. */
 #define NFSC_KICK_BATCH		64
-
-/* How long a claim's or a completion's doit waits for its work. */
-#define NFSC_DOIT_WAIT		(2 * HZ)
 
 /*
  * A FILLING request is first being opened (open_work: no tmpfile yet),
@@ -116,7 +114,7 @@ static void nfsc_open_work(struct work_struct *work);
 static void nfsc_commit_work(struct work_struct *work);
 
 static DECLARE_DELAYED_WORK(nfsc_reaper, nfsc_reaper_fn);
-static struct workqueue_struct *nfsc_fill_wq;
+struct workqueue_struct *nfsc_fill_wq;
 
 /* fill_timeout_ms after @from (the tunable is at most a day: fits in u32). */
 static unsigned long nfsc_deadline_after(struct nfsc_sb_info *sbi,

@@ -9,8 +9,10 @@
 #include "internal.h"
 
 #include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/slab.h>
+#include <linux/wait_bit.h>
 #include <net/genetlink.h>
 
 static const struct nla_policy nfsc_genl_policy[NFS_CACHEFS_A_MAX + 1] = {
@@ -304,12 +306,35 @@ static struct nfsc_sb_info *nfsc_mount_of(struct genl_info *info)
 	return sbi;
 }
 
+/* CULL's state, the object's name copied: it may outlive the message. */
+struct nfsc_cull_cmd {
+	struct nfsc_bounded b;
+	struct nfsc_sb_info *sbi;	/* referenced */
+	u64 bytes;
+	char object[NFS_CACHEFS_OBJECT_MAX];
+};
+
+static int nfsc_cull_run(struct nfsc_bounded *b, const char **why)
+{
+	struct nfsc_cull_cmd *cc = container_of(b, struct nfsc_cull_cmd, b);
+
+	return nfsc_cache_cull(cc->sbi, cc->object, &cc->bytes, why);
+}
+
+static void nfsc_cull_release(struct nfsc_bounded *b)
+{
+	struct nfsc_cull_cmd *cc = container_of(b, struct nfsc_cull_cmd, b);
+
+	nfsc_mount_put(cc->sbi);
+	kfree(cc);
+}
+
 static int nfsc_cull_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nfsc_sb_info *sbi;
+	struct nfsc_cull_cmd *cc;
 	const char *why = NULL;
 	struct sk_buff *reply;
-	u64 bytes = 0;
 	void *hdr;
 	int err;
 
@@ -322,12 +347,21 @@ static int nfsc_cull_doit(struct sk_buff *skb, struct genl_info *info)
 	sbi = nfsc_mount_of(info);
 	if (!sbi)
 		return -ENODEV;
+	cc = kzalloc(sizeof(*cc), GFP_KERNEL);
 	reply = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
-	err = -ENOMEM;
-	if (!reply)
-		goto out;
-	err = nfsc_cache_cull(sbi, nla_data(info->attrs[NFS_CACHEFS_A_OBJECT]),
-			      &bytes, &why);
+	if (!cc || !reply) {
+		kfree(cc);
+		nlmsg_free(reply);
+		nfsc_mount_put(sbi);
+		return -ENOMEM;
+	}
+	nfsc_bounded_init(&cc->b, nfsc_cull_run, nfsc_cull_release);
+	cc->sbi = sbi;
+	nla_strscpy(cc->object, info->attrs[NFS_CACHEFS_A_OBJECT],
+		    sizeof(cc->object));
+	err = nfsc_bounded_wait(&cc->b, &why);
+	if (err == -EINPROGRESS)
+		why = "still being removed: its CULL event tells the end";
 	if (err) {
 		nfsc_set_err(info, why);
 		nlmsg_free(reply);
@@ -335,17 +369,16 @@ static int nfsc_cull_doit(struct sk_buff *skb, struct genl_info *info)
 	}
 	hdr = genlmsg_put_reply(reply, info, &nfsc_genl_family, 0,
 				NFS_CACHEFS_CMD_CULL);
-	if (!hdr || nla_put_u64_64bit(reply, NFS_CACHEFS_A_BYTES, bytes,
+	if (!hdr || nla_put_u64_64bit(reply, NFS_CACHEFS_A_BYTES, cc->bytes,
 				      NFS_CACHEFS_A_PAD)) {
 		/* The object is gone all the same. */
 		nlmsg_free(reply);
-		err = 0;
 		goto out;
 	}
 	genlmsg_end(reply, hdr);
 	err = genlmsg_reply(reply, info);
 out:
-	nfsc_mount_put(sbi);
+	nfsc_bounded_put(&cc->b);
 	return err;
 }
 
@@ -381,9 +414,48 @@ static struct file *nfsc_fd_file(struct genl_info *info, bool raw, int *err)
 	return file;
 }
 
+/* INVALIDATE's and PREFETCH's state: the file stays ours till the end. */
+struct nfsc_file_cmd {
+	struct nfsc_bounded b;
+	struct file *file;		/* referenced */
+	u64 id;				/* PREFETCH's answer when QUEUED */
+};
+
+static void nfsc_file_cmd_release(struct nfsc_bounded *b)
+{
+	struct nfsc_file_cmd *fc = container_of(b, struct nfsc_file_cmd, b);
+
+	fput(fc->file);
+	kfree(fc);
+}
+
+/* A command's state for @file, whose reference it takes. */
+static struct nfsc_file_cmd *
+nfsc_file_cmd_new(struct file *file,
+		  int (*run)(struct nfsc_bounded *b, const char **why))
+{
+	struct nfsc_file_cmd *fc = kzalloc(sizeof(*fc), GFP_KERNEL);
+
+	if (!fc)
+		return NULL;
+	nfsc_bounded_init(&fc->b, run, nfsc_file_cmd_release);
+	fc->file = file;
+	return fc;
+}
+
+static int nfsc_invalidate_run(struct nfsc_bounded *b, const char **why)
+{
+	struct nfsc_file_cmd *fc = container_of(b, struct nfsc_file_cmd, b);
+
+	nfsc_invalidate(fc->file->f_path.dentry);
+	return 0;
+}
+
 /* INVALIDATE: FD; the file's fill is cancelled and its object removed. */
 static int nfsc_invalidate_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	struct nfsc_file_cmd *fc;
+	const char *why = NULL;
 	struct file *file;
 	int err;
 
@@ -395,9 +467,35 @@ static int nfsc_invalidate_doit(struct sk_buff *skb, struct genl_info *info)
 	file = nfsc_fd_file(info, true, &err);
 	if (!file)
 		return err;
-	nfsc_invalidate(file->f_path.dentry);
-	fput(file);
-	return 0;
+	fc = nfsc_file_cmd_new(file, nfsc_invalidate_run);
+	if (!fc) {
+		fput(file);
+		return -ENOMEM;
+	}
+	err = nfsc_bounded_wait(&fc->b, &why);
+	if (err == -EINPROGRESS)
+		nfsc_set_err(info, "the object is still being removed, in the background");
+	nfsc_bounded_put(&fc->b);
+	return err;
+}
+
+/*
+ * One PREFETCH of a file at a time: a prefetch client asks again after a
+ * file it holds, and those asks must not pile up behind a dead server.
+ */
+static int nfsc_prefetch_run(struct nfsc_bounded *b, const char **why)
+{
+	struct nfsc_file_cmd *fc = container_of(b, struct nfsc_file_cmd, b);
+	struct nfsc_inode_info *ni = NFSC_I(file_inode(fc->file));
+	const struct cred *old;
+	int status;
+
+	/* The opener asks NFS, as at its open (a kworker has no Kerberos). */
+	old = override_creds(fc->file->f_cred);
+	status = nfsc_prefetch(fc->file, &fc->id, why);
+	revert_creds(old);
+	clear_and_wake_up_bit(NFSC_I_PREFETCHING, &ni->flags);
+	return status;
 }
 
 /*
@@ -406,12 +504,13 @@ static int nfsc_invalidate_doit(struct sk_buff *skb, struct genl_info *info)
  */
 static int nfsc_prefetch_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	struct nfsc_inode_info *ni;
+	struct nfsc_file_cmd *fc;
 	const char *why = NULL;
 	struct sk_buff *reply;
 	struct file *file;
 	int err, status;
 	void *hdr;
-	u64 id = 0;
 
 	err = nfsc_check_admin(skb, info);
 	if (err)
@@ -421,26 +520,51 @@ static int nfsc_prefetch_doit(struct sk_buff *skb, struct genl_info *info)
 	file = nfsc_fd_file(info, false, &err);
 	if (!file)
 		return err;
-	status = nfsc_prefetch(file, &id, &why);
-	fput(file);
+	ni = NFSC_I(file_inode(file));
+	fc = nfsc_file_cmd_new(file, nfsc_prefetch_run);
+	if (!fc) {
+		fput(file);
+		return -ENOMEM;
+	}
+	/* A fill queued by an earlier PREFETCH's background work is told at once. */
+	if (nfsc_prefetch_known(file, &fc->id, &status, &why))
+		goto out;
+	if (test_and_set_bit_lock(NFSC_I_PREFETCHING, &ni->flags) &&
+	    (wait_on_bit_timeout(&ni->flags, NFSC_I_PREFETCHING, TASK_KILLABLE,
+				 NFSC_DOIT_WAIT) ||
+	     test_and_set_bit_lock(NFSC_I_PREFETCHING, &ni->flags))) {
+		status = -EINPROGRESS;
+		why = "an earlier PREFETCH of this file is still running: ask again";
+		goto out;
+	}
+	status = nfsc_bounded_wait(&fc->b, &why);
+	if (status == -EINPROGRESS)
+		why = "still waiting on NFS or the cache, in the background: ask again";
+out:
 	if (status < 0) {
 		nfsc_set_err(info, why);
-		return status;
+		err = status;
+		goto out_put;
 	}
+	err = -ENOMEM;
 	reply = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!reply)
-		return -ENOMEM;
+		goto out_put;
 	hdr = genlmsg_put_reply(reply, info, &nfsc_genl_family, 0,
 				NFS_CACHEFS_CMD_PREFETCH);
 	if (!hdr || nla_put_s32(reply, NFS_CACHEFS_A_STATUS, status) ||
 	    (status == NFS_CACHEFS_PREFETCH_QUEUED &&
-	     nla_put_u64_64bit(reply, NFS_CACHEFS_A_REQUEST_ID, id,
+	     nla_put_u64_64bit(reply, NFS_CACHEFS_A_REQUEST_ID, fc->id,
 			       NFS_CACHEFS_A_PAD))) {
 		nlmsg_free(reply);
-		return -EMSGSIZE;
+		err = -EMSGSIZE;
+		goto out_put;
 	}
 	genlmsg_end(reply, hdr);
-	return genlmsg_reply(reply, info);
+	err = genlmsg_reply(reply, info);
+out_put:
+	nfsc_bounded_put(&fc->b);
+	return err;
 }
 
 /* SET: MOUNT_ID, KEY, VALUE; as writing the sysfs file. CAP_SYS_ADMIN. */
@@ -567,12 +691,12 @@ static const struct genl_multicast_group nfsc_genl_mcgrps[] = {
 };
 
 /*
- * Parallel: claims, completions and prefetches wait on NFS and the cache
- * disk, which must not hold up every other family behind genl_mutex (and
- * claims and completions wait for it at most NFSC_DOIT_WAIT: fill.c). Each
- * op keeps its own state under its own locks (nfsc_fill_lock for requests
- * and the daemon, nfsc_mounts_lock for the mounts, nfsc_tunables_lock for
- * the tunables' cross-checks).
+ * Parallel: claims, completions, invalidations, prefetches and culls wait
+ * on NFS and the cache disk, which must not hold up every other family
+ * behind genl_mutex (and each waits for it at most NFSC_DOIT_WAIT: fill.c,
+ * bounded.c). Each op keeps its own state under its own locks
+ * (nfsc_fill_lock for requests and the daemon, nfsc_mounts_lock for the
+ * mounts, nfsc_tunables_lock for the tunables' cross-checks).
  */
 static struct genl_family nfsc_genl_family __ro_after_init = {
 	.name		= NFS_CACHEFS_GENL_NAME,

@@ -48,6 +48,7 @@ struct inode *nfsc_alloc_inode(struct super_block *sb)
 	ni->commit_gen = 0;
 	ni->inval_gen = 0;
 	ni->verified = jiffies - MAX_JIFFY_OFFSET;	/* long ago */
+	ni->flags = 0;
 	return &ni->vfs_inode;
 }
 

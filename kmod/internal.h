@@ -36,6 +36,8 @@
  *        ->splice_read, under a pipe's mutex, which a splice into a file
  *        takes inside sb_start_write())
  *     -> nfsc_fill_lock (innermost)
+ *   NFSC_I_PREFETCHING (a bit lock in the stacked inode's flags): held by
+ *     a PREFETCH's work around all it does, nothing held when taken
  *   sbi->volume_lock: a leaf, held only to read or swap sbi->volume.dentry
  *   nfsc_tunables_lock: a leaf, held by writers of tunables
  */
@@ -51,10 +53,12 @@
 #include <linux/fs.h>
 #include <linux/dcache.h>
 #include <linux/kobject.h>
+#include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/path.h>
 #include <linux/mount.h>
+#include <linux/workqueue.h>
 #include <linux/nfs_cachefs.h>
 
 #include "compat.h"
@@ -124,8 +128,12 @@ struct nfsc_inode_info {
 	u32 commit_gen;			/* bumped when a fill commits */
 	u32 inval_gen;			/* bumped by invalidation, cache_mutex */
 	unsigned long verified;		/* jiffies the server attributes were last had */
+	unsigned long flags;		/* NFSC_I_* bits */
 	struct inode vfs_inode;
 };
+
+/* A PREFETCH of the file is running (genl.c): the next one waits for it. */
+#define NFSC_I_PREFETCHING	0
 
 /* The private data of an open regular file. */
 struct nfsc_file {
@@ -239,6 +247,8 @@ extern const struct file_operations nfsc_dir_fops;
 
 /* file.c */
 extern const struct file_operations nfsc_file_fops;
+bool nfsc_prefetch_known(struct file *file, u64 *id, int *status,
+			 const char **why);
 int nfsc_prefetch(struct file *file, u64 *id, const char **why);
 
 /* cache.c */
@@ -303,6 +313,26 @@ int nfsc_fill_done(u32 portid, u64 id, int status, u64 bytes,
 		   const u8 *csum, size_t csum_len, const char **why);
 int nfsc_fill_init(void);
 void nfsc_fill_exit(void);
+extern struct workqueue_struct *nfsc_fill_wq;
+
+/* bounded.c: how long a doit waits for what it queued on nfsc_fill_wq */
+#define NFSC_DOIT_WAIT		(2 * HZ)
+
+struct nfsc_bounded {
+	struct kref ref;
+	struct work_struct work;
+	struct completion done;
+	int (*run)(struct nfsc_bounded *b, const char **why);
+	void (*release)(struct nfsc_bounded *b);
+	int err;			/* run's result, once done */
+	const char *why;
+};
+
+void nfsc_bounded_init(struct nfsc_bounded *b,
+		       int (*run)(struct nfsc_bounded *b, const char **why),
+		       void (*release)(struct nfsc_bounded *b));
+int nfsc_bounded_wait(struct nfsc_bounded *b, const char **why);
+void nfsc_bounded_put(struct nfsc_bounded *b);
 
 /* sysfs.c */
 extern struct mutex nfsc_mounts_lock;

@@ -306,6 +306,20 @@ static inline int object_of(const char *name, char *obj, size_t len)
 	return 0;
 }
 
+/* 0 once @name has no object, within @secs; -1 otherwise. */
+static inline int wait_object_gone(const char *name, int secs)
+{
+	char obj[PATH_MAX];
+	int i;
+
+	for (i = 0; i < secs * 10; i++) {
+		if (object_of(name, obj, sizeof(obj)) == -ENOENT)
+			return 0;
+		usleep(100000);
+	}
+	return -1;
+}
+
 /*
  * Run @cmd with sh in the background, its stderr appended to @log, and
  * wait until @log has a line matching @ready (if not NULL). The pid, or -1.

@@ -6,7 +6,8 @@
  * for a file of two names, says what was cached already, and fails
  * clearly without a daemon or off an nfs_cachefs mount; invalidate drops
  * the objects of a subtree; both are root's. A fill cancelled under it
- * ends it.
+ * ends it. Either goes on when the kernel answers that it is still at it
+ * (EINPROGRESS): prefetch asks again, invalidate says the removal goes on.
  */
 #include <stdint.h>
 #include <sys/wait.h>
@@ -46,6 +47,7 @@ FIXTURE_TEARDOWN(prefetch)
 	if (self->helper > 0)
 		stop_helper(self->helper);
 	/* What a test stopped early may have left. */
+	cache_thaw();
 	nfsc_sh("tc qdisc del dev lo root 2>/dev/null");
 	nfsc_sh("[ ! -w " IO_URING_DISABLED " ] || echo 0 >" IO_URING_DISABLED);
 	nfsc_umount(NFSC_STACK);
@@ -476,6 +478,74 @@ TEST_F_TIMEOUT(prefetch, invalidate_drops_a_subtree, 240)
 	misses = nfsc_stat(self->dir, "misses");
 	EXPECT_EQ(0, stack_matches_export("pf/sub/b"));
 	EXPECT_EQ(misses + 1, nfsc_stat(self->dir, "misses"));
+}
+
+/*
+ * On a frozen cache filesystem each removal outlasts the kernel's wait:
+ * invalidate names each file as still being dropped and exits 0, and the
+ * objects go once the cache thaws.
+ */
+TEST_F_TIMEOUT(prefetch, invalidate_on_a_frozen_cache_goes_on, 240)
+{
+	char out[4096], obj[PATH_MAX];
+	int ret;
+
+	self->helper = nfsc_start_helper(HELPER_LOG, "");
+	ASSERT_GT(self->helper, 0);
+	ASSERT_EQ(0, helper_cmd(out, sizeof(out), "prefetch " NFSC_STACK "/pf")) TH_LOG("%s", out);
+	ASSERT_EQ(0, stop_helper(self->helper));
+	self->helper = 0;
+
+	ASSERT_EQ(0, cache_freeze(60));
+	ret = helper_cmd(out, sizeof(out), "invalidate " NFSC_STACK "/pf/sub");
+	ASSERT_EQ(0, cache_thaw());
+	EXPECT_EQ(0, ret) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "invalidate: 0 file(s) dropped from the cache, 0 failed"))
+		TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "invalidate: 2 file(s) still being dropped, in the background"))
+		TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "pf/sub/b: the object is still being removed, in the background"))
+		TH_LOG("%s", out);
+	EXPECT_EQ(0, wait_object_gone("pf/sub/b", 30));
+	EXPECT_EQ(0, wait_object_gone("pf/sub/c", 30));
+	EXPECT_EQ(0, object_of("pf/a", obj, sizeof(obj)));
+}
+
+/*
+ * A PREFETCH the kernel answers -EINPROGRESS (its GETATTR waits on a slow
+ * server, 2 s each way on the loopback) is asked again until answered:
+ * the file is named once as waited for, then with the answer (no daemon:
+ * no fill queued).
+ */
+TEST_F_TIMEOUT(prefetch, asks_again_while_the_server_is_slow, 240)
+{
+	char path[PATH_MAX], out[64];
+	int writer, i;
+
+	/* Open for writing on the server: nfsd hands the client no delegation. */
+	path_in(path, sizeof(path), nfsc_env("NFSC_EXPORT"), "pf/a");
+	writer = open(path, O_WRONLY | O_CLOEXEC);
+	ASSERT_LE(0, writer);
+	ASSERT_EQ(0, nfsc_sh("modprobe sch_netem && tc qdisc add dev lo root netem delay 2000ms"));
+	self->prefetch = prefetch_in_background("a");
+	ASSERT_GT(self->prefetch, 0);
+	for (i = 0; i < 600; i++) {
+		if (!nfsc_sh("grep -q 'ask again; waiting' " PREFETCH_OUT))
+			break;
+		usleep(100000);
+	}
+	/* Packets held already keep their time: none is lost. */
+	ASSERT_EQ(0, nfsc_sh("tc qdisc change dev lo root netem delay 0ms"));
+	EXPECT_EQ(1, exit_status_within(self->prefetch, 120));
+	self->prefetch = 0;
+	close(writer);
+	ASSERT_EQ(0, nfsc_sh_out(out, sizeof(out), "grep -c 'pf/a: still waiting on NFS or the "
+				 "cache, in the background: ask again; waiting' " PREFETCH_OUT));
+	EXPECT_EQ(1, atoi(out)) TH_LOG("the file was not named once as waited for");
+	EXPECT_EQ(0, nfsc_sh("grep -q 'pf/a: Resource temporarily unavailable: no fill queued' "
+			     PREFETCH_OUT));
+	EXPECT_EQ(0, nfsc_sh("grep -q '1 file(s): 0 filled (0 bytes), 0 already cached, 1 failed' "
+			     PREFETCH_OUT));
 }
 
 TEST_HARNESS_MAIN

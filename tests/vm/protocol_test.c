@@ -11,8 +11,9 @@
  * fill's claim, up to max_held; requests leave room in the daemon's socket
  * for the replies to its claims; a claim or a completion that waits holds
  * up no other command, nor generic netlink past the kernel's wait (it is
- * answered -EINPROGRESS and ends in the background); a malformed message
- * spoils no claim it arrives during.
+ * answered -EINPROGRESS and ends in the background), nor does a cull, an
+ * invalidation or a prefetch (one prefetch of a file at a time); a
+ * malformed message spoils no claim it arrives during.
  */
 #include <fcntl.h>
 #include <sys/file.h>
@@ -38,9 +39,22 @@ FIXTURE_SETUP(proto)
 				      &version));
 }
 
+/*
+ * The loopback's packets held @ms each way from now; those held already
+ * keep their time, so that none is lost (TCP would wait long to resend).
+ * 0 or -1.
+ */
+static int loopback_delay(int ms)
+{
+	return nfsc_sh("modprobe sch_netem && "
+		       "{ tc qdisc change dev lo root netem delay %dms 2>/dev/null || "
+		       "tc qdisc add dev lo root netem delay %dms; }", ms, ms);
+}
+
 FIXTURE_TEARDOWN(proto)
 {
 	cache_thaw();	/* after a test stopped while the cache was frozen */
+	nfsc_sh("tc qdisc del dev lo root 2>/dev/null");
 	nfsc_umount(NFSC_STACK);
 	nfsc_sh("echo 1 > /proc/sys/fs/leases-enable");
 }
@@ -840,6 +854,188 @@ TEST_F_TIMEOUT(proto, a_stuck_completion_ends_in_the_background, 120)
 	EXPECT_EQ(100, read_through("frozen-done"));
 	EXPECT_EQ(hits + 1, nfsc_stat(self->dir, "hits"));
 	nfsc_chan_close(d.ch);
+}
+
+/* @name (100 bytes) missed, then filled and committed by fake daemon @d. */
+static int fake_fill(struct fake_daemon *d, const char *name, uint64_t seed,
+		     struct nfsc_fill_claim *claim)
+{
+	int want = d->n + 1, err;
+	uint64_t id;
+
+	if (make_file(name, 100, seed) || read_through(name) != 100 ||
+	    fake_wait_requests(d, want, 10))
+		return -1;
+	id = d->req[want - 1].id;
+	err = nfsc_chan_claim(d->ch, id, claim);
+	if (err)
+		return err;
+	err = plain_copy(claim->src_fd, claim->dst_fd, 100) == 100 ? 0 : -EIO;
+	close(claim->src_fd);
+	close(claim->dst_fd);
+	return err ? err : nfsc_chan_done(d->ch, id, 0, 100, NULL, 0);
+}
+
+/* @check(a channel of its own, @arg) run in a child: its pid, or -1. */
+static pid_t in_child(int (*check)(struct nfsc_chan *ch, void *arg), void *arg)
+{
+	struct nfsc_chan *ch;
+	pid_t pid = fork();
+	int err;
+
+	if (pid)
+		return pid;
+	ch = nfsc_chan_open(NULL, NULL, &err);
+	_exit(ch ? check(ch, arg) : 1);
+}
+
+/* 0 when a command answered @ret -EINPROGRESS, its reason saying @why. */
+static int in_progress(struct nfsc_chan *ch, int ret, const char *why)
+{
+	return ret == -EINPROGRESS && strstr(nfsc_chan_why(ch), why) ? 0 : 1;
+}
+
+struct stuck_cull {
+	const struct nfsc_fill_claim *claim;	/* of the object to cull */
+	int fd;					/* of the file to invalidate */
+};
+
+static int cull_and_invalidate(struct nfsc_chan *ch, void *arg)
+{
+	const struct stuck_cull *sc = arg;
+	uint64_t bytes;
+
+	if (in_progress(ch, nfsc_chan_cull(ch, sc->claim->mount_id,
+					   sc->claim->object, &bytes),
+			"still being removed"))
+		return 2;
+	return in_progress(ch, nfsc_chan_invalidate(ch, sc->fd),
+			   "still being removed") ? 3 : 0;
+}
+
+/*
+ * A CULL and an INVALIDATE whose unlinks wait on the cache disk (frozen)
+ * are answered -EINPROGRESS within the kernel's wait, not after the thaw
+ * with generic netlink held all along; both removals end after the thaw.
+ */
+TEST_F_TIMEOUT(proto, a_stuck_cull_or_invalidation_ends_in_the_background, 120)
+{
+	struct nfsc_fill_claim culled_claim, claim;
+	struct stuck_cull cull;
+	char path[PATH_MAX];
+	struct fake_daemon d;
+	long long culled;
+	int st = -1, fd;
+	pid_t child;
+	bool quick;
+
+	ASSERT_EQ(0, fake_open(&d));
+	ASSERT_EQ(0, fake_fill(&d, "slow-cull", 73, &culled_claim));
+	ASSERT_EQ(0, fake_fill(&d, "slow-inval", 74, &claim));
+	nfsc_chan_close(d.ch);
+	path_in(path, sizeof(path), NFSC_STACK, "slow-inval");
+	fd = open(path, O_PATH | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	culled = nfsc_stat(self->dir, "culled");
+	ASSERT_EQ(0, cache_freeze(30));
+	cull = (struct stuck_cull){ &culled_claim, fd };
+	child = in_child(cull_and_invalidate, &cull);
+	ASSERT_LE(0, child);
+	quick = !wait_child(child, &st, 15);
+	EXPECT_EQ(culled, nfsc_stat(self->dir, "culled"));
+	ASSERT_EQ(0, cache_thaw());
+	EXPECT_TRUE(quick) TH_LOG("a CULL or an INVALIDATE waited for the thaw");
+	if (!quick)
+		ASSERT_EQ(child, waitpid(child, &st, 0));
+	close(fd);
+	ASSERT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(0, WEXITSTATUS(st)) TH_LOG("the answers (%d)", WEXITSTATUS(st));
+	EXPECT_EQ(culled + 1, nfsc_wait_stat(self->dir, "culled", culled + 1, 30));
+	EXPECT_EQ(0, wait_object_gone("slow-cull", 30));
+	EXPECT_EQ(0, wait_object_gone("slow-inval", 30));
+}
+
+/* Two PREFETCHes of *@arg: the second waits for the first, then gives up. */
+static int prefetch_twice(struct nfsc_chan *ch, void *arg)
+{
+	int fd = *(int *)arg, status;
+	uint64_t id;
+
+	if (in_progress(ch, nfsc_chan_prefetch(ch, fd, &status, &id),
+			"in the background"))
+		return 2;
+	return in_progress(ch, nfsc_chan_prefetch(ch, fd, &status, &id),
+			   "earlier PREFETCH") ? 3 : 0;
+}
+
+/*
+ * A PREFETCH that must ask a slow server (10 s each way on the loopback)
+ * for the file's attributes, its open having queued no fill (no daemon),
+ * is answered -EINPROGRESS within the kernel's wait. Generic netlink is
+ * not held meanwhile: a module registering a family loads. A second
+ * PREFETCH of the file waits for the first rather than asking NFS too.
+ * Asked again once the server answers, it gives its answer.
+ */
+TEST_F_TIMEOUT(proto, a_prefetch_on_a_slow_server_is_answered_in_progress, 180)
+{
+	int st = -1, loader_st = -1, writer, fd, status, err, ret, i;
+	bool quick, loader_quick = true, team;
+	char path[PATH_MAX], why[256];
+	struct nfsc_chan *ch;
+	pid_t child, loader;
+	uint64_t id;
+
+	team = module_loadable("team");
+	if (!team)
+		TH_LOG("no team module to load: its part is left out");
+	ASSERT_EQ(0, make_file("slow-prefetch", 100, 76));
+	/* Open for writing on the server: nfsd hands the client no delegation. */
+	path_in(path, sizeof(path), nfsc_env("NFSC_EXPORT"), "slow-prefetch");
+	writer = open(path, O_WRONLY | O_CLOEXEC);
+	ASSERT_LE(0, writer);
+	path_in(path, sizeof(path), NFSC_STACK, "slow-prefetch");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, loopback_delay(10000));
+	child = in_child(prefetch_twice, &fd);
+	ASSERT_LE(0, child);
+	if (team) {
+		loader = fork();
+		ASSERT_LE(0, loader);
+		if (!loader)
+			_exit(nfsc_sh("modprobe team") ? 1 : 0);
+		loader_quick = !wait_child(loader, &loader_st, 10);
+	}
+	quick = !wait_child(child, &st, 15);
+	if (!loader_quick)
+		waitpid(loader, &loader_st, 0);
+	if (!quick)
+		waitpid(child, &st, 0);
+	if (team)
+		nfsc_sh("rmmod team");
+	EXPECT_TRUE(loader_quick)
+		TH_LOG("a module registering a family waited for the PREFETCH");
+	if (team)
+		EXPECT_TRUE(WIFEXITED(loader_st) && WEXITSTATUS(loader_st) == 0);
+	EXPECT_TRUE(quick) TH_LOG("the PREFETCH waited for the server");
+	ASSERT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(0, WEXITSTATUS(st)) TH_LOG("the answers (%d)", WEXITSTATUS(st));
+
+	/* The first one's GETATTR ends; then no fill, as no daemon is there. */
+	ASSERT_EQ(0, loopback_delay(0));
+	ch = nfsc_chan_open(NULL, NULL, &err);
+	ASSERT_NE(NULL, ch);
+	for (i = 0; i < 60; i++) {
+		ret = nfsc_chan_prefetch(ch, fd, &status, &id);
+		if (ret != -EINPROGRESS)
+			break;
+	}
+	EXPECT_EQ(-EAGAIN, ret);
+	snprintf(why, sizeof(why), "%s", nfsc_chan_why(ch));
+	EXPECT_NE(NULL, strstr(why, "no fill queued")) TH_LOG("why: %s", why);
+	nfsc_chan_close(ch);
+	close(fd);
+	close(writer);
 }
 
 /* A FILL_REQUEST without attributes, sent to @fd's socket as if by us. */

@@ -70,15 +70,20 @@
  * @NFS_CACHEFS_CMD_INVALIDATE: drop the cache object of a file: FD, a
  *	descriptor (O_PATH will do) of a regular file on an nfs_cachefs
  *	mount in the caller. Its fill, if any, is cancelled. CAP_SYS_ADMIN.
+ *	-EINPROGRESS when the removal outlasts the kernel's wait (2 s): it
+ *	goes on.
  * @NFS_CACHEFS_CMD_PREFETCH: have a file filled: FD, open for reading on
  *	an nfs_cachefs mount. The reply's STATUS is an enum
  *	nfs_cachefs_prefetch; with QUEUED, REQUEST_ID names the fill (watch
  *	the monitor group for its end). -EAGAIN when no fill could be queued.
- *	CAP_SYS_ADMIN.
+ *	-EINPROGRESS when asking NFS or the cache outlasts the kernel's wait
+ *	(2 s), or an earlier PREFETCH of the file still does: ask again (a
+ *	fill it queued meanwhile is then told at once). CAP_SYS_ADMIN.
  * @NFS_CACHEFS_CMD_CULL: remove an object chosen by the daemon: MOUNT_ID,
  *	OBJECT. -EBUSY while it is open (or being opened), -ENOENT when it is
  *	gone, -EINVAL for a name that is not an object's. The reply's BYTES
- *	is the space its blocks took.
+ *	is the space its blocks took. -EINPROGRESS when the removal outlasts
+ *	the kernel's wait (2 s): it goes on, and its CULL event tells its end.
  * @NFS_CACHEFS_CMD_GET_STATS: read the counters of a mount: a dump of
  *	every mount (MOUNT_ID, LOWERDIR, CACHEDIR, VOLUME, nested STATS)
  * @NFS_CACHEFS_CMD_GET_MOUNTS: reserved, refused with -EOPNOTSUPP: the
