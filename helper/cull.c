@@ -86,7 +86,24 @@ struct nfsc_cache {
 	size_t *slots;
 	size_t nslots;			/* a power of two */
 	unsigned long culled;
+	/*
+	 * A CULL answered -EINPROGRESS (the cache disk slow: frozen, say):
+	 * no pass before this CLOCK_MONOTONIC time, so that stuck removals
+	 * do not pile up in the kernel, a pass's worth each.
+	 */
+	int64_t stalled_until_ns;
 };
+
+/* How long culling rests after a removal the kernel still works on. */
+#define CULL_STALL_NS	(10 * 1000000000LL)
+
+static int64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
 
 /* What a cull pass must free. */
 struct goal {
@@ -559,13 +576,15 @@ static bool cull_for(struct nfsc_cache *c, const struct goal *g,
 		     const char *why)
 {
 	uint64_t freed = 0, inodes = 0, bytes;
-	unsigned long n = 0, busy = 0, slow = 0;
+	unsigned long n = 0, busy = 0;
 	struct lru_entry e;
 	struct volume *v;
 	struct object *o;
 	struct stat st;
 	int ret;
 
+	if (monotonic_ns() < c->stalled_until_ns)
+		return false;
 	while ((freed < g->bytes || inodes < g->inodes) &&
 	       (v = oldest_volume(c, g))) {
 		e = lru_pop(v);
@@ -599,10 +618,19 @@ static bool cull_for(struct nfsc_cache *c, const struct goal *g,
 			continue;
 		}
 		if (ret == -EINPROGRESS) {
-			/* The kernel removes it once the cache disk answers. */
-			slow++;
-			ret = 0;
-		} else if (ret && ret != -ENOENT) {
+			/*
+			 * The kernel removes it once the cache disk answers.
+			 * Not counted yet; the pass ends and culling rests,
+			 * or each pass would leave a goal's worth more to go
+			 * at once. A later pass finds it gone.
+			 */
+			cull_say("%s/%s: the cache filesystem is slow to answer: still being removed; culling rests %lld s",
+				 v->path, o->name, CULL_STALL_NS / 1000000000LL);
+			c->stalled_until_ns = monotonic_ns() + CULL_STALL_NS;
+			lru_set_aside(v, e);
+			break;
+		}
+		if (ret && ret != -ENOENT) {
 			cull_say("%s/%s: %s%s%s", v->path, o->name,
 				 strerror(-ret), *nfsc_chan_why(c->ch) ? ": " : "",
 				 nfsc_chan_why(c->ch));
@@ -623,9 +651,6 @@ static bool cull_for(struct nfsc_cache *c, const struct goal *g,
 	if (n || busy)
 		cull_say("%s: culled %lu object(s), %" PRIu64 " bytes; %lu open, kept",
 			 why, n, freed, busy);
-	if (slow)
-		cull_say("%s: %lu of them still being removed: the cache filesystem is slow to answer",
-			 why, slow);
 	return freed >= g->bytes && inodes >= g->inodes;
 }
 

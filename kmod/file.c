@@ -249,7 +249,8 @@ static struct file *nfsc_read_file(struct file *file, enum nfsc_switch how)
 
 /*
  * PREFETCH's answer when it needs neither NFS nor the cache disk: true and
- * *@status (CACHED, QUEUED with *@id, or -EINVAL and @why), else false.
+ * *@status (CACHED, FILLED, QUEUED with *@id, or -EINVAL and @why), else
+ * false.
  */
 bool nfsc_prefetch_known(struct file *file, u64 *id, int *status,
 			 const char **why)
@@ -261,6 +262,8 @@ bool nfsc_prefetch_known(struct file *file, u64 *id, int *status,
 		*status = -EINVAL;
 	} else if (nfsc_is_cache_file(nf->real)) {
 		*status = NFS_CACHEFS_PREFETCH_CACHED;
+	} else if (READ_ONCE(nf->cached)) {
+		*status = NFS_CACHEFS_PREFETCH_FILLED;	/* switched already */
 	} else if (nfsc_fill_request_id(file_inode(file), id)) {
 		*status = NFS_CACHEFS_PREFETCH_QUEUED;
 	} else {

@@ -19,7 +19,7 @@
  * its files are open, for a claim that takes them at once; a completion
  * that outlasts it is answered -EINPROGRESS and ends in the background,
  * told as every end is, by a DONE or FAIL event. (bounded.c does the same
- * for INVALIDATE, PREFETCH and CULL.)
+ * for INVALIDATE, PREFETCH and CULL, in a workqueue of its own.)
  *
  * When a reader closes before the claim, the request may open the NFS file
  * itself and keep it open to the claim (nfsc_fill_hold()), so that the

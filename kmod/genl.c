@@ -359,9 +359,9 @@ static int nfsc_cull_doit(struct sk_buff *skb, struct genl_info *info)
 	cc->sbi = sbi;
 	nla_strscpy(cc->object, info->attrs[NFS_CACHEFS_A_OBJECT],
 		    sizeof(cc->object));
-	err = nfsc_bounded_wait(&cc->b, &why);
+	err = nfsc_bounded_wait(&cc->b, jiffies + NFSC_DOIT_WAIT, &why);
 	if (err == -EINPROGRESS)
-		why = "still being removed: its CULL event tells the end";
+		why = "still being removed: a CULL event tells when it is gone";
 	if (err) {
 		nfsc_set_err(info, why);
 		nlmsg_free(reply);
@@ -472,7 +472,9 @@ static int nfsc_invalidate_doit(struct sk_buff *skb, struct genl_info *info)
 		fput(file);
 		return -ENOMEM;
 	}
-	err = nfsc_bounded_wait(&fc->b, &why);
+	/* At once: cancelling waits on neither NFS nor the cache disk. */
+	nfsc_fill_cancel(file_inode(file));
+	err = nfsc_bounded_wait(&fc->b, jiffies + NFSC_DOIT_WAIT, &why);
 	if (err == -EINPROGRESS)
 		nfsc_set_err(info, "the object is still being removed, in the background");
 	nfsc_bounded_put(&fc->b);
@@ -504,6 +506,7 @@ static int nfsc_prefetch_run(struct nfsc_bounded *b, const char **why)
  */
 static int nfsc_prefetch_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	unsigned long deadline = jiffies + NFSC_DOIT_WAIT;
 	struct nfsc_inode_info *ni;
 	struct nfsc_file_cmd *fc;
 	const char *why = NULL;
@@ -537,7 +540,8 @@ static int nfsc_prefetch_doit(struct sk_buff *skb, struct genl_info *info)
 		why = "an earlier PREFETCH of this file is still running: ask again";
 		goto out;
 	}
-	status = nfsc_bounded_wait(&fc->b, &why);
+	/* Its wait and the earlier one's together: NFSC_DOIT_WAIT. */
+	status = nfsc_bounded_wait(&fc->b, deadline, &why);
 	if (status == -EINPROGRESS)
 		why = "still waiting on NFS or the cache, in the background: ask again";
 out:
@@ -812,9 +816,12 @@ int __init nfsc_genl_init(void)
 	err = nfsc_fill_init();
 	if (err)
 		return err;
-	err = netlink_register_notifier(&nfsc_netlink_notifier);
+	err = nfsc_bounded_init_wq();
 	if (err)
 		goto out_fill;
+	err = netlink_register_notifier(&nfsc_netlink_notifier);
+	if (err)
+		goto out_bounded;
 	err = genl_register_family(&nfsc_genl_family);
 	if (err) {
 		pr_err("cannot register generic netlink family %s: %d\n",
@@ -825,6 +832,8 @@ int __init nfsc_genl_init(void)
 
 out_notifier:
 	netlink_unregister_notifier(&nfsc_netlink_notifier);
+out_bounded:
+	nfsc_bounded_exit_wq();
 out_fill:
 	nfsc_fill_exit();
 	return err;
@@ -834,5 +843,6 @@ void nfsc_genl_exit(void)
 {
 	genl_unregister_family(&nfsc_genl_family);
 	netlink_unregister_notifier(&nfsc_netlink_notifier);
+	nfsc_bounded_exit_wq();
 	nfsc_fill_exit();
 }

@@ -36,8 +36,11 @@
  *        ->splice_read, under a pipe's mutex, which a splice into a file
  *        takes inside sb_start_write())
  *     -> nfsc_fill_lock (innermost)
- *   NFSC_I_PREFETCHING (a bit lock in the stacked inode's flags): held by
- *     a PREFETCH's work around all it does, nothing held when taken
+ *   NFSC_I_PREFETCHING (a bit lock in the stacked inode's flags): taken
+ *     by a PREFETCH's doit (under generic netlink's cb_lock, read), which
+ *     waits for it NFSC_DOIT_WAIT at most, and released by the work it
+ *     queued, once done: that work must never take cb_lock or genl_mutex.
+ *     Lockdep does not see it.
  *   sbi->volume_lock: a leaf, held only to read or swap sbi->volume.dentry
  *   nfsc_tunables_lock: a leaf, held by writers of tunables
  */
@@ -315,7 +318,7 @@ int nfsc_fill_init(void);
 void nfsc_fill_exit(void);
 extern struct workqueue_struct *nfsc_fill_wq;
 
-/* bounded.c: how long a doit waits for what it queued on nfsc_fill_wq */
+/* bounded.c: how long a doit waits for what it queued on a workqueue */
 #define NFSC_DOIT_WAIT		(2 * HZ)
 
 struct nfsc_bounded {
@@ -331,8 +334,11 @@ struct nfsc_bounded {
 void nfsc_bounded_init(struct nfsc_bounded *b,
 		       int (*run)(struct nfsc_bounded *b, const char **why),
 		       void (*release)(struct nfsc_bounded *b));
-int nfsc_bounded_wait(struct nfsc_bounded *b, const char **why);
+int nfsc_bounded_wait(struct nfsc_bounded *b, unsigned long deadline,
+		      const char **why);
 void nfsc_bounded_put(struct nfsc_bounded *b);
+int nfsc_bounded_init_wq(void);
+void nfsc_bounded_exit_wq(void);
 
 /* sysfs.c */
 extern struct mutex nfsc_mounts_lock;

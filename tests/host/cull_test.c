@@ -9,8 +9,9 @@
  * and replaced, a fan level that cannot be read reported, many objects
  * found by name through the index's growth and a cull, names and order
  * kept when a cull compacts the index, a volume shared by two mounts, a
- * mount gone since the index (asked once), and an unmounted volume kept
- * out of the cap. Built with
+ * mount gone since the index (asked once), an unmounted volume kept
+ * out of the cap, and a removal the kernel still works on resting
+ * culling. Built with
  * ASan/UBSan; each test ends with a leak check.
  */
 #include <fcntl.h>
@@ -27,6 +28,7 @@
 
 static char cache_dir[PATH_MAX];
 static const char *open_object;		/* CULL refuses it: -EBUSY */
+static const char *slow_object;		/* CULL goes on: -EINPROGRESS */
 static char culled[16][64];
 static int nr_culled, nr_cull_calls;
 
@@ -74,6 +76,8 @@ int nfsc_chan_cull(struct nfsc_chan *ch, uint32_t mount_id,
 		return -ENODEV;
 	if (open_object && !strcmp(object, open_object))
 		return -EBUSY;
+	if (slow_object && !strcmp(object, slow_object))
+		return -EINPROGRESS;	/* left on disk: the kernel is at it */
 	snprintf(path, sizeof(path), "%s/%s/%s", cache_dir, volume, object);
 	if (stat(path, &st) || unlink(path))
 		return -errno;
@@ -137,6 +141,7 @@ FIXTURE_SETUP(cull)
 	ASSERT_NE(NULL, mkdtemp(cache_dir));
 	ASSERT_EQ(0, nfsc_sh("mkdir %s/vol", cache_dir));
 	open_object = NULL;
+	slow_object = NULL;
 	nr_culled = 0;
 	nr_cull_calls = 0;
 	mounts[0] = (struct stub_mount){ .id = 7, .volume = "vol" };
@@ -260,6 +265,33 @@ TEST_F(cull, open_objects_are_kept)
 	EXPECT_EQ(1, nfsc_cache_cull(c));
 	EXPECT_STREQ("0b/02/0002", culled[0]);
 	EXPECT_TRUE(exists("0a/01/0001"));
+	nfsc_cache_free(c);
+	EXPECT_EQ(0, __lsan_do_recoverable_leak_check());
+}
+
+/*
+ * A removal the kernel still works on (the cache disk slow to answer) is
+ * not counted as done, ends the pass, and culling rests: each pass would
+ * otherwise leave a goal's worth more waiting in the kernel.
+ */
+TEST_F(cull, a_removal_still_going_stops_culling)
+{
+	struct nfsc_cache_usage u;
+	struct nfsc_cache *c;
+
+	/* Room for one: two must go, the first of them goes on. */
+	self->opts.max_size = disk_bytes("0c/03/h0003");
+	slow_object = "0a/01/0001";
+	c = indexed(_metadata, &self->opts);
+	ASSERT_NE(NULL, c);
+	EXPECT_EQ(0, nfsc_cache_cull(c));
+	EXPECT_EQ(1, nr_cull_calls);
+	EXPECT_TRUE(exists("0b/02/0002"));
+	nfsc_cache_usage(c, &u);
+	EXPECT_EQ(3, u.objects);
+	/* Resting: not even the object that would go next is asked for. */
+	EXPECT_EQ(0, nfsc_cache_cull(c));
+	EXPECT_EQ(1, nr_cull_calls);
 	nfsc_cache_free(c);
 	EXPECT_EQ(0, __lsan_do_recoverable_leak_check());
 }

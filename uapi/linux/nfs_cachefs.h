@@ -70,8 +70,8 @@
  * @NFS_CACHEFS_CMD_INVALIDATE: drop the cache object of a file: FD, a
  *	descriptor (O_PATH will do) of a regular file on an nfs_cachefs
  *	mount in the caller. Its fill, if any, is cancelled. CAP_SYS_ADMIN.
- *	-EINPROGRESS when the removal outlasts the kernel's wait (2 s): it
- *	goes on.
+ *	-EINPROGRESS when the removal outlasts the kernel's wait (2 s): the
+ *	fill is cancelled already, the removal goes on.
  * @NFS_CACHEFS_CMD_PREFETCH: have a file filled: FD, open for reading on
  *	an nfs_cachefs mount. The reply's STATUS is an enum
  *	nfs_cachefs_prefetch; with QUEUED, REQUEST_ID names the fill (watch
@@ -83,7 +83,8 @@
  *	OBJECT. -EBUSY while it is open (or being opened), -ENOENT when it is
  *	gone, -EINVAL for a name that is not an object's. The reply's BYTES
  *	is the space its blocks took. -EINPROGRESS when the removal outlasts
- *	the kernel's wait (2 s): it goes on, and its CULL event tells its end.
+ *	the kernel's wait (2 s): it goes on, and a CULL event tells when the
+ *	object is gone (none comes if it was opened meanwhile).
  * @NFS_CACHEFS_CMD_GET_STATS: read the counters of a mount: a dump of
  *	every mount (MOUNT_ID, LOWERDIR, CACHEDIR, VOLUME, nested STATS)
  * @NFS_CACHEFS_CMD_GET_MOUNTS: reserved, refused with -EOPNOTSUPP: the
