@@ -114,7 +114,7 @@ static void nfsc_open_work(struct work_struct *work);
 static void nfsc_commit_work(struct work_struct *work);
 
 static DECLARE_DELAYED_WORK(nfsc_reaper, nfsc_reaper_fn);
-struct workqueue_struct *nfsc_fill_wq;
+static struct workqueue_struct *nfsc_fill_wq;
 
 /* fill_timeout_ms after @from (the tunable is at most a day: fits in u32). */
 static unsigned long nfsc_deadline_after(struct nfsc_sb_info *sbi,

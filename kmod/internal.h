@@ -316,7 +316,6 @@ int nfsc_fill_done(u32 portid, u64 id, int status, u64 bytes,
 		   const u8 *csum, size_t csum_len, const char **why);
 int nfsc_fill_init(void);
 void nfsc_fill_exit(void);
-extern struct workqueue_struct *nfsc_fill_wq;
 
 /* bounded.c: how long a doit waits for what it queued on a workqueue */
 #define NFSC_DOIT_WAIT		(2 * HZ)
