@@ -88,6 +88,7 @@ struct daemon {
 	dev_t direct_refused;		/* the last cache fs that would not */
 	bool checksum;			/* sum every fill (--checksum) */
 	unsigned long fills_ok, fills_failed;
+	unsigned long fills_unconfirmed;	/* copied; the kernel still checking */
 	/* What `status` is told, through the state file. */
 	const char *state_path;		/* NULL: not published */
 	int64_t state_ns;		/* when it was last written */
@@ -203,6 +204,7 @@ static void publish(struct daemon *d, bool now)
 		.checksum = d->checksum,
 		.fills_ok = d->fills_ok,
 		.fills_failed = d->fills_failed,
+		.fills_unconfirmed = d->fills_unconfirmed,
 		.queued = d->queued,
 	};
 	struct nfsc_state_fill *fl;
@@ -327,10 +329,12 @@ static void report(struct daemon *d, struct fill *f)
 		          strerror(-c->error));
 	} else if (ret == -EINPROGRESS) {
 		/*
-		 * Counted in the cache as the kernel most likely ends it; an
-		 * object that never comes is forgotten when culling finds it
-		 * gone.
+		 * Neither done nor failed: the kernel's DONE or FAIL event and
+		 * its own counters tell. Counted in the cache as the kernel
+		 * most likely ends it; an object that never comes is forgotten
+		 * when culling finds it gone.
 		 */
+		d->fills_unconfirmed++;
 		nfsc_cache_added(d->cache, f->mount_id, f->object, disk);
 		nfsc_say("fill %" PRIu64 " copied: %s: %" PRIu64 " bytes; the kernel is still checking it (NFS or the cache disk is slow): its end is told to monitors",
 			 f->id, f->path, c->copied);
@@ -1078,8 +1082,9 @@ static int serve(struct daemon *d, const struct nfsc_copy_opts *opts)
 
 	ret = loop(d, sfd);
 	close(sfd);
-	nfsc_say("exiting: %lu fill(s) done, %lu failed, %u in flight abandoned",
-		 d->fills_ok, d->fills_failed, nfsc_copier_copies(d->cp));
+	nfsc_say("exiting: %lu fill(s) done, %lu failed, %lu unconfirmed, %u in flight abandoned",
+		 d->fills_ok, d->fills_failed, d->fills_unconfirmed,
+		 nfsc_copier_copies(d->cp));
 	return ret;
 }
 

@@ -48,6 +48,7 @@ static const struct field {
 	FIELD("culled", culled, false),
 	FIELD("fills_ok", fills_ok, false),
 	FIELD("fills_failed", fills_failed, false),
+	FIELD("fills_unconfirmed", fills_unconfirmed, false),
 	FIELD("queued", queued, false),
 #undef FIELD
 };

@@ -39,6 +39,7 @@ struct nfsc_state {
 	unsigned long cache_objects;
 	unsigned long culled;
 	unsigned long fills_ok, fills_failed;
+	unsigned long fills_unconfirmed;	/* the kernel's check went on */
 	unsigned int queued;		/* requests not claimed yet */
 	unsigned int nfills;
 	struct nfsc_state_fill *fills;	/* in flight */

@@ -238,9 +238,12 @@ static void print_text(const struct mounts *ms, enum daemon_seen seen,
 		printf(", no cap");
 	printf("; watermarks run %u%%, start %u%%, stop %u%%; %lu culled\n",
 	       st->cull.run, st->cull.start, st->cull.stop, st->culled);
-	printf("fills: %lu done, %lu failed; %u in flight (at most %u), %u queued\n",
-	       st->fills_ok, st->fills_failed, st->nfills, st->max_inflight,
-	       st->queued);
+	printf("fills: %lu done, %lu failed", st->fills_ok, st->fills_failed);
+	if (st->fills_unconfirmed)
+		printf(", %lu unconfirmed (the kernel was still checking them)",
+		       st->fills_unconfirmed);
+	printf("; %u in flight (at most %u), %u queued\n", st->nfills,
+	       st->max_inflight, st->queued);
 	for (i = 0; i < st->nfills; i++) {
 		const struct nfsc_state_fill *f = &st->fills[i];
 		struct fill_view fv = fill_view(f, now);
@@ -307,12 +310,12 @@ static void print_json(const struct mounts *ms, enum daemon_seen seen,
 	       "\"cull_start\": %u, \"cull_stop\": %u, \"max_inflight\": %u, "
 	       "\"cache_bytes\": %" PRIu64 ", \"cache_objects\": %lu, "
 	       "\"culled\": %lu, \"fills_ok\": %lu, \"fills_failed\": %lu, "
-	       "\"queued\": %u, \"fills\": [",
+	       "\"fills_unconfirmed\": %lu, \"queued\": %u, \"fills\": [",
 	       (int)st->pid, st->started, (now - st->updated_ns) / 1e9,
 	       st->checksum ? "true" : "false", st->cull.max_size, st->cull.run,
 	       st->cull.start, st->cull.stop, st->max_inflight, st->cache_bytes,
 	       st->cache_objects, st->culled, st->fills_ok, st->fills_failed,
-	       st->queued);
+	       st->fills_unconfirmed, st->queued);
 	for (i = 0; i < st->nfills; i++) {
 		const struct nfsc_state_fill *f = &st->fills[i];
 		struct fill_view fv = fill_view(f, now);

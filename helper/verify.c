@@ -61,18 +61,29 @@ static const char *judge(int fd, const struct nfs_cachefs_record *rec,
 	return NULL;
 }
 
+/* What became of a bad object: words for the text, a token for JSON. */
+static const char *fate_of(int cull_ret, bool json)
+{
+	switch (cull_ret) {
+	case 0:
+		return "dropped";
+	case -EBUSY:
+		return json ? "kept_open" : "open, kept";
+	case -ENOENT:
+		return json ? "gone_already" : "gone already";
+	case -EINPROGRESS:
+		return json ? "being_dropped" : "still being dropped";
+	default:
+		return json ? "not_dropped" : strerror(-cull_ret);
+	}
+}
+
 static void report_bad(struct verify *v, const char *name, const char *why,
 		       int cull_ret)
 {
-	const char *fate = !cull_ret ? "dropped" :
-			   cull_ret == -EBUSY ? "open, kept" :
-			   cull_ret == -ENOENT ? "gone already" :
-			   cull_ret == -EINPROGRESS ? "still being dropped" :
-			   strerror(-cull_ret);
-
 	if (!v->json) {
 		printf("bad: mount %" PRIu32 ": object %s: %s (%s)\n",
-		       v->mount_id, name, why, fate);
+		       v->mount_id, name, why, fate_of(cull_ret, false));
 		return;
 	}
 	printf("%s\n    {\"mount\": %" PRIu32 ", \"object\": ",
@@ -80,7 +91,13 @@ static void report_bad(struct verify *v, const char *name, const char *why,
 	nfsc_json_string(name);
 	printf(", \"reason\": ");
 	nfsc_json_string(why);
-	printf(", \"dropped\": %s}", cull_ret ? "false" : "true");
+	printf(", \"dropped\": %s, \"fate\": \"%s\"", cull_ret ? "false" : "true",
+	       fate_of(cull_ret, true));
+	if (!strcmp(fate_of(cull_ret, true), "not_dropped")) {
+		printf(", \"error\": ");
+		nfsc_json_string(strerror(-cull_ret));
+	}
+	printf("}");
 }
 
 static int check_object(int dirfd, const char *leaf, const char *name,

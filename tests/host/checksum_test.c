@@ -174,6 +174,7 @@ TEST(state_file_round_trip)
 		.cull = { .max_size = 1ULL << 40, .run = 10, .start = 7, .stop = 3 },
 		.max_inflight = 16, .checksum = true, .cache_bytes = 12345,
 		.cache_objects = 6, .culled = 2, .fills_ok = 5, .fills_failed = 1,
+		.fills_unconfirmed = 3,
 		.queued = 9, .nfills = 2, .fills = fills,
 	};
 	char path[PATH_MAX];
@@ -196,6 +197,7 @@ TEST(state_file_round_trip)
 	EXPECT_EQ(2, r.culled);
 	EXPECT_EQ(5, r.fills_ok);
 	EXPECT_EQ(1, r.fills_failed);
+	EXPECT_EQ(3, r.fills_unconfirmed);
 	EXPECT_EQ(9, r.queued);
 	ASSERT_EQ(2, r.nfills);
 	EXPECT_EQ(17, r.fills[0].id);

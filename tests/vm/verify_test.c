@@ -4,7 +4,8 @@
  * equal to sha256sum of the file on the server, written buffered
  * (--no-direct) and with O_DIRECT (the default); verify passes good objects, finds an object corrupted or cut
  * short behind the stack's back, drops it (the next open refills it from
- * NFS), keeps one that is open, counts objects filled without a checksum
+ * NFS), keeps one that is open, says when a removal goes on in the
+ * background (a frozen cache), counts objects filled without a checksum
  * and is root's.
  */
 #include <endian.h>
@@ -182,12 +183,57 @@ TEST_F_TIMEOUT(verify, bad_objects_are_found_and_dropped, 300)
 	EXPECT_EQ(0, nfsc_sh("echo '%s' | python3 -c 'import json,sys; d=json.load(sys.stdin);"
 			     " b=d[\"bad_objects\"]; sys.exit(not (d[\"bad\"] == 1 and"
 			     " d[\"dropped\"] == 0 and len(b) == 1 and not b[0][\"dropped\"] and"
+			     " b[0][\"fate\"] == \"kept_open\" and"
 			     " b[0][\"reason\"] == \"checksum mismatch\"))'", out)) TH_LOG("%s", out);
 	EXPECT_EQ(0, access(obj, F_OK));
 	close(fd);
 	EXPECT_EQ(1, helper_cmd(out, sizeof(out), "verify")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "1 bad (1 dropped)")) TH_LOG("%s", out);
 	EXPECT_NE(0, access(obj, F_OK));
+}
+
+/*
+ * On a frozen cache filesystem a bad object's removal outlasts the
+ * kernel's wait: verify says it goes on (text and JSON), and it does once
+ * the cache thaws.
+ */
+TEST_F_TIMEOUT(verify, a_removal_on_a_frozen_cache_goes_on, 300)
+{
+	char out[4096], obj[PATH_MAX];
+	int ret;
+
+	self->helper = nfsc_start_helper(HELPER_LOG, "--checksum");
+	ASSERT_GT(self->helper, 0);
+	ASSERT_EQ(0, make_file("vf-fz", MiB, 214));
+	ASSERT_EQ(0, fill_one(self->dir, "vf-fz", obj, sizeof(obj)));
+	ASSERT_EQ(0, stop_helper(self->helper));
+	self->helper = 0;
+	ASSERT_EQ(0, nfsc_sh("printf X | dd of=%s bs=1 seek=9 conv=notrunc,fsync status=none", obj));
+
+	ASSERT_EQ(0, cache_freeze(60));
+	ret = helper_cmd(out, sizeof(out), "verify --json");
+	if (ret == 1)
+		ret = nfsc_sh("echo '%s' | python3 -c 'import json,sys; d=json.load(sys.stdin);"
+			      " b=d[\"bad_objects\"]; sys.exit(not (d[\"bad\"] == 1 and"
+			      " d[\"dropped\"] == 0 and len(b) == 1 and not b[0][\"dropped\"] and"
+			      " b[0][\"fate\"] == \"being_dropped\"))'", out) ? -1 : 1;
+	ASSERT_EQ(0, cache_thaw());
+	EXPECT_EQ(1, ret) TH_LOG("%s", out);
+	EXPECT_EQ(0, wait_object_gone("vf-fz", 30));
+
+	/* Filled anew; the text says so too. */
+	self->helper = nfsc_start_helper(HELPER_LOG, "--checksum");
+	ASSERT_GT(self->helper, 0);
+	ASSERT_EQ(0, fill_one(self->dir, "vf-fz", obj, sizeof(obj)));
+	ASSERT_EQ(0, stop_helper(self->helper));
+	self->helper = 0;
+	ASSERT_EQ(0, nfsc_sh("printf X | dd of=%s bs=1 seek=9 conv=notrunc,fsync status=none", obj));
+	ASSERT_EQ(0, cache_freeze(60));
+	ret = helper_cmd(out, sizeof(out), "verify");
+	ASSERT_EQ(0, cache_thaw());
+	EXPECT_EQ(1, ret) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, ": checksum mismatch (still being dropped)")) TH_LOG("%s", out);
+	EXPECT_EQ(0, wait_object_gone("vf-fz", 30));
 }
 
 TEST_F(verify, usage_and_privilege)
