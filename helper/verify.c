@@ -81,6 +81,8 @@ static const char *fate_of(int cull_ret, bool json)
 static void report_bad(struct verify *v, const char *name, const char *why,
 		       int cull_ret)
 {
+	const char *fate;
+
 	if (!v->json) {
 		printf("bad: mount %" PRIu32 ": object %s: %s (%s)\n",
 		       v->mount_id, name, why, fate_of(cull_ret, false));
@@ -91,9 +93,10 @@ static void report_bad(struct verify *v, const char *name, const char *why,
 	nfsc_json_string(name);
 	printf(", \"reason\": ");
 	nfsc_json_string(why);
+	fate = fate_of(cull_ret, true);
 	printf(", \"dropped\": %s, \"fate\": \"%s\"", cull_ret ? "false" : "true",
-	       fate_of(cull_ret, true));
-	if (!strcmp(fate_of(cull_ret, true), "not_dropped")) {
+	       fate);
+	if (!strcmp(fate, "not_dropped")) {
 		printf(", \"error\": ");
 		nfsc_json_string(strerror(-cull_ret));
 	}

@@ -132,6 +132,8 @@ static inline int cache_freeze(int secs)
 		return -1;
 	cache_thawer = fork();
 	if (!cache_thawer) {
+		/* Out of the test's process group, which a timeout kills. */
+		setsid();
 		sleep(secs);
 		_exit(nfsc_sh("fsfreeze -u '%s' 2>/dev/null",
 			      nfsc_env("NFSC_CACHEDIR")));

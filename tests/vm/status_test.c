@@ -138,6 +138,7 @@ TEST_F_TIMEOUT(status, daemon_usage_and_a_fill_in_flight, 400)
 				" d[\"daemon\"][\"cache_objects\"] == 1 and"
 				" d[\"daemon\"][\"cache_bytes\"] >= 64 << 20 and"
 				" d[\"daemon\"][\"fills\"] == [] and d[\"daemon\"][\"fills_ok\"] == 1 and"
+				" d[\"daemon\"][\"fills_unconfirmed\"] == 0 and"
 				" d[\"daemon\"][\"state_age\"] < 10"));
 	EXPECT_EQ(0, json_holds("[m for m in d[\"mounts\"] if m[\"stats\"][\"hits\"] >= 1 and"
 				" 0 < m[\"hit_ratio\"] < 1]"));

@@ -32,6 +32,7 @@ FIXTURE_SETUP(verify)
 
 FIXTURE_TEARDOWN(verify)
 {
+	cache_thaw();	/* after a test stopped while the cache was frozen */
 	if (self->helper > 0)
 		stop_helper(self->helper);
 	EXPECT_EQ(0, nfsc_umount(NFSC_STACK));
