@@ -194,6 +194,26 @@ TEST_F_TIMEOUT(verify, bad_objects_are_found_and_dropped, 300)
 }
 
 /*
+ * @name filled by a daemon run --checksum for it, then one byte of its
+ * object changed behind the stack's back. 0 and the object's path.
+ */
+static int fill_then_corrupt(FIXTURE_DATA(verify) *self, const char *name,
+			     char *obj, size_t len)
+{
+	int ret;
+
+	self->helper = nfsc_start_helper(HELPER_LOG, "--checksum");
+	if (self->helper <= 0)
+		return -1;
+	ret = fill_one(self->dir, name, obj, len);
+	if (stop_helper(self->helper))
+		ret = -1;
+	self->helper = 0;
+	return ret ? ret : nfsc_sh("printf X | dd of=%s bs=1 seek=9 conv=notrunc,fsync status=none",
+				   obj);
+}
+
+/*
  * On a frozen cache filesystem a bad object's removal outlasts the
  * kernel's wait: verify says it goes on (text and JSON), and it does once
  * the cache thaws.
@@ -203,14 +223,8 @@ TEST_F_TIMEOUT(verify, a_removal_on_a_frozen_cache_goes_on, 300)
 	char out[4096], obj[PATH_MAX];
 	int ret;
 
-	self->helper = nfsc_start_helper(HELPER_LOG, "--checksum");
-	ASSERT_GT(self->helper, 0);
 	ASSERT_EQ(0, make_file("vf-fz", MiB, 214));
-	ASSERT_EQ(0, fill_one(self->dir, "vf-fz", obj, sizeof(obj)));
-	ASSERT_EQ(0, stop_helper(self->helper));
-	self->helper = 0;
-	ASSERT_EQ(0, nfsc_sh("printf X | dd of=%s bs=1 seek=9 conv=notrunc,fsync status=none", obj));
-
+	ASSERT_EQ(0, fill_then_corrupt(self, "vf-fz", obj, sizeof(obj)));
 	ASSERT_EQ(0, cache_freeze(60));
 	ret = helper_cmd(out, sizeof(out), "verify --json");
 	if (ret == 1)
@@ -223,12 +237,7 @@ TEST_F_TIMEOUT(verify, a_removal_on_a_frozen_cache_goes_on, 300)
 	EXPECT_EQ(0, wait_object_gone("vf-fz", 30));
 
 	/* Filled anew; the text says so too. */
-	self->helper = nfsc_start_helper(HELPER_LOG, "--checksum");
-	ASSERT_GT(self->helper, 0);
-	ASSERT_EQ(0, fill_one(self->dir, "vf-fz", obj, sizeof(obj)));
-	ASSERT_EQ(0, stop_helper(self->helper));
-	self->helper = 0;
-	ASSERT_EQ(0, nfsc_sh("printf X | dd of=%s bs=1 seek=9 conv=notrunc,fsync status=none", obj));
+	ASSERT_EQ(0, fill_then_corrupt(self, "vf-fz", obj, sizeof(obj)));
 	ASSERT_EQ(0, cache_freeze(60));
 	ret = helper_cmd(out, sizeof(out), "verify");
 	ASSERT_EQ(0, cache_thaw());
